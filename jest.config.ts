@@ -12,6 +12,7 @@ const config: Config = {
   },
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 120_000,
   maxWorkers: 2,
 };

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchReport } from './types';
 
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   }
   const out = join(dir, 'results');
   mkdirSync(out, { recursive: true });
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: require('node:os').cpus().length };
+  const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length };
   writeFileSync(join(out, 'latest.json'), JSON.stringify({ ...meta, reports }, null, 2) + '\n');
   writeFileSync(join(out, 'latest.md'), toMarkdown(meta, reports));
   const missed = reports.flatMap((r) => (r.targets ?? []).filter((t) => !t.met).map((t) => `${r.name}: ${t.name}`));
