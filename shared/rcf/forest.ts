@@ -1,0 +1,423 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ByteReader, ByteWriter } from './bytes';
+import { RcfInputError, RcfParameterError, RcfStateError } from './errors';
+import { PointStore } from './point-store';
+import { Xoshiro128 } from './random';
+import { ReservoirSampler, samplerKey } from './sampler';
+import { RcfTree } from './tree';
+
+export interface ForestOptions {
+  /** Trees in the forest; the score is their average. KDA default 100, range 1–1000. */
+  numberOfTrees?: number;
+  /** Points kept per tree (reservoir size). KDA default 256, range 10–1000. */
+  subSampleSize?: number;
+  /** How far back the sample reaches (decay rate 1/timeDecay). KDA default 100000, range 1–2^31-1. */
+  timeDecay?: number;
+  /** Consecutive records concatenated into one point. KDA default 1, range 1–30. */
+  shingleSize?: number;
+  /** Numeric columns per record, 1–30. */
+  dimensions: number;
+  /** Makes the forest reproducible: same seed and inputs, same scores. Random when omitted. */
+  seed?: number;
+}
+
+export interface ColumnAttribution {
+  score: number;
+  direction: 'HIGH' | 'LOW';
+}
+
+export interface ProcessResult {
+  score: number;
+  attribution?: ColumnAttribution[];
+}
+
+export interface ForestParameters {
+  numberOfTrees: number;
+  subSampleSize: number;
+  timeDecay: number;
+  shingleSize: number;
+  dimensions: number;
+}
+
+export const DEFAULTS = { numberOfTrees: 100, subSampleSize: 256, timeDecay: 100000, shingleSize: 1 } as const;
+
+const LIMITS: Record<keyof ForestParameters, [number, number]> = {
+  numberOfTrees: [1, 1000],
+  subSampleSize: [10, 1000],
+  timeDecay: [1, 2 ** 31 - 1],
+  shingleSize: [1, 30],
+  dimensions: [1, 30],
+};
+
+/** Validates and completes forest options with KDA's defaults; throws RcfParameterError naming the parameter. */
+export function resolveParameters(options: ForestOptions): ForestParameters {
+  if (options === null || typeof options !== 'object') throw new RcfParameterError('forest options must be an object with at least `dimensions`');
+  const params = {
+    numberOfTrees: options.numberOfTrees ?? DEFAULTS.numberOfTrees,
+    subSampleSize: options.subSampleSize ?? DEFAULTS.subSampleSize,
+    timeDecay: options.timeDecay ?? DEFAULTS.timeDecay,
+    shingleSize: options.shingleSize ?? DEFAULTS.shingleSize,
+    dimensions: options.dimensions,
+  };
+  for (const key of Object.keys(LIMITS) as Array<keyof ForestParameters>) {
+    const [lo, hi] = LIMITS[key];
+    const value: unknown = params[key];
+    if (value === undefined) throw new RcfParameterError(`${key} is required (the number of numeric columns per record, ${lo}–${hi})`);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < lo || value > hi) {
+      throw new RcfParameterError(`${key} must be an integer from ${lo} to ${hi}, got ${JSON.stringify(value) ?? String(value)}`);
+    }
+  }
+  if (options.seed !== undefined && (typeof options.seed !== 'number' || !Number.isSafeInteger(options.seed))) {
+    throw new RcfParameterError(`seed must be a safe integer, got ${JSON.stringify(options.seed) ?? String(options.seed)}`);
+  }
+  return params;
+}
+
+const MAGIC = [0x52, 0x43, 0x46]; // "RCF"
+const FORMAT_VERSION = 1;
+
+/**
+ * Random Cut Forest with the scores Amazon Kinesis Data Analytics' RANDOM_CUT_FOREST produced
+ * (../shared/docs/rcf.md): time-decayed reservoir per tree, shared float32 point store, internal
+ * shingling, score-then-update, zeros during warm-up, KDA's rule for repeated values.
+ */
+export class RandomCutForest {
+  readonly parameters: ForestParameters;
+  /** Coordinates of one point: dimensions × shingleSize. */
+  readonly pointDimensions: number;
+
+  private readonly lambda: number;
+  private readonly normalizer: number;
+  private readonly rng: Xoshiro128;
+  private readonly store: PointStore;
+  private readonly trees: RcfTree[];
+  private readonly samplers: ReservoirSampler[];
+  /** Last shingle, oldest record first (only valid once shingleSize records were seen). */
+  private shingle: Float32Array;
+  private next: Float32Array;
+  private readonly path: Int32Array;
+  private readonly part: Float64Array;
+  private readonly parts: Float64Array;
+  private updateCount = 0;
+  private recordCount = 0;
+
+  constructor(options: ForestOptions) {
+    this.parameters = resolveParameters(options);
+    const { numberOfTrees, subSampleSize, timeDecay, shingleSize, dimensions } = this.parameters;
+    const dims = dimensions * shingleSize;
+    this.pointDimensions = dims;
+    this.lambda = 1 / timeDecay;
+    this.normalizer = Math.log2(subSampleSize);
+    this.rng = new Xoshiro128(options.seed ?? Math.floor(Math.random() * 2 ** 53));
+    // Distinct points alive are bounded by the samplers' entries plus leaves; start at a typical size and grow.
+    this.store = new PointStore(dims, Math.min(numberOfTrees * subSampleSize + 1, 4096));
+    this.trees = [];
+    this.samplers = [];
+    for (let i = 0; i < numberOfTrees; i++) {
+      this.trees.push(new RcfTree(subSampleSize, this.store, this.rng));
+      this.samplers.push(new ReservoirSampler(subSampleSize));
+    }
+    this.shingle = new Float32Array(dims);
+    this.next = new Float32Array(dims);
+    this.path = new Int32Array(subSampleSize + 1);
+    this.part = new Float64Array(2 * dims);
+    this.parts = new Float64Array(2 * dims);
+  }
+
+  /** Full shingles the forest has learned from (each one an update of every sampler). */
+  get updates(): number {
+    return this.updateCount;
+  }
+
+  /** Records seen, including those before the first full shingle. */
+  get records(): number {
+    return this.recordCount;
+  }
+
+  /** Scores the record against the forest as it is, then learns it (KDA's score-then-update). */
+  process(record: ArrayLike<number>, opts?: { explain?: boolean }): ProcessResult {
+    const point = this.nextShingle(record);
+    const explain = opts?.explain === true;
+    const full = this.recordCount + 1 >= this.parameters.shingleSize;
+    let result: ProcessResult;
+    if (full && this.updateCount >= this.parameters.subSampleSize) {
+      result = explain ? this.explainPoint(point) : { score: this.scorePoint(point) };
+    } else {
+      result = explain ? { score: 0, attribution: this.zeroAttribution() } : { score: 0 };
+    }
+    if (full) this.update(point);
+    this.next = this.shingle;
+    this.shingle = point;
+    this.recordCount++;
+    return result;
+  }
+
+  /** Score the record would get from `process`, without learning it or advancing the shingle. */
+  score(record: ArrayLike<number>): number {
+    const point = this.nextShingle(record);
+    const full = this.recordCount + 1 >= this.parameters.shingleSize;
+    if (!full || this.updateCount < this.parameters.subSampleSize) return 0;
+    return this.scorePoint(point);
+  }
+
+  /** Bytes held by the forest's typed arrays (trees, samplers, point store). */
+  get byteLength(): number {
+    let n = this.store.byteLength;
+    for (const t of this.trees) n += t.byteLength;
+    for (const s of this.samplers) n += s.keys.byteLength + s.slots.byteLength;
+    return n;
+  }
+
+  /** Distinct points held in the point store. */
+  get storedPoints(): number {
+    return this.store.size;
+  }
+
+  /** Validates the record and writes the shingle it completes into `this.next` (not yet committed). */
+  private nextShingle(record: ArrayLike<number>): Float32Array {
+    const cols = this.parameters.dimensions;
+    if (record === null || typeof record !== 'object' || record.length !== cols) {
+      const got = record !== null && typeof record === 'object' && typeof record.length === 'number' ? `${record.length} values` : String(record);
+      throw new RcfInputError(`a record must have ${cols} numeric value${cols === 1 ? '' : 's'}, got ${got}`);
+    }
+    const out = this.next;
+    const dims = this.pointDimensions;
+    const keep = dims - cols;
+    for (let i = 0; i < cols; i++) {
+      const v = record[i];
+      const f = typeof v === 'number' ? Math.fround(v) : Number.NaN;
+      if (!Number.isFinite(f)) {
+        throw new RcfInputError(
+          `column ${i} of the record is ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}: RCF needs finite numbers within float32 range`,
+        );
+      }
+      out[keep + i] = f === 0 ? 0 : f; // -0 → 0 so equal values compare and serialize alike
+    }
+    if (keep > 0) out.set(this.shingle.subarray(cols), 0);
+    return out;
+  }
+
+  private scorePoint(point: Float32Array): number {
+    const trees = this.trees;
+    const path = this.path;
+    let sum = 0;
+    for (let i = 0; i < trees.length; i++) sum += trees[i]!.score(point, path);
+    return (sum / trees.length) * this.normalizer;
+  }
+
+  private explainPoint(point: Float32Array): ProcessResult {
+    const dims = this.pointDimensions;
+    const parts = this.parts;
+    parts.fill(0);
+    const weight = this.normalizer / this.trees.length;
+    let sum = 0;
+    for (const tree of this.trees) sum += tree.attribute(point, this.path, this.part, parts, weight);
+    const cols = this.parameters.dimensions;
+    const attribution: ColumnAttribution[] = [];
+    for (let c = 0; c < cols; c++) {
+      let high = 0;
+      let low = 0;
+      for (let i = c; i < dims; i += cols) {
+        high += parts[i]!;
+        low += parts[dims + i]!;
+      }
+      attribution.push({ score: high + low, direction: high > low ? 'HIGH' : 'LOW' });
+    }
+    return { score: (sum / this.trees.length) * this.normalizer, attribution };
+  }
+
+  private zeroAttribution(): ColumnAttribution[] {
+    return Array.from({ length: this.parameters.dimensions }, () => ({ score: 0, direction: 'LOW' as const }));
+  }
+
+  /** Offers the point to every tree's sampler; accepted points are inserted (after the evicted one is deleted). */
+  private update(point: Float32Array): void {
+    const t = this.updateCount;
+    const rng = this.rng;
+    const store = this.store;
+    let slot = -1;
+    for (let j = 0; j < this.samplers.length; j++) {
+      const sampler = this.samplers[j]!;
+      const key = samplerKey(this.lambda, t, rng.nextOpen());
+      if (!sampler.accepts(key)) continue;
+      if (slot < 0) slot = store.add(point, t);
+      store.incRef(slot);
+      const evicted = sampler.add(key, slot);
+      const tree = this.trees[j]!;
+      if (evicted >= 0) {
+        tree.delete(evicted);
+        store.decRef(evicted);
+      }
+      tree.insert(slot);
+    }
+    this.updateCount = t + 1;
+  }
+
+  /**
+   * Compact, versioned state: the point store and each sampler's entries, not the trees (rebuilt on load
+   * with fresh cuts, statistically identical). Sampler keys are not stored either: given the sample and
+   * its largest key W, the other keys are independent draws from their distributions truncated below W,
+   * so they are redrawn on load (exact in distribution) — only W per full sampler is kept.
+   * Layout (after a 4-byte header "RCF" + version, the rest deflate-raw compressed): parameters, counters,
+   * RNG state, last shingle, points (update numbers delta-coded, float32 coordinates in byte planes),
+   * then per tree its entry count, [position and relative value of the largest key], entry indexes delta-coded.
+   */
+  toBytes(): Uint8Array {
+    const p = this.parameters;
+    const store = this.store;
+    const w = new ByteWriter();
+    w.varint(p.numberOfTrees);
+    w.varint(p.subSampleSize);
+    w.varint(p.timeDecay);
+    w.varint(p.shingleSize);
+    w.varint(p.dimensions);
+    w.varint(this.updateCount);
+    w.varint(this.recordCount);
+    for (const s of this.rng.getState()) w.u32(s);
+    w.f32Planes(this.shingle);
+
+    // Renumber the slots the samplers use in update order, so indexes and update numbers delta-code small.
+    const used = new Int32Array(store.capacity).fill(-1);
+    const slots: number[] = [];
+    for (const s of this.samplers) {
+      for (let i = 0; i < s.size; i++) {
+        const slot = s.slots[i]!;
+        if (used[slot] === -1) {
+          used[slot] = 0;
+          slots.push(slot);
+        }
+      }
+    }
+    slots.sort((a, b) => store.seq[a]! - store.seq[b]!);
+    slots.forEach((slot, index) => (used[slot] = index));
+    const dims = this.pointDimensions;
+    w.varint(slots.length);
+    let prev = 0;
+    for (const slot of slots) {
+      const seq = store.seq[slot]!;
+      w.varint(seq - prev);
+      prev = seq;
+    }
+    const coords = new Float32Array(slots.length * dims);
+    slots.forEach((slot, index) => coords.set(store.coords.subarray(slot * dims, slot * dims + dims), index * dims));
+    w.f32Planes(coords);
+
+    const shift = this.lambda * this.updateCount;
+    for (const s of this.samplers) {
+      const indexes = Array.from(s.slots.subarray(0, s.size), (slot) => used[slot]!).sort((a, b) => a - b);
+      w.varint(s.size);
+      if (s.isFull) {
+        w.varint(indexes.indexOf(used[s.slots[0]!]!));
+        w.f64(s.keys[0]! + shift);
+      }
+      let last = 0;
+      for (const index of indexes) {
+        w.varint(index - last);
+        last = index;
+      }
+    }
+    const body = deflateRawSync(w.bytes(), { level: 9 });
+    const out = new Uint8Array(4 + body.length);
+    out.set(MAGIC, 0);
+    out[3] = FORMAT_VERSION;
+    out.set(body, 4);
+    return out;
+  }
+
+  /** Rebuilds a forest saved by `toBytes`; throws RcfStateError on bytes it cannot read. */
+  static fromBytes(bytes: Uint8Array): RandomCutForest {
+    if (!(bytes instanceof Uint8Array) || bytes.length < 4 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2]) {
+      throw new RcfStateError('not a stream-sentinel RCF state (bad header)');
+    }
+    if (bytes[3] !== FORMAT_VERSION) throw new RcfStateError(`RCF state format version ${bytes[3]} is not supported (this build reads ${FORMAT_VERSION})`);
+    let body: Uint8Array;
+    try {
+      body = inflateRawSync(bytes.subarray(4));
+    } catch {
+      throw new RcfStateError('RCF state is corrupt (cannot be decompressed)');
+    }
+    const r = new ByteReader(body);
+    let forest: RandomCutForest;
+    try {
+      forest = new RandomCutForest({
+        numberOfTrees: r.varint(),
+        subSampleSize: r.varint(),
+        timeDecay: r.varint(),
+        shingleSize: r.varint(),
+        dimensions: r.varint(),
+        seed: 0,
+      });
+    } catch (error) {
+      throw new RcfStateError(`RCF state has invalid parameters: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    forest.readState(r);
+    return forest;
+  }
+
+  private readState(r: ByteReader): void {
+    const N = this.parameters.subSampleSize;
+    const dims = this.pointDimensions;
+    this.updateCount = r.varint();
+    this.recordCount = r.varint();
+    this.rng.setState([r.u32(), r.u32(), r.u32(), r.u32()]);
+    this.shingle.set(r.f32Planes(dims));
+    const count = r.varint();
+    const seqs = new Float64Array(count);
+    let prev = 0;
+    for (let i = 0; i < count; i++) seqs[i] = prev += r.varint();
+    const coords = r.f32Planes(count * dims);
+    const slotOf = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const c = coords.subarray(i * dims, i * dims + dims);
+      for (let k = 0; k < dims; k++) if (!Number.isFinite(c[k]!)) throw new RcfStateError('RCF state holds a non-finite point');
+      slotOf[i] = this.store.add(c, seqs[i]!);
+      this.store.incRef(slotOf[i]!); // held until every sampler took its references
+    }
+    const lambda = this.lambda;
+    const now = lambda * this.updateCount;
+    for (let j = 0; j < this.samplers.length; j++) {
+      const sampler = this.samplers[j]!;
+      const size = r.varint();
+      if (size > N) throw new RcfStateError(`RCF state has ${size} points in a sampler of size ${N}`);
+      let maxPos = -1;
+      let maxRel = 0;
+      if (size === N) {
+        maxPos = r.varint();
+        maxRel = r.f64();
+      }
+      let index = 0;
+      for (let i = 0; i < size; i++) {
+        index += r.varint();
+        if (index >= count || (i > 0 && index === (sampler.slots[i - 1] as number))) throw new RcfStateError('RCF state has a bad point index');
+        sampler.slots[i] = index;
+      }
+      for (let i = 0; i < size; i++) {
+        const index = sampler.slots[i]!;
+        const seq = seqs[index]!;
+        let key: number;
+        if (i === maxPos) key = maxRel - now;
+        else if (maxPos < 0) key = samplerKey(lambda, seq, this.rng.nextOpen());
+        else key = truncatedKey(maxRel - lambda * (this.updateCount - seq), this.rng.nextOpen()) - lambda * seq;
+        sampler.keys[i] = key;
+        sampler.slots[i] = slotOf[index]!;
+        this.store.incRef(slotOf[index]!);
+      }
+      sampler.heapify(size);
+      const tree = this.trees[j]!;
+      for (let i = 0; i < size; i++) tree.insert(sampler.slots[i]!);
+    }
+    if (!r.done) throw new RcfStateError('RCF state has trailing bytes');
+    for (let i = 0; i < count; i++) this.store.decRef(slotOf[i]!);
+  }
+}
+
+/**
+ * ln E for E ~ Exp(1) conditioned on E < e^lnc, by inversion with uniform v: the log of a sampled entry's
+ * key offset given that its key is below the sampler's largest key.
+ */
+function truncatedKey(lnc: number, v: number): number {
+  if (lnc < -30) return Math.log(v) + lnc; // E ≈ v·c when c is tiny
+  const c = Math.exp(lnc);
+  const e = -Math.log1p(v * Math.expm1(-c));
+  return e > 0 ? Math.log(e) : Math.log(v) + lnc;
+}

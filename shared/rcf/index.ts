@@ -1,0 +1,3 @@
+export { RandomCutForest, DEFAULTS, resolveParameters } from './forest';
+export type { ForestOptions, ColumnAttribution, ProcessResult, ForestParameters } from './forest';
+export { RcfParameterError, RcfInputError, RcfStateError } from './errors';

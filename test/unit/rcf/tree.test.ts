@@ -1,0 +1,109 @@
+import { PointStore } from '../../../shared/rcf/point-store';
+import { Xoshiro128 } from '../../../shared/rcf/random';
+import { NONE, RcfTree } from '../../../shared/rcf/tree';
+
+/** Checks every structural invariant and returns the multiset of stored points as "x,y,z" → mass. */
+function checkTree(tree: RcfTree, store: PointStore): Map<string, number> {
+  const d = tree.dims;
+  const found = new Map<string, number>();
+  if (tree.root === NONE) return found;
+  // Returns [mass, min[], max[]] of the subtree after checking it.
+  const visit = (node: number, parent: number, constraints: Array<[number, number, boolean]>): [number, number[], number[]] => {
+    if (node < 0) {
+      const l = ~node;
+      expect(tree.leafParent[l]).toBe(parent);
+      const slot = tree.leafSlot[l]!;
+      const p = Array.from(store.coords.subarray(slot * d, slot * d + d));
+      for (const [dim, cut, left] of constraints) expect(left ? p[dim]! <= cut : p[dim]! > cut).toBe(true);
+      const key = p.join(',');
+      expect(found.has(key)).toBe(false); // duplicates share one leaf
+      const m = tree.leafMass[l]!;
+      expect(m).toBeGreaterThan(0);
+      found.set(key, m);
+      return [m, p, p];
+    }
+    expect(tree.parent[node]).toBe(parent);
+    const dim = tree.cutDim[node]!;
+    const cut = tree.cutValue[node]!;
+    const [ml, minL, maxL] = visit(tree.left[node]!, node, [...constraints, [dim, cut, true]]);
+    const [mr, minR, maxR] = visit(tree.right[node]!, node, [...constraints, [dim, cut, false]]);
+    expect(tree.mass[node]).toBe(ml + mr);
+    const min = minL.map((x, i) => Math.min(x, minR[i]!));
+    const max = maxL.map((x, i) => Math.max(x, maxR[i]!));
+    expect(Array.from(tree.boxMin.subarray(node * d, node * d + d))).toEqual(min);
+    expect(Array.from(tree.boxMax.subarray(node * d, node * d + d))).toEqual(max);
+    return [ml + mr, min, max];
+  };
+  visit(tree.root, NONE, []);
+  return found;
+}
+
+describe('random cut tree', () => {
+  it('keeps masses, boxes, cuts and parents consistent through many inserts and deletes with duplicates', () => {
+    const d = 3;
+    const capacity = 64;
+    const store = new PointStore(d, 16);
+    const rng = new Xoshiro128(123);
+    const tree = new RcfTree(capacity, store, rng);
+    const inTree: number[] = []; // slots, one per inserted copy
+    const expected = new Map<string, number>();
+    const point = new Float32Array(d);
+    for (let step = 0; step < 3000; step++) {
+      const remove = inTree.length === capacity || (inTree.length > 0 && rng.nextDouble() < 0.45);
+      if (remove) {
+        const i = Math.floor(rng.nextDouble() * inTree.length);
+        const slot = inTree[i]!;
+        inTree[i] = inTree[inTree.length - 1]!;
+        inTree.pop();
+        const key = Array.from(store.coords.subarray(slot * d, slot * d + d)).join(',');
+        tree.delete(slot);
+        store.decRef(slot);
+        const m = expected.get(key)! - 1;
+        if (m === 0) expected.delete(key);
+        else expected.set(key, m);
+      } else {
+        // Small integer grid: many exact duplicates, as in count data; some fractional values too.
+        for (let k = 0; k < d; k++) point[k] = Math.fround(Math.floor(rng.nextDouble() * 6) + (rng.nextDouble() < 0.2 ? rng.nextDouble() : 0));
+        const slot = store.add(point, step);
+        store.incRef(slot);
+        tree.insert(slot);
+        inTree.push(slot);
+        const key = Array.from(point).join(',');
+        expected.set(key, (expected.get(key) ?? 0) + 1);
+      }
+      if (step % 50 === 0) {
+        expect(checkTree(tree, store)).toEqual(expected);
+        expect(tree.totalMass).toBe(inTree.length);
+      }
+    }
+    expect(checkTree(tree, store)).toEqual(expected);
+    for (const slot of inTree) {
+      tree.delete(slot);
+      store.decRef(slot);
+    }
+    expect(tree.root).toBe(NONE);
+    expect(store.size).toBe(0); // every leaf reference was released
+  });
+
+  it('scores a repeated value with KDA rule 1/(depth + log2 mass) and a lone-leaf tree with 1/(mass + 1)', () => {
+    const store = new PointStore(1, 16);
+    const tree = new RcfTree(16, store, new Xoshiro128(1));
+    const path = new Int32Array(17);
+    const add = (x: number): number => {
+      const slot = store.add(Float32Array.of(x), 0);
+      store.incRef(slot);
+      tree.insert(slot);
+      return slot;
+    };
+    for (let i = 0; i < 5; i++) add(7);
+    expect(tree.score(Float32Array.of(7), path)).toBeCloseTo(1 / 6, 12);
+    for (let i = 0; i < 3; i++) add(9);
+    // Two leaves under the root: 7 (mass 5) and 9 (mass 3), both at depth 1.
+    expect(tree.score(Float32Array.of(7), path)).toBeCloseTo(1 / (1 + Math.log2(5)), 12);
+    expect(tree.score(Float32Array.of(9), path)).toBeCloseTo(1 / (1 + Math.log2(3)), 12);
+    // An unseen point between them lands in a leaf at depth 1 and is inside the root box: 1/2.
+    expect(tree.score(Float32Array.of(8), path)).toBeCloseTo(1 / 2, 12);
+    // Outside the box: p = gap/(range+gap) = 2/(2+2) mixes in 1/(0+1): 0.5·1 + 0.5·0.5.
+    expect(tree.score(Float32Array.of(11), path)).toBeCloseTo(0.75, 12);
+  });
+});
