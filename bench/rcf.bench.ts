@@ -81,7 +81,18 @@ function fidelity(): Fidelity {
     row['KDA mean score'] = round(mean(b));
     rows.push(row);
   }
-  return { rows, pearsons, ratios, worstPearson, worstRatioLow, worstRatioHigh, constantExact, constantMean, points, seconds: (performance.now() - started) / 1000 };
+  return {
+    rows,
+    pearsons,
+    ratios,
+    worstPearson,
+    worstRatioLow,
+    worstRatioHigh,
+    constantExact,
+    constantMean,
+    points,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** All NAB values end to end: real data with repeats, trends and level shifts, for throughput runs. */
@@ -151,7 +162,12 @@ export default async function bench(): Promise<BenchReport> {
   const data = nabStream();
   const tiny = throughput({ numberOfTrees: 1, subSampleSize: 10, timeDecay: 10, shingleSize: 2, dimensions: 1 }, data, 10_000, 1_000_000);
   const defaults = throughput({ ...KDA, dimensions: 1 }, data, 20_000, 200_000);
-  const shingled = throughput({ numberOfTrees: 50, subSampleSize: 256, timeDecay: 100000, shingleSize: 8, dimensions: 1 }, data, 20_000, 100_000);
+  const shingled = throughput(
+    { numberOfTrees: 50, subSampleSize: 256, timeDecay: 100000, shingleSize: 8, dimensions: 1 },
+    data,
+    20_000,
+    100_000,
+  );
   const heap = heapPerForest(data, 30_000);
 
   // State after a long stream, when the samplers reach their steady ~25,000 distinct points (1/λ = 100,000 updates back).
@@ -189,10 +205,30 @@ export default async function bench(): Promise<BenchReport> {
       'reload ms (defaults, random-float state)': round(reload, 1),
     },
     targets: [
-      { name: 'fidelity: median Pearson (per-file median over seeds)', value: round(medPearson), target: '≥ 0.98', met: medPearson >= 0.98 },
-      { name: 'fidelity: every file Pearson (per-file median over seeds)', value: round(minPearson), target: '≥ 0.94', met: minPearson >= 0.94 },
-      { name: 'fidelity: mean ratio on every non-constant file (per-file median over seeds)', value: `${round(minRatio)}–${round(maxRatio)}`, target: '0.95–1.05', met: minRatio >= 0.95 && maxRatio <= 1.05 },
-      { name: 'fidelity: constant series', value: round(fid.constantMean, 8), target: `exactly 8/257 = ${round(8 / 257, 8)}`, met: fid.constantExact },
+      {
+        name: 'fidelity: median Pearson (per-file median over seeds)',
+        value: round(medPearson),
+        target: '≥ 0.98',
+        met: medPearson >= 0.98,
+      },
+      {
+        name: 'fidelity: every file Pearson (per-file median over seeds)',
+        value: round(minPearson),
+        target: '≥ 0.94',
+        met: minPearson >= 0.94,
+      },
+      {
+        name: 'fidelity: mean ratio on every non-constant file (per-file median over seeds)',
+        value: `${round(minRatio)}–${round(maxRatio)}`,
+        target: '0.95–1.05',
+        met: minRatio >= 0.95 && maxRatio <= 1.05,
+      },
+      {
+        name: 'fidelity: constant series',
+        value: round(fid.constantMean, 8),
+        target: `exactly 8/257 = ${round(8 / 257, 8)}`,
+        met: fid.constantExact,
+      },
       { name: 'points/s (1, 10, 10, 2)', value: Math.round(tiny), target: '≥ 200000', met: tiny >= 200_000 },
       { name: 'points/s defaults (100, 256, 100000, 1)', value: Math.round(defaults), target: '≥ 25000', met: defaults >= 25_000 },
       {

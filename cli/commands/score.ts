@@ -129,7 +129,9 @@ function selectColumns(wanted: string[] | undefined, header: string[] | undefine
     const byName = header?.indexOf(w) ?? -1;
     if (byName >= 0) return byName;
     if (/^\d+$/.test(w) && Number(w) < count) return Number(w);
-    throw new ScoreInputError(`--columns: no column ${JSON.stringify(w)} on line ${lineNo} (columns: ${(header ?? []).join(', ') || `0–${count - 1}`})`);
+    throw new ScoreInputError(
+      `--columns: no column ${JSON.stringify(w)} on line ${lineNo} (columns: ${(header ?? []).join(', ') || `0–${count - 1}`})`,
+    );
   });
 }
 
@@ -156,7 +158,10 @@ export function register(program: Command): void {
     .option('--columns <list>', 'comma-separated header names or 0-based indexes of the columns to score (default: all)', (v: string) =>
       v.split(',').map((s) => s.trim()),
     )
-    .addHelpText('after', '\nExample:\n  cut -d, -f2 data.csv | npx stream-sentinel score --seed 1 --explain\n  npx stream-sentinel score --columns value < nab.csv')
+    .addHelpText(
+      'after',
+      '\nExample:\n  cut -d, -f2 data.csv | npx stream-sentinel score --seed 1 --explain\n  npx stream-sentinel score --columns value < nab.csv',
+    )
     .action(async (opts: ScoreOptions) => {
       await scoreCsv(process.stdin, process.stdout, opts);
     });

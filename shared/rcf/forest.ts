@@ -51,7 +51,8 @@ const LIMITS: Record<keyof ForestParameters, [number, number]> = {
 
 /** Validates and completes forest options with KDA's defaults; throws RcfParameterError naming the parameter. */
 export function resolveParameters(options: ForestOptions): ForestParameters {
-  if (options === null || typeof options !== 'object') throw new RcfParameterError('forest options must be an object with at least `dimensions`');
+  if (options === null || typeof options !== 'object')
+    throw new RcfParameterError('forest options must be an object with at least `dimensions`');
   const params = {
     numberOfTrees: options.numberOfTrees ?? DEFAULTS.numberOfTrees,
     subSampleSize: options.subSampleSize ?? DEFAULTS.subSampleSize,
@@ -177,7 +178,8 @@ export class RandomCutForest {
   private nextShingle(record: ArrayLike<number>): Float32Array {
     const cols = this.parameters.dimensions;
     if (record === null || typeof record !== 'object' || record.length !== cols) {
-      const got = record !== null && typeof record === 'object' && typeof record.length === 'number' ? `${record.length} values` : String(record);
+      const got =
+        record !== null && typeof record === 'object' && typeof record.length === 'number' ? `${record.length} values` : String(record);
       throw new RcfInputError(`a record must have ${cols} numeric value${cols === 1 ? '' : 's'}, got ${got}`);
     }
     const out = this.next;
@@ -188,7 +190,7 @@ export class RandomCutForest {
       const f = typeof v === 'number' ? Math.fround(v) : Number.NaN;
       if (!Number.isFinite(f)) {
         throw new RcfInputError(
-          `column ${i} of the record is ${typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v)}: RCF needs finite numbers within float32 range`,
+          `column ${i} of the record is ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v))}: RCF needs finite numbers within float32 range`,
         );
       }
       out[keep + i] = f === 0 ? 0 : f; // -0 → 0 so equal values compare and serialize alike
@@ -329,7 +331,8 @@ export class RandomCutForest {
     if (!(bytes instanceof Uint8Array) || bytes.length < 4 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2]) {
       throw new RcfStateError('not a stream-sentinel RCF state (bad header)');
     }
-    if (bytes[3] !== FORMAT_VERSION) throw new RcfStateError(`RCF state format version ${bytes[3]} is not supported (this build reads ${FORMAT_VERSION})`);
+    if (bytes[3] !== FORMAT_VERSION)
+      throw new RcfStateError(`RCF state format version ${bytes[3]} is not supported (this build reads ${FORMAT_VERSION})`);
     let body: Uint8Array;
     try {
       body = inflateRawSync(bytes.subarray(4));
@@ -388,7 +391,8 @@ export class RandomCutForest {
       let index = 0;
       for (let i = 0; i < size; i++) {
         index += r.varint();
-        if (index >= count || (i > 0 && index === (sampler.slots[i - 1] as number))) throw new RcfStateError('RCF state has a bad point index');
+        if (index >= count || (i > 0 && index === (sampler.slots[i - 1] as number)))
+          throw new RcfStateError('RCF state has a bad point index');
         sampler.slots[i] = index;
       }
       for (let i = 0; i < size; i++) {

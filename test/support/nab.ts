@@ -40,7 +40,8 @@ function readRows(file: string): string[][] {
 
 function toNumber(field: string | undefined, file: string, line: number): number {
   const x = Number(field);
-  if (field === undefined || field.trim() === '' || !Number.isFinite(x)) throw new Error(`${file}:${line}: not a number: ${JSON.stringify(field)}`);
+  if (field === undefined || field.trim() === '' || !Number.isFinite(x))
+    throw new Error(`${file}:${line}: not a number: ${JSON.stringify(field)}`);
   return x;
 }
 

@@ -63,7 +63,8 @@ describe('random cut tree', () => {
         else expected.set(key, m);
       } else {
         // Small integer grid: many exact duplicates, as in count data; some fractional values too.
-        for (let k = 0; k < d; k++) point[k] = Math.fround(Math.floor(rng.nextDouble() * 6) + (rng.nextDouble() < 0.2 ? rng.nextDouble() : 0));
+        for (let k = 0; k < d; k++)
+          point[k] = Math.fround(Math.floor(rng.nextDouble() * 6) + (rng.nextDouble() < 0.2 ? rng.nextDouble() : 0));
         const slot = store.add(point, step);
         store.incRef(slot);
         tree.insert(slot);
