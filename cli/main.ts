@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as score from './commands/score';
+import * as stack from './commands/stack';
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`. Commands load their
 // heavy modules (AWS SDK, emulators) inside their action, so `--help` and `score` start fast.
@@ -14,6 +15,7 @@ const program = new Command('stream-sentinel')
 const commands: Array<{ register(program: Command): void }> = [
   // command modules are listed here, one line each
   score,
+  stack,
 ];
 for (const command of commands) command.register(program);
 

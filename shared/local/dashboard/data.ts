@@ -1,0 +1,161 @@
+import { QueryCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/**
+ * Reads window items (docs/data-model.md) for the dashboard and the local-mode report. Keys are found from
+ * the items themselves (a keys-only scan of `W#` partitions), then each key's windows are read with a Query,
+ * so the same reader works on the local table and on a deployed stage's table.
+ */
+
+export interface WindowPoint {
+  windowStart: string;
+  windowEnd?: string;
+  count: number;
+  score: number;
+  threshold?: number;
+  scored?: boolean;
+  late?: boolean;
+  lateRecords?: number;
+  pendingAlert?: boolean;
+  notifiedAt?: string;
+  messageId?: string;
+  attribution?: unknown;
+  aggregates?: Record<string, number>;
+}
+
+export interface KeySeries {
+  detector: string;
+  key: string;
+  points: WindowPoint[];
+}
+
+export interface WindowKey {
+  pk: string;
+  detector: string;
+  key: string;
+}
+
+/** AttributeValue → plain value. (lib-dynamodb is kept to shared/store; this reader needs only the basics.) */
+export function unmarshal(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.BOOL !== undefined) return value.BOOL;
+  if (value.NULL !== undefined) return null;
+  if (value.M !== undefined) return unmarshalItem(value.M);
+  if (value.L !== undefined) return value.L.map(unmarshal);
+  if (value.SS !== undefined) return [...value.SS];
+  if (value.NS !== undefined) return value.NS.map(Number);
+  if (value.B !== undefined) return value.B;
+  if (value.BS !== undefined) return value.BS;
+  return undefined;
+}
+
+export const unmarshalItem = (item: Record<string, AttributeValue>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshal(v)]));
+
+/** `W#<detector>#<key>`: the detector name has no `#`, the key may. */
+export function parseWindowPk(pk: string): WindowKey | undefined {
+  const m = /^W#([^#]+)#(.+)$/.exec(pk);
+  return m ? { pk, detector: m[1]!, key: m[2]! } : undefined;
+}
+
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+export function toPoint(item: Record<string, unknown>): WindowPoint {
+  const point: WindowPoint = {
+    windowStart: str(item.windowStart) ?? str(item.sk) ?? '',
+    count: num(item.count) ?? num((item.aggregates as Record<string, unknown> | undefined)?.count) ?? 0,
+    score: num(item.score) ?? 0,
+  };
+  const windowEnd = str(item.windowEnd);
+  if (windowEnd) point.windowEnd = windowEnd;
+  const threshold = num(item.threshold);
+  if (threshold !== undefined) point.threshold = threshold;
+  if (typeof item.scored === 'boolean') point.scored = item.scored;
+  if (item.late === true) point.late = true;
+  const lateRecords = num(item.lateRecords);
+  if (lateRecords !== undefined) point.lateRecords = lateRecords;
+  if (item.pendingAlert !== undefined) point.pendingAlert = true;
+  const notifiedAt = str(item.notifiedAt);
+  if (notifiedAt) point.notifiedAt = notifiedAt;
+  const messageId = str(item.messageId);
+  if (messageId) point.messageId = messageId;
+  if (item.attribution !== undefined) point.attribution = item.attribution;
+  if (item.aggregates && typeof item.aggregates === 'object') point.aggregates = item.aggregates as Record<string, number>;
+  return point;
+}
+
+export interface TableReaderOptions {
+  /** Keys shown at most (the busiest first); the report reads all of them. */
+  maxKeys?: number;
+  /** Latest windows per key shown. */
+  maxPoints?: number;
+  /** How long the discovered key list is reused before scanning again. */
+  keysTtlMs?: number;
+}
+
+export class TableReader {
+  private cachedKeys: { at: number; keys: WindowKey[] } | undefined;
+  constructor(
+    private readonly client: DynamoDBClient,
+    readonly tableName: string,
+    private readonly options: TableReaderOptions = {},
+  ) {}
+
+  async keys(fresh = false): Promise<WindowKey[]> {
+    const ttl = this.options.keysTtlMs ?? 3000;
+    if (!fresh && this.cachedKeys && Date.now() - this.cachedKeys.at < ttl) return this.cachedKeys.keys;
+    const pks = new Set<string>();
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ProjectionExpression: 'pk',
+          FilterExpression: 'begins_with(pk, :w)',
+          ExpressionAttributeValues: { ':w': { S: 'W#' } },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) if (item.pk?.S) pks.add(item.pk.S);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    const keys = [...pks].map(parseWindowPk).filter((k): k is WindowKey => k !== undefined);
+    keys.sort((a, b) => a.detector.localeCompare(b.detector) || a.key.localeCompare(b.key));
+    this.cachedKeys = { at: Date.now(), keys };
+    return keys;
+  }
+
+  /** Every window of one key, oldest first (`limit` = only the latest ones). */
+  async windows(pk: string, limit?: number): Promise<WindowPoint[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ScanIndexForward: false,
+          ...(limit ? { Limit: limit - items.length } : {}),
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) items.push(unmarshalItem(item));
+      start = page.LastEvaluatedKey;
+    } while (start && (!limit || items.length < limit));
+    return items.map(toPoint).reverse();
+  }
+
+  /** The series the dashboard draws: the latest windows of each key. */
+  async series(): Promise<KeySeries[]> {
+    const keys = (await this.keys()).slice(0, this.options.maxKeys ?? 60);
+    return Promise.all(keys.map(async (k) => ({ detector: k.detector, key: k.key, points: await this.windows(k.pk, this.options.maxPoints ?? 240) })));
+  }
+
+  /** Every window of every key (the report). */
+  async all(): Promise<KeySeries[]> {
+    const keys = await this.keys(true);
+    return Promise.all(keys.map(async (k) => ({ detector: k.detector, key: k.key, points: await this.windows(k.pk) })));
+  }
+}
