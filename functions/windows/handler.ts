@@ -1,0 +1,181 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import { dynamoDocumentClient, s3Client } from '../../shared/aws/clients';
+import { readWindowsConfig } from '../../shared/config/windows';
+import { detectorsFilePath, loadDetectorsFile, rcfDetectors, type Detector } from '../../shared/detectors';
+import { FileRejectsSink, S3RejectsSink, type RejectBatch, type RejectsSink } from '../../shared/rejects';
+import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
+import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type InputRecord, type Reject } from '../../shared/windows';
+
+/** Lambda sends the shard and stream with tumbling-window events; @types/aws-lambda does not declare them. */
+export type WindowsEvent = KinesisStreamTumblingWindowEvent & { shardId?: string; eventSourceARN?: string };
+
+export interface WindowsResponse {
+  state: Record<string, unknown>;
+  batchItemFailures: Array<{ itemIdentifier: string }>;
+}
+
+export interface WindowsDeps {
+  /** Validated detectors (kind rcf are used here; hotspots detectors are the hotspots function's). */
+  detectors: Detector[];
+  documentClient: DynamoDBDocumentClient;
+  tableName: string;
+  retentionDays?: number;
+  rejects: RejectsSink;
+  /** The clock for TTLs and reject object dates. */
+  now?: () => number;
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Warm-container forest cache; pass one to share it between handler instances (tests of cold vs warm). */
+  cache?: ModelCache;
+  modelCacheSize?: number;
+}
+
+const MAX_LOGGED_REJECTS = 100;
+
+/**
+ * The windows function's work for one Lambda tumbling-window invoke, without middleware: fold the records into
+ * the state; on the window's final invoke (or an early end), write and score every window held.
+ */
+export function createWindowsProcessor(deps: WindowsDeps): (event: WindowsEvent, metrics?: Metrics) => Promise<WindowsResponse> {
+  const compiled = rcfDetectors(deps.detectors).map(compileDetector);
+  const now = deps.now ?? Date.now;
+  const retentionDays = deps.retentionDays ?? 30;
+  const windows = new DynamoWindowStore({ client: deps.documentClient, tableName: deps.tableName, retentionDays, now });
+  const models = new DynamoModelStore({ client: deps.documentClient, tableName: deps.tableName, retentionDays, now });
+  const cache = deps.cache ?? new ModelCache(deps.modelCacheSize);
+  const logger = deps.logger;
+
+  return async (event, metrics) => {
+    const shardId = event.shardId ?? event.Records?.[0]?.eventID?.split(':')[0] ?? 'shard';
+    const records: InputRecord[] = (event.Records ?? []).map((r) => ({
+      data: r.kinesis.data,
+      sequenceNumber: r.kinesis.sequenceNumber,
+      partitionKey: r.kinesis.partitionKey,
+      arrivalMs: Math.round(Number(r.kinesis.approximateArrivalTimestamp) * 1000),
+    }));
+    const state = readState(event.state);
+    // Names this state's emission; a retried invoke carries the same state and so the same id.
+    state.id ??= `${shardId}:${records[0]?.sequenceNumber ?? event.window?.start ?? now()}`;
+
+    const rejects = aggregateRecords(state, records, compiled);
+    metrics?.addMetric('RecordsIn', MetricUnit.Count, records.length);
+    if (rejects.length) {
+      await keepRejects(rejects, shardId, event.window, deps.rejects, logger);
+      metrics?.addMetric('RecordsRejected', MetricUnit.Count, rejects.length);
+    }
+
+    if (!event.isFinalInvokeForWindow && !event.isWindowTerminatedEarly) {
+      return { state: state as unknown as Record<string, unknown>, batchItemFailures: [] };
+    }
+    const lambdaWindow = {
+      startMs: event.window?.start ? Date.parse(event.window.start) : now(),
+      endMs: event.window?.end ? Date.parse(event.window.end) : now(),
+    };
+    const stats = await emitWindows({
+      state,
+      compiled,
+      shardId,
+      lambdaWindow,
+      emissionId: state.id,
+      windows,
+      models,
+      cache,
+      log: (level, message, extra) => logger?.[level](message, extra ?? {}),
+    });
+    metrics?.addMetric('WindowsWritten', MetricUnit.Count, stats.windowsWritten);
+    metrics?.addMetric('Anomalies', MetricUnit.Count, stats.anomalies);
+    metrics?.addMetric('LateRecords', MetricUnit.Count, stats.lateRecords);
+    logger?.info('window emitted', {
+      shardId,
+      window: event.window,
+      terminatedEarly: Boolean(event.isWindowTerminatedEarly),
+      records: state.n ?? 0,
+      rejected: state.r ?? {},
+      ...stats,
+    });
+    // The window is done; Lambda starts the next one with a fresh state.
+    return { state: {}, batchItemFailures: [] };
+  };
+}
+
+async function keepRejects(rejects: Reject[], shardId: string, window: { start: string; end: string } | undefined, sink: RejectsSink, logger: Logger | undefined): Promise<void> {
+  const byDetector = new Map<string, Reject[]>();
+  for (const r of rejects) {
+    const k = r.detector ?? '';
+    let list = byDetector.get(k);
+    if (!list) byDetector.set(k, (list = []));
+    list.push(r);
+  }
+  // A sink failure fails the invoke, so Lambda retries the batch: rejects are never dropped silently.
+  const locations = await Promise.all(
+    [...byDetector].map(([detector, list]) => {
+      const batch: RejectBatch = { shardId, rejects: list, ...(detector ? { detector } : {}), ...(window ? { window } : {}) };
+      return sink.write(batch);
+    }),
+  );
+  rejects.slice(0, MAX_LOGGED_REJECTS).forEach((r) =>
+    logger?.warn('record rejected', { sequenceNumber: r.sequenceNumber, index: r.index, detector: r.detector, reason: r.reason }),
+  );
+  if (rejects.length > MAX_LOGGED_REJECTS) logger?.warn('more records rejected', { count: rejects.length - MAX_LOGGED_REJECTS });
+  logger?.info('rejects kept', { count: rejects.length, locations });
+}
+
+/** A middy handler (Powertools logger and metrics) around the processor; local mode and tests build their own. */
+export function createWindowsHandler(deps: WindowsDeps) {
+  const logger = deps.logger ?? new Logger();
+  const metrics = deps.metrics ?? new Metrics();
+  const process = createWindowsProcessor({ ...deps, logger });
+  return middy(async (event: WindowsEvent, _context: Context): Promise<WindowsResponse> => process(event, metrics))
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics));
+}
+
+const logger = new Logger();
+const metrics = new Metrics();
+let configured: ReturnType<typeof createWindowsProcessor> | undefined;
+
+/**
+ * Built on the first invoke (the cold start): configuration and detectors.yml are validated there, and a
+ * problem fails the invoke with a message saying what to fix.
+ */
+function defaultProcessor(): ReturnType<typeof createWindowsProcessor> {
+  if (configured) return configured;
+  const config = readWindowsConfig();
+  const detectors = loadDetectorsFile(config.detectorsFile ?? detectorsFilePath(), { windowSeconds: config.windowSeconds, threshold: config.defaultThreshold });
+  for (const d of rcfDetectors(detectors)) {
+    if (!d.time && d.windowSeconds > config.windowSeconds) {
+      logger.warn('detector window is longer than the function tumbling window: its windows are emitted in parts, the later parts as late', { detector: d.name, windowSeconds: d.windowSeconds, functionWindowSeconds: config.windowSeconds });
+    }
+  }
+  const rejects: RejectsSink = config.rejectsDir
+    ? new FileRejectsSink(config.rejectsDir)
+    : config.rejectsBucket
+      ? new S3RejectsSink(s3Client(), config.rejectsBucket)
+      : {
+          // Without a bucket or directory (e.g. sls invoke local), rejects are kept in the log, in full.
+          write: async (batch) => {
+            logger.warn('rejects (no REJECTS_BUCKET or REJECTS_DIR set)', { batch });
+            return 'log';
+          },
+        };
+  configured = createWindowsProcessor({
+    detectors,
+    documentClient: dynamoDocumentClient(),
+    tableName: config.tableName,
+    retentionDays: config.retentionDays,
+    rejects,
+    logger,
+    modelCacheSize: config.modelCacheSize,
+  });
+  return configured;
+}
+
+export const handler = middy(async (event: WindowsEvent, _context: Context): Promise<WindowsResponse> => defaultProcessor()(event, metrics))
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

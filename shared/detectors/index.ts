@@ -1,0 +1,3 @@
+export * from './schema';
+export * from './loader';
+export { DetectorsConfigError } from './errors';

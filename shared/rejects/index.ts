@@ -1,0 +1,2 @@
+export * from './sink';
+export { S3RejectsSink } from './s3';

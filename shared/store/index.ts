@@ -1,0 +1,3 @@
+export * from './keys';
+export { DynamoWindowStore, type WindowItem } from './windows';
+export { DynamoModelStore, type ModelItem } from './models';

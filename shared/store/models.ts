@@ -1,0 +1,93 @@
+import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ModelConflictError, modelId, type ModelParams, type ModelStore, type StoredModel } from '../windows/ports';
+import { MODEL_SK, expiresAt, isConditionalFailure, iso, modelPk } from './keys';
+
+export interface ModelItem {
+  pk: string;
+  sk: typeof MODEL_SK;
+  type: 'model';
+  detector: string;
+  key: string;
+  state: Uint8Array;
+  version: number;
+  lastWindow?: string;
+  params: ModelParams;
+  updatedAt: string;
+  expiresAt: number;
+}
+
+export interface DynamoModelStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  retentionDays: number;
+  now?: () => number;
+}
+
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
+
+/** One forest per (detector, key) in the data table; saves are conditional on the version read. */
+export class DynamoModelStore implements ModelStore {
+  private readonly now: () => number;
+  constructor(private readonly options: DynamoModelStoreOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async loadMany(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, StoredModel>> {
+    const out = new Map<string, StoredModel>();
+    const unique = [...new Map(keys.map((k) => [modelId(k.detector, k.key), k])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let request: Record<string, unknown>[] = unique.slice(i, i + 100).map((k) => ({ pk: modelPk(k.detector, k.key), sk: MODEL_SK }));
+      for (let attempt = 0; request.length; attempt++) {
+        if (attempt > 10) throw new Error(`could not read ${request.length} model items (throttled); the batch will be retried`);
+        if (attempt) await sleep(Math.min(1000, 25 * 2 ** attempt));
+        const res = await this.options.client.send(
+          new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: request, ConsistentRead: true } } }),
+        );
+        for (const raw of res.Responses?.[this.options.tableName] ?? []) {
+          const item = raw as ModelItem;
+          out.set(modelId(item.detector, item.key), {
+            detector: item.detector,
+            key: item.key,
+            state: item.state,
+            version: item.version,
+            params: item.params,
+            ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}),
+          });
+        }
+        request = (res.UnprocessedKeys?.[this.options.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      }
+    }
+    return out;
+  }
+
+  async save(model: StoredModel, expectedVersion: number | undefined): Promise<void> {
+    const now = this.now();
+    const item: ModelItem = {
+      pk: modelPk(model.detector, model.key),
+      sk: MODEL_SK,
+      type: 'model',
+      detector: model.detector,
+      key: model.key,
+      state: model.state,
+      version: model.version,
+      params: model.params,
+      updatedAt: iso(now),
+      expiresAt: expiresAt(model.lastWindowMs ?? now, now, this.options.retentionDays),
+      ...(model.lastWindowMs !== undefined ? { lastWindow: iso(model.lastWindowMs) } : {}),
+    };
+    try {
+      await this.options.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: item,
+          ...(expectedVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
+        }),
+      );
+    } catch (error) {
+      if (isConditionalFailure(error)) throw new ModelConflictError(model.detector, model.key);
+      throw error;
+    }
+  }
+}

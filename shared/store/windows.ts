@@ -1,0 +1,164 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { finishAggregate, type KeyRegistry, type WindowAggregate } from '../windows/plan';
+import type { FreshOutcome, LateOutcome, WindowResult, WindowStore } from '../windows/ports';
+import { expiresAt, isConditionalFailure, iso, registryPk, windowPk } from './keys';
+
+export interface WindowItem {
+  pk: string;
+  sk: string;
+  type: 'window';
+  detector: string;
+  key: string;
+  windowStart: string;
+  windowEnd: string;
+  count: number;
+  aggregates: Record<string, number>;
+  partials: Record<string, { sum: number; min: number; max: number }>;
+  score?: number;
+  attribution?: Array<{ column: string; score: number; direction: 'HIGH' | 'LOW' }>;
+  threshold: number;
+  scored: boolean;
+  late: boolean;
+  lateRecords: number;
+  silent: boolean;
+  emissions: string[];
+  shardId: string;
+  pendingAlert?: string;
+  expiresAt: number;
+}
+
+export interface DynamoWindowStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  retentionDays: number;
+  now?: () => number;
+}
+
+const MAX_MERGE_ATTEMPTS = 8;
+
+/** Window items and per-shard key registries in the data table. */
+export class DynamoWindowStore implements WindowStore {
+  private readonly now: () => number;
+  constructor(private readonly options: DynamoWindowStoreOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  private baseItem(w: WindowAggregate, emissionId: string, shardId: string): WindowItem {
+    return {
+      pk: windowPk(w.detector.name, w.key),
+      sk: iso(w.startMs),
+      type: 'window',
+      detector: w.detector.name,
+      key: w.key,
+      windowStart: iso(w.startMs),
+      windowEnd: iso(w.endMs),
+      count: w.count,
+      aggregates: w.aggregates,
+      partials: w.partials,
+      threshold: w.detector.threshold,
+      scored: false,
+      late: false,
+      lateRecords: 0,
+      silent: w.silent,
+      emissions: [emissionId],
+      shardId,
+      expiresAt: expiresAt(w.endMs, this.now(), this.options.retentionDays),
+    };
+  }
+
+  async putFresh(result: WindowResult, emissionId: string, shardId: string): Promise<FreshOutcome> {
+    const item = this.baseItem(result.window, emissionId, shardId);
+    if (result.score !== undefined) {
+      item.score = result.score;
+      item.attribution = result.attribution ?? [];
+      item.scored = true;
+      if (result.score >= result.threshold) item.pendingAlert = result.window.detector.name;
+    }
+    try {
+      await this.options.client.send(new PutCommand({ TableName: this.options.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return 'written';
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+    }
+    // The item exists: written by this same emission before a retry, or by an earlier emission of the window.
+    const outcome = await this.mergeLate(result.window, emissionId, shardId);
+    return outcome === 'duplicate' ? 'duplicate' : 'merged';
+  }
+
+  async mergeLate(w: WindowAggregate, emissionId: string, shardId: string): Promise<LateOutcome> {
+    const { client, tableName } = this.options;
+    const Key = { pk: windowPk(w.detector.name, w.key), sk: iso(w.startMs) };
+    for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
+      const got = await client.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
+      const old = got.Item as WindowItem | undefined;
+      if (!old) {
+        // The window's item is gone (TTL) or was never written: keep the records as an unscored late window.
+        const item = { ...this.baseItem(w, emissionId, shardId), late: true, lateRecords: w.count };
+        try {
+          await client.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+          return 'created';
+        } catch (error) {
+          if (!isConditionalFailure(error)) throw error;
+          continue;
+        }
+      }
+      const emissions = old.emissions ?? [];
+      if (emissions.includes(emissionId)) return 'duplicate';
+      const partials: WindowItem['partials'] = { ...(old.partials ?? {}) };
+      for (const [field, p] of Object.entries(w.partials)) {
+        const o = partials[field];
+        partials[field] = o ? { sum: o.sum + p.sum, min: Math.min(o.min, p.min), max: Math.max(o.max, p.max) } : p;
+      }
+      const count = (old.count ?? 0) + w.count;
+      const merged = finishAggregate(w.detector, w.key, w.startMs, count, partials);
+      try {
+        // size(emissions) is the optimistic token: every merge appends exactly one id.
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key,
+            UpdateExpression:
+              'SET #count = :count, aggregates = :aggregates, partials = :partials, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = list_append(if_not_exists(emissions, :empty), :id), silent = :false, expiresAt = :expiresAt',
+            ConditionExpression: 'attribute_exists(pk) AND size(emissions) = :size',
+            ExpressionAttributeNames: { '#count': 'count' },
+            ExpressionAttributeValues: {
+              ':count': count,
+              ':aggregates': merged.aggregates,
+              ':partials': partials,
+              ':true': true,
+              ':false': false,
+              ':zero': 0,
+              ':n': w.count,
+              ':empty': [],
+              ':id': [emissionId],
+              ':size': emissions.length,
+              ':expiresAt': Math.max(old.expiresAt ?? 0, expiresAt(w.endMs, this.now(), this.options.retentionDays)),
+            },
+          }),
+        );
+        return 'merged';
+      } catch (error) {
+        if (!isConditionalFailure(error)) throw error;
+      }
+    }
+    throw new Error(`window ${Key.pk} ${Key.sk}: could not merge late records after ${MAX_MERGE_ATTEMPTS} attempts (concurrent writers)`);
+  }
+
+  async getRegistry(detector: string, shardId: string): Promise<KeyRegistry> {
+    const got = await this.options.client.send(new GetCommand({ TableName: this.options.tableName, Key: { pk: registryPk(detector), sk: shardId }, ConsistentRead: true }));
+    const keys = (got.Item?.keys ?? {}) as Record<string, number>;
+    return new Map(Object.entries(keys).map(([k, seconds]) => [k, seconds * 1000]));
+  }
+
+  async putRegistry(detector: string, shardId: string, registry: KeyRegistry): Promise<void> {
+    const keys: Record<string, number> = {};
+    for (const [k, ms] of registry) keys[k] = ms / 1000;
+    const now = this.now();
+    await this.options.client.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: { pk: registryPk(detector), sk: shardId, type: 'keys', detector, shardId, keys, expiresAt: expiresAt(now, now, this.options.retentionDays) },
+      }),
+    );
+  }
+}

@@ -1,0 +1,140 @@
+import type { CompiledDetector, WindowsState } from './aggregate';
+import { liveModel, type LiveModel, type ModelCache } from './models';
+import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
+import { modelId, type ModelStore, type StoredModel, type WindowResult, type WindowStore } from './ports';
+
+export interface EmitInput {
+  state: WindowsState;
+  compiled: readonly CompiledDetector[];
+  shardId: string;
+  lambdaWindow: { startMs: number; endMs: number };
+  emissionId: string;
+  windows: WindowStore;
+  models: ModelStore;
+  cache: ModelCache;
+  /** Keys processed at once (I/O overlaps; scoring itself is synchronous). */
+  concurrency?: number;
+  log?: (level: 'info' | 'warn', message: string, extra?: Record<string, unknown>) => void;
+}
+
+export interface EmitStats {
+  windowsWritten: number;
+  anomalies: number;
+  lateWindows: number;
+  lateRecords: number;
+  duplicates: number;
+  silentWindows: number;
+  modelsSaved: number;
+}
+
+/**
+ * The final invoke's work: every window the state holds (plus zero-count windows of quiet keys), per key
+ * oldest first — score and learn windows after the model's lastWindow, merge the others as late; then save
+ * each model once, conditionally on the version read. Idempotent: a retried emission finds its own items
+ * (by emission id) and the models' lastWindow, so the table ends identical and nothing is learned twice.
+ */
+export async function emitWindows(input: EmitInput): Promise<EmitStats> {
+  const { state, compiled, shardId, lambdaWindow, emissionId, windows, models, cache } = input;
+  const stats: EmitStats = { windowsWritten: 0, anomalies: 0, lateWindows: 0, lateRecords: 0, duplicates: 0, silentWindows: 0, modelsSaved: 0 };
+  const registries = new Map<string, KeyRegistry>();
+  await Promise.all(
+    compiled
+      .filter((c) => c.detector.silentKeys)
+      .map(async (c) => registries.set(c.detector.name, await windows.getRegistry(c.detector.name, shardId))),
+  );
+  const plan = planEmission({ state, compiled, lambdaWindow, registries });
+  const byName = new Map(compiled.map((c) => [c.detector.name, c]));
+  const jobs: Array<{ c: CompiledDetector; key: string; list: WindowAggregate[] }> = [];
+  for (const [name, keys] of plan.byKey) for (const [key, list] of keys) if (list.length) jobs.push({ c: byName.get(name)!, key, list });
+
+  // Models not in the warm cache are read in batches before any scoring starts.
+  const missing = jobs.filter((j) => !cache.get(modelId(j.c.detector.name, j.key))).map((j) => ({ detector: j.c.detector.name, key: j.key }));
+  const stored = missing.length ? await models.loadMany(missing) : new Map<string, StoredModel>();
+
+  const runJob = async ({ c, key, list }: (typeof jobs)[number]): Promise<void> => {
+    const d = c.detector;
+    const id = modelId(d.name, key);
+    let model = cache.get(id);
+    if (!model) {
+      const live = liveModel(d, key, stored.get(id));
+      if (live.reset) input.log?.('warn', 'model parameters changed: starting a new forest for this key', { detector: d.name, key });
+      model = live.model;
+    }
+    // Until the model is saved, the cached forest must not be trusted: a failure evicts it.
+    cache.delete(id);
+    let dirty = false;
+    for (const w of list) {
+      if (w.silent) stats.silentWindows++;
+      if (model.lastWindowMs !== undefined && w.startMs <= model.lastWindowMs) {
+        if (w.count === 0) continue;
+        const outcome = await windows.mergeLate(w, emissionId, shardId);
+        if (outcome === 'duplicate') stats.duplicates++;
+        else {
+          stats.lateWindows++;
+          stats.lateRecords += w.count;
+        }
+        continue;
+      }
+      const result = scoreWindow(model, w);
+      model.lastWindowMs = w.startMs;
+      dirty = true;
+      const outcome = await windows.putFresh(result, emissionId, shardId);
+      if (outcome === 'written') {
+        stats.windowsWritten++;
+        if (result.score !== undefined && result.score >= result.threshold) stats.anomalies++;
+      } else if (outcome === 'duplicate') stats.duplicates++;
+      else {
+        stats.lateWindows++;
+        stats.lateRecords += w.count;
+      }
+    }
+    if (dirty) {
+      const saved: StoredModel = {
+        detector: d.name,
+        key,
+        state: model.forest.toBytes(),
+        version: (model.version ?? 0) + 1,
+        params: model.params,
+        ...(model.lastWindowMs !== undefined ? { lastWindowMs: model.lastWindowMs } : {}),
+      };
+      await models.save(saved, model.version);
+      model.version = saved.version;
+      stats.modelsSaved++;
+    }
+    cache.set(id, model);
+  };
+
+  await pool(jobs, input.concurrency ?? 16, runJob);
+  await Promise.all([...plan.registries].map(([name, registry]) => windows.putRegistry(name, shardId, registry)));
+  return stats;
+}
+
+function scoreWindow(model: LiveModel, w: WindowAggregate): WindowResult {
+  const threshold = w.detector.threshold;
+  if (!w.features) return { window: w, threshold };
+  const { score, attribution } = model.forest.process(w.features, { explain: true });
+  return {
+    window: w,
+    score,
+    threshold,
+    attribution: (attribution ?? []).map((a, i) => ({ column: w.detector.features[i]!, score: a.score, direction: a.direction })),
+  };
+}
+
+/** Runs `fn` over items with at most `limit` in flight; the first failure rejects (after the others settle). */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length && !failure) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}

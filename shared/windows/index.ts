@@ -1,0 +1,5 @@
+export * from './aggregate';
+export * from './plan';
+export * from './ports';
+export * from './models';
+export * from './emit';

@@ -1,0 +1,62 @@
+import type { KeyRegistry, WindowAggregate } from './plan';
+
+/** A scored (or unscorable) window on its way to the table. */
+export interface WindowResult {
+  window: WindowAggregate;
+  /** Undefined when a feature was not a finite number: the window is stored but not scored. */
+  score?: number;
+  attribution?: Array<{ column: string; score: number; direction: 'HIGH' | 'LOW' }>;
+  threshold: number;
+}
+
+export type FreshOutcome = 'written' | 'duplicate' | 'merged';
+export type LateOutcome = 'merged' | 'created' | 'duplicate';
+
+/** Window items (docs/data-model.md). Implemented over DynamoDB in shared/store/windows.ts. */
+export interface WindowStore {
+  /** Writes a newly scored window; an item this emission already wrote is left alone ('duplicate'). */
+  putFresh(result: WindowResult, emissionId: string, shardId: string): Promise<FreshOutcome>;
+  /** Merges a window's records into the stored item atomically, marking it late; never rescored. */
+  mergeLate(window: WindowAggregate, emissionId: string, shardId: string): Promise<LateOutcome>;
+  getRegistry(detector: string, shardId: string): Promise<KeyRegistry>;
+  putRegistry(detector: string, shardId: string, registry: KeyRegistry): Promise<void>;
+}
+
+export interface ModelParams {
+  numberOfTrees: number;
+  subSampleSize: number;
+  timeDecay: number;
+  shingleSize: number;
+  dimensions: number;
+  features: string[];
+}
+
+export interface StoredModel {
+  detector: string;
+  key: string;
+  state: Uint8Array;
+  version: number;
+  lastWindowMs?: number;
+  params: ModelParams;
+}
+
+/** Model items (docs/data-model.md). Implemented over DynamoDB in shared/store/models.ts. */
+export interface ModelStore {
+  /** The stored models of these keys (absent ones are missing from the map), read consistently. */
+  loadMany(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, StoredModel>>;
+  /** Saves conditionally on `expectedVersion` (undefined = must not exist yet); throws ModelConflictError. */
+  save(model: StoredModel, expectedVersion: number | undefined): Promise<void>;
+}
+
+export const modelId = (detector: string, key: string): string => `${detector}\u0000${key}`;
+
+/** Another writer saved the model first; the batch is retried and takes the idempotent path. */
+export class ModelConflictError extends Error {
+  override readonly name = 'ModelConflictError';
+  constructor(
+    readonly detector: string,
+    readonly key: string,
+  ) {
+    super(`model ${detector}/${key} was saved by another invocation since it was read; the batch will be retried`);
+  }
+}
