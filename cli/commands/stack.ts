@@ -55,7 +55,7 @@ export function register(program: Command): void {
           '',
           'Try:',
           `  npx stream-sentinel produce --local --scenario toll --duration 60`,
-          `  npx sls invoke local -f windows -p events/windows.json ${env} ${names} ${creds}`,
+          `  npx sls invoke local -f windows -p events/windows-kinesis.json ${env} ${names} ${creds}`,
           `  npx sls invoke local -f alerts ${env} ${names} ${creds}`,
           `  AWS_ENDPOINT_URL=${stack.endpoint} aws kinesis describe-stream-summary --stream-name ${stack.streamName}`,
           `  AWS_ENDPOINT_URL=${stack.endpoint} aws dynamodb scan --table-name ${stack.tableName}`,
