@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as score from './commands/score';
 import * as stack from './commands/stack';
+import * as detectors from './commands/detectors';
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`. Commands load their
 // heavy modules (AWS SDK, emulators) inside their action, so `--help` and `score` start fast.
@@ -16,6 +17,7 @@ const commands: Array<{ register(program: Command): void }> = [
   // command modules are listed here, one line each
   score,
   stack,
+  detectors,
 ];
 for (const command of commands) command.register(program);
 

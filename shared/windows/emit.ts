@@ -51,6 +51,9 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   const missing = jobs.filter((j) => !cache.get(modelId(j.c.detector.name, j.key))).map((j) => ({ detector: j.c.detector.name, key: j.key }));
   const stored = missing.length ? await models.loadMany(missing) : new Map<string, StoredModel>();
 
+  const concurrency = input.concurrency ?? 16;
+  // One key with many windows (a replay) writes them in parallel too; many keys share the budget.
+  const writesPerKey = Math.max(1, Math.ceil(concurrency / Math.max(1, jobs.length)));
   const runJob = async ({ c, key, list }: (typeof jobs)[number]): Promise<void> => {
     const d = c.detector;
     const id = modelId(d.name, key);
@@ -63,31 +66,38 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     // Until the model is saved, the cached forest must not be trusted: a failure evicts it.
     cache.delete(id);
     let dirty = false;
+    // Score and learn in window order first (in memory), then write the items, which are independent.
+    const writes: Array<() => Promise<void>> = [];
     for (const w of list) {
       if (w.silent) stats.silentWindows++;
       if (model.lastWindowMs !== undefined && w.startMs <= model.lastWindowMs) {
         if (w.count === 0) continue;
-        const outcome = await windows.mergeLate(w, emissionId, shardId);
-        if (outcome === 'duplicate') stats.duplicates++;
-        else {
-          stats.lateWindows++;
-          stats.lateRecords += w.count;
-        }
+        writes.push(async () => {
+          const outcome = await windows.mergeLate(w, emissionId, shardId);
+          if (outcome === 'duplicate') stats.duplicates++;
+          else {
+            stats.lateWindows++;
+            stats.lateRecords += w.count;
+          }
+        });
         continue;
       }
       const result = scoreWindow(model, w);
       model.lastWindowMs = w.startMs;
       dirty = true;
-      const outcome = await windows.putFresh(result, emissionId, shardId);
-      if (outcome === 'written') {
-        stats.windowsWritten++;
-        if (result.score !== undefined && result.score >= result.threshold) stats.anomalies++;
-      } else if (outcome === 'duplicate') stats.duplicates++;
-      else {
-        stats.lateWindows++;
-        stats.lateRecords += w.count;
-      }
+      writes.push(async () => {
+        const outcome = await windows.putFresh(result, emissionId, shardId);
+        if (outcome === 'written') {
+          stats.windowsWritten++;
+          if (result.score !== undefined && result.score >= result.threshold) stats.anomalies++;
+        } else if (outcome === 'duplicate') stats.duplicates++;
+        else {
+          stats.lateWindows++;
+          stats.lateRecords += w.count;
+        }
+      });
     }
+    await pool(writes, writesPerKey, (write) => write());
     if (dirty) {
       const saved: StoredModel = {
         detector: d.name,
@@ -104,7 +114,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     cache.set(id, model);
   };
 
-  await pool(jobs, input.concurrency ?? 16, runJob);
+  await pool(jobs, concurrency, runJob);
   await Promise.all([...plan.registries].map(([name, registry]) => windows.putRegistry(name, shardId, registry)));
   return stats;
 }
