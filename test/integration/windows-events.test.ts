@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../../shared/aws/clients';
+import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
+import { lambdaContext } from '../factories/kinesis';
+
+const EVENTS = resolve(__dirname, '../../events');
+const readEvent = (name: string) => JSON.parse(readFileSync(join(EVENTS, name), 'utf8')) as Record<string, unknown>;
+
+describe('the default-configured windows handler with the sample events', () => {
+  let db: Emulator;
+  let rejectsDir: string;
+  const saved = { ...process.env };
+  beforeAll(async () => {
+    db = await startDynalite();
+    rejectsDir = mkdtempSync(join(tmpdir(), 'rejects-'));
+    Object.assign(process.env, {
+      TABLE_NAME: await createDataTable(db.endpoint),
+      AWS_ENDPOINT_URL: db.endpoint,
+      REJECTS_DIR: rejectsDir,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      AWS_LAMBDA_LOG_LEVEL: 'ERROR',
+    });
+    delete process.env.DETECTORS_FILE;
+  });
+  afterAll(async () => {
+    process.env = saved;
+    rmSync(rejectsDir, { recursive: true, force: true });
+    await db.close();
+  });
+
+  it('reads detectors.yml and the environment at cold start and writes the sample windows', async () => {
+    const { handler } = await import('../../functions/windows/handler');
+    const partial = (await handler(readEvent('windows-partial.json') as never, lambdaContext() as never)) as { state: { w: object } };
+    expect(Object.keys(partial.state.w).length).toBeGreaterThan(10);
+    await handler(readEvent('windows-kinesis.json') as never, lambdaContext() as never);
+    await handler(readEvent('windows-final-empty.json') as never, lambdaContext() as never);
+    await handler(readEvent('windows-rejects.json') as never, lambdaContext() as never);
+    const client = dynamoDocumentClient({ endpoint: db.endpoint });
+    const items = (await client.send(new ScanCommand({ TableName: process.env.TABLE_NAME! }))).Items ?? [];
+    client.destroy();
+    const windows = items.filter((i) => i.type === 'window');
+    expect(new Set(windows.map((w) => w.detector))).toEqual(new Set(['toll-stations', 'wind-speed', 'clicks']));
+    expect(windows.find((w) => w.pk === 'W#wind-speed#farm-north')).toMatchObject({ count: 6, late: true, aggregates: { avg_speed: 9, max_speed: 10 } });
+    // The empty final invoke's state describes the same window again: merged as late into the stored items.
+    expect(windows.find((w) => w.pk === 'W#toll-stations#183A')).toMatchObject({ late: true, count: 15, lateRecords: 12 });
+    const files = readdirSync(rejectsDir, { recursive: true }).map(String).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const kept = files.flatMap((f) => (JSON.parse(readFileSync(join(rejectsDir, f), 'utf8')) as { rejects: Array<{ reason: string }> }).rejects.map((r) => r.reason));
+    expect(kept).toHaveLength(3);
+  });
+});
