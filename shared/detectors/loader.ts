@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { DetectorsConfigError } from './errors';
 import {
   DEFAULT_HOTSPOTS_MESSAGE,
@@ -31,7 +31,7 @@ function issuePath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
   return out || '(top level)';
 }
 
-function zodProblems(prefix: string, error: z.ZodError): string[] {
+function zodProblems(prefix: string, error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => {
     // A discriminated union reports an unknown kind with the raw list of options; say it plainly.
     if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind') return `${issuePath(prefix, issue.path)}: kind must be rcf (default) or hotspots`;

@@ -1,0 +1,20 @@
+import { readWindowsConfig, WindowsConfigError } from '../../../shared/config/windows';
+
+describe('windows configuration', () => {
+  it('reads the environment with defaults for what is optional', () => {
+    expect(readWindowsConfig({ TABLE_NAME: 't', REJECTS_BUCKET: 'b', ANOMALY_THRESHOLD: '2.5' })).toEqual({
+      tableName: 't',
+      rejectsBucket: 'b',
+      retentionDays: 30,
+      defaultThreshold: 2.5,
+      windowSeconds: 10,
+      modelCacheSize: 256,
+    });
+  });
+  it('says what to fix', () => {
+    expect(() => readWindowsConfig({})).toThrow(WindowsConfigError);
+    expect(() => readWindowsConfig({})).toThrow(/TABLE_NAME is not set/);
+    expect(() => readWindowsConfig({ TABLE_NAME: 't', WINDOW_SECONDS: '2.5' })).toThrow(/WINDOW_SECONDS must be a whole number/);
+    expect(() => readWindowsConfig({ TABLE_NAME: 't', DATA_RETENTION_DAYS: 'soon' })).toThrow(/DATA_RETENTION_DAYS must be a number/);
+  });
+});
