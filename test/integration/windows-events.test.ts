@@ -34,7 +34,7 @@ describe('the default-configured windows handler with the sample events', () => 
 
   it('reads detectors.yml and the environment at cold start and writes the sample windows', async () => {
     const { handler } = await import('../../functions/windows/handler');
-    const partial = (await handler(readEvent('windows-partial.json') as never, lambdaContext() as never)) as { state: { w: object } };
+    const partial = (await handler(readEvent('windows-partial.json') as never, lambdaContext() as never)) as unknown as { state: { w: object } };
     expect(Object.keys(partial.state.w).length).toBeGreaterThan(10);
     await handler(readEvent('windows-kinesis.json') as never, lambdaContext() as never);
     await handler(readEvent('windows-final-empty.json') as never, lambdaContext() as never);
