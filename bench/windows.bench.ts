@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -107,7 +107,6 @@ export default async function run(): Promise<BenchReport> {
   const final = await finalInvoke();
   const b = await bundle();
   const kb = Math.round(b.bytes / 102.4) / 10;
-  void readFileSync;
   return {
     name: 'windows function',
     figures: {
