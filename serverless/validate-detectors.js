@@ -1,0 +1,41 @@
+'use strict';
+/* global require, module */
+// A Serverless plugin is a CommonJS module loaded by the sls CLI.
+/* eslint-disable @typescript-eslint/no-require-imports */
+
+/**
+ * Validates detectors.yml when the service is packaged (and so on every deploy), with the same loader the
+ * functions use at cold start: a typo in a detector fails `sls package` with the loader's message instead
+ * of failing every invocation after the deploy. Listed before serverless-esbuild in serverless.yml, so a
+ * bad file stops the run before esbuild starts (an esbuild left running would keep the CLI from exiting).
+ */
+class ValidateDetectors {
+  constructor(serverless) {
+    this.serverless = serverless;
+    this.hooks = { 'before:package:createDeploymentArtifacts': () => this.validate() };
+  }
+
+  validate() {
+    const { existsSync } = require('node:fs');
+    const path = require('node:path');
+    const { service } = this.serverless;
+    const file = path.join(this.serverless.serviceDir, 'detectors.yml');
+    const readers = ['windows', 'hotspots'].filter((name) => service.getAllFunctions().includes(name));
+    if (!existsSync(file)) {
+      if (readers.length)
+        throw new this.serverless.classes.Error(`${readers.join(' and ')} read detectors.yml at cold start, but ${file} does not exist`);
+      return;
+    }
+    // The loader is TypeScript; tsx (a runtime dependency, the CLI uses it too) loads it without a build.
+    require('tsx/cjs');
+    const { loadDetectorsFile } = require('../shared/detectors/loader.ts');
+    const environment = service.provider.environment || {};
+    try {
+      loadDetectorsFile(file, { windowSeconds: Number(environment.WINDOW_SECONDS), threshold: Number(environment.ANOMALY_THRESHOLD) });
+    } catch (error) {
+      throw new this.serverless.classes.Error(error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+module.exports = ValidateDetectors;
