@@ -4,18 +4,34 @@
 /* eslint-disable @typescript-eslint/no-require-imports */
 
 /**
- * Validates detectors.yml when the service is packaged (and so on every deploy), with the same loader the
- * functions use at cold start: a typo in a detector fails `sls package` with the loader's message instead
- * of failing every invocation after the deploy. Listed before serverless-esbuild in serverless.yml, so a
- * bad file stops the run before esbuild starts (an esbuild left running would keep the CLI from exiting).
+ * The project's own guards around `sls`:
+ * - detectors.yml is validated when the service is packaged (and so on every deploy), with the same loader
+ *   the functions use at cold start: a typo in a detector fails `sls package` with the loader's message
+ *   instead of failing every invocation after the deploy. Listed before serverless-esbuild in serverless.yml,
+ *   so a bad file stops the run before esbuild starts (an esbuild left running keeps the CLI from exiting).
+ * - the `local` stage (literal resource names for `sls invoke local` against the emulators) is never deployed.
  */
-class ValidateDetectors {
-  constructor(serverless) {
+class StreamSentinelChecks {
+  constructor(serverless, options = {}) {
     this.serverless = serverless;
-    this.hooks = { 'before:package:createDeploymentArtifacts': () => this.validate() };
+    this.options = options;
+    this.hooks = {
+      initialize: () => this.refuseLocalDeploy(),
+      'before:package:createDeploymentArtifacts': () => this.validateDetectors(),
+    };
   }
 
-  validate() {
+  refuseLocalDeploy() {
+    const commands = (this.serverless.processedInput && this.serverless.processedInput.commands) || [];
+    const stage = this.options.stage || this.serverless.service.provider.stage;
+    if (commands[0] === 'deploy' && stage === 'local') {
+      throw new this.serverless.classes.Error(
+        'the local stage only serves `sls invoke local --stage local` against the local emulators; deploy a real stage (--stage dev, --stage prod, …)',
+      );
+    }
+  }
+
+  validateDetectors() {
     const { existsSync } = require('node:fs');
     const path = require('node:path');
     const { service } = this.serverless;
@@ -38,4 +54,4 @@ class ValidateDetectors {
   }
 }
 
-module.exports = ValidateDetectors;
+module.exports = StreamSentinelChecks;
