@@ -1,0 +1,76 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { dynamoDocumentClient } from '../aws/clients';
+import { BUILTIN_DEFAULTS, detectorsFilePath, loadDetectorsFile, rcfDetectors, type Detector } from '../detectors';
+import { MemoryRejectsSink } from '../rejects/sink';
+import { createWindowsHandler } from '../../functions/windows/handler';
+import { createAlertsHandler } from '../../functions/alerts/handler';
+import { lambdaContext, type StreamHandler } from './event-source';
+import type { LocalPipeline } from './run';
+import type { LocalStack } from './stack';
+
+/**
+ * The service's functions, built in this process against the local stack through the factories the
+ * handlers export (the same code `handler` runs in Lambda, with local adapters: rejects kept in memory,
+ * SNS publishes captured). Logs below ERROR and EMF metric lines are silenced: the terminal shows progress.
+ */
+
+export interface LocalPipelineOptions {
+  detectorsFile?: string;
+  /** Log level of the functions' loggers (default ERROR). */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+  /** The alerts function's per-key cooldown, in wall-clock seconds (default 5). */
+  cooldownSeconds?: number;
+}
+
+export function loadLocalDetectors(file?: string): Detector[] {
+  return loadDetectorsFile(file ?? detectorsFilePath(), BUILTIN_DEFAULTS);
+}
+
+export function localPipelineFactory(options: LocalPipelineOptions = {}) {
+  return async (stack: LocalStack): Promise<LocalPipeline> => {
+    process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+    const detectors = loadLocalDetectors(options.detectorsFile);
+    const documentClient = dynamoDocumentClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });
+    const rejects = new MemoryRejectsSink();
+    const logger = () => new Logger({ serviceName: 'stream-sentinel', logLevel: options.logLevel ?? 'ERROR' });
+    const metrics = () => new Metrics({ namespace: 'StreamSentinel', serviceName: 'stream-sentinel' });
+
+    const windows = createWindowsHandler({ detectors, documentClient, tableName: stack.tableName, rejects, logger: logger(), metrics: metrics() });
+    const alerts = createAlertsHandler({
+      documentClient,
+      tableName: stack.tableName,
+      topicArn: stack.topicArn,
+      detectors,
+      // Event time runs ~30× faster than the wall clock here: a 15-minute cooldown would silence a key for the
+      // rest of the demo. A cooldown of a few event windows keeps "one message per anomaly", not per window.
+      cooldownSeconds: options.cooldownSeconds ?? 5,
+      publisher: {
+        publish: async (message) => {
+          const captured = stack.sns.capture({
+            topicArn: stack.topicArn,
+            message: message.message,
+            subject: message.subject,
+            attributes: message.attributes,
+          });
+          return { messageId: captured.messageId };
+        },
+      },
+      logger: logger(),
+      metrics: metrics(),
+    });
+    const thresholds = rcfDetectors(detectors).map((d) => d.threshold);
+
+    return {
+      windows: ((event, context) => windows(event, context)) as StreamHandler,
+      runAlerts: async () => {
+        await alerts({ version: '0', id: 'local', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000', time: new Date().toISOString(), region: stack.region, resources: [], detail: {} }, lambdaContext('stream-sentinel-local-alerts', stack.region));
+      },
+      rejected: () => rejects.all.length,
+      ...(thresholds.length ? { defaultThreshold: Math.min(...thresholds) } : {}),
+      close: async () => documentClient.destroy(),
+    };
+  };
+}
+
+export const createLocalPipeline = localPipelineFactory();
