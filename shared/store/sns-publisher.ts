@@ -1,0 +1,33 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { AlertMessage, AlertPublisher } from '../alerts/types';
+
+/** Publishing went wrong in a way the SDK did not turn into an error (no message id came back). */
+export class AlertPublishError extends Error {
+  override readonly name = 'AlertPublishError';
+}
+
+/**
+ * The alerts topic (the service's only SNS import). One Publish per message with a text per protocol
+ * (MessageStructure json): email gets the subject and the full body, SMS the one-segment text, every other
+ * protocol (SQS, HTTP, Lambda) the full body.
+ */
+export class SnsAlertPublisher implements AlertPublisher {
+  constructor(
+    private readonly client: SNSClient,
+    private readonly topicArn: string,
+  ) {}
+
+  async publish(message: AlertMessage): Promise<{ messageId: string }> {
+    const res = await this.client.send(
+      new PublishCommand({
+        TopicArn: this.topicArn,
+        Subject: message.subject,
+        MessageStructure: 'json',
+        Message: JSON.stringify({ default: message.message, email: message.message, sms: message.sms }),
+        MessageAttributes: Object.fromEntries(Object.entries(message.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+      }),
+    );
+    if (!res.MessageId) throw new AlertPublishError(`SNS accepted the publish to ${this.topicArn} but returned no message id`);
+    return { messageId: res.MessageId };
+  }
+}
