@@ -211,7 +211,7 @@ export function formatDigest(groups: readonly AlertGroup[], options: FormatOptio
   const tops: string[] = [];
   for (const g of groups) {
     const entry = toGsm7(`${groupLabel(g, manyDetectors)} ${g.lead.kind === 'hotspots' ? formatNumber(g.lead.score) : formatScore(g.lead.score)}`);
-    const candidate = `${head} Top: ${[...tops, entry].join(', ')}${tops.length + 1 < groups.length ? ', ...' : ''}.${tail}`;
+    const candidate = `${head} Top: ${[...tops, entry].join(', ')}${tops.length + 1 < groups.length ? ', ...' : '.'}${tail}`;
     if (!fitsSms(candidate, reserved)) break;
     tops.push(entry);
     sms = candidate;
