@@ -43,11 +43,21 @@ export class AlertsDeliveryError extends Error {
 export const ALERT_DEFAULTS = { cooldownSeconds: 900, digestThreshold: 5, claimTimeoutSeconds: 300, defaultThreshold: 2 } as const;
 
 const detectorTexts = (detectors: Detector[] = []): Map<string, DetectorText & { threshold: number }> =>
-  new Map(detectors.map((d) => [d.name, { kind: d.kind, message: d.message, threshold: d.threshold, ...(d.kind === 'hotspots' ? { columns: d.columns } : {}) }]));
+  new Map(
+    detectors.map((d) => [
+      d.name,
+      { kind: d.kind, message: d.message, threshold: d.threshold, ...(d.kind === 'hotspots' ? { columns: d.columns } : {}) },
+    ]),
+  );
 
 /** One scheduled run, without middleware: what local mode and tests call, and what `handler` wraps. */
 export function createAlertsRunner(deps: AlertsDeps): (metrics?: Metrics) => Promise<RunSummary> {
-  const store = new DynamoAlertStore({ client: deps.documentClient, tableName: deps.tableName, ...(deps.pageSize ? { pageSize: deps.pageSize } : {}), ...(deps.retentionDays ? { retentionDays: deps.retentionDays } : {}) });
+  const store = new DynamoAlertStore({
+    client: deps.documentClient,
+    tableName: deps.tableName,
+    ...(deps.pageSize ? { pageSize: deps.pageSize } : {}),
+    ...(deps.retentionDays ? { retentionDays: deps.retentionDays } : {}),
+  });
   let publisher = deps.publisher;
   if (!publisher) {
     if (!deps.topicArn) throw new Error('createAlertsRunner: pass a publisher or a topicArn');
@@ -77,7 +87,9 @@ export function createAlertsRunner(deps: AlertsDeps): (metrics?: Metrics) => Pro
     logger?.info('alerts run finished', { ...counts, messages: messageIds.length });
     if (summary.failed) {
       // Failing the invoke makes the function's Errors alarm fire; the items are already back in the index.
-      throw new AlertsDeliveryError(`${summary.failed} of ${summary.failed + summary.sent} alert message(s) could not be published; their anomalies stay pending and are retried on the next run`);
+      throw new AlertsDeliveryError(
+        `${summary.failed} of ${summary.failed + summary.sent} alert message(s) could not be published; their anomalies stay pending and are retried on the next run`,
+      );
     }
     return summary;
   };
@@ -101,7 +113,10 @@ let configured: ReturnType<typeof createAlertsRunner> | undefined;
 function defaultRunner(): ReturnType<typeof createAlertsRunner> {
   if (configured) return configured;
   const config = readAlertsConfig();
-  const detectors = loadDetectorsFile(config.detectorsFile ?? detectorsFilePath(), { ...BUILTIN_DEFAULTS, threshold: config.defaultThreshold });
+  const detectors = loadDetectorsFile(config.detectorsFile ?? detectorsFilePath(), {
+    ...BUILTIN_DEFAULTS,
+    threshold: config.defaultThreshold,
+  });
   configured = createAlertsRunner({
     documentClient: dynamoDocumentClient(),
     tableName: config.tableName,

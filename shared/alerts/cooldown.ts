@@ -41,7 +41,12 @@ export interface CooldownOptions {
   claimTimeoutMs: number;
 }
 
-export function decideCooldown(state: CooldownState | undefined, severity: Severity, nowMs: number, options: CooldownOptions): CooldownDecision {
+export function decideCooldown(
+  state: CooldownState | undefined,
+  severity: Severity,
+  nowMs: number,
+  options: CooldownOptions,
+): CooldownDecision {
   if (options.cooldownMs <= 0 || !state) return { action: 'open' };
   if (state.messageId === undefined) {
     return Date.parse(state.startedAt) <= nowMs - options.claimTimeoutMs ? { action: 'open' } : { action: 'wait' };
@@ -52,7 +57,13 @@ export function decideCooldown(state: CooldownState | undefined, severity: Sever
 }
 
 /** The state a run writes when it opens a cooldown; what the previous one held back is reported in this message. */
-export function openedCooldown(previous: CooldownState | undefined, severity: Severity, claimId: string, nowMs: number, cooldownMs: number): CooldownState {
+export function openedCooldown(
+  previous: CooldownState | undefined,
+  severity: Severity,
+  claimId: string,
+  nowMs: number,
+  cooldownMs: number,
+): CooldownState {
   return {
     version: (previous?.version ?? 0) + 1,
     until: new Date(nowMs + cooldownMs).toISOString(),
@@ -65,5 +76,7 @@ export function openedCooldown(previous: CooldownState | undefined, severity: Se
 
 /** What the previous cooldown held back, for the next message about the key. */
 export function heldBackBy(previous: CooldownState | undefined): { count: number; since: string } | undefined {
-  return previous && previous.suppressed > 0 ? { count: previous.suppressed, since: previous.suppressedSince ?? previous.startedAt } : undefined;
+  return previous && previous.suppressed > 0
+    ? { count: previous.suppressed, since: previous.suppressedSince ?? previous.startedAt }
+    : undefined;
 }

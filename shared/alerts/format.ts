@@ -83,13 +83,18 @@ function drivenBy(alert: Alert): string | undefined {
   if (!alert.attribution.length) return undefined;
   const total = alert.attribution.reduce((s, a) => s + Math.max(0, a.score), 0);
   return alert.attribution
-    .map((a) => `${a.column}, ${directionWords(a.direction)}${total > 0 ? ` (${Math.round((100 * Math.max(0, a.score)) / total)}% of the score)` : ''}`)
+    .map(
+      (a) =>
+        `${a.column}, ${directionWords(a.direction)}${total > 0 ? ` (${Math.round((100 * Math.max(0, a.score)) / total)}% of the score)` : ''}`,
+    )
     .join('; ');
 }
 
 function box(h: Hotspot, columns: string[] | undefined): string | undefined {
   if (!h.minValues || !h.maxValues) return undefined;
-  return h.minValues.map((lo, i) => `${columns?.[i] ?? `x${i + 1}`} ${formatNumber(lo)}..${formatNumber(h.maxValues![i] ?? lo)}`).join(', ');
+  return h.minValues
+    .map((lo, i) => `${columns?.[i] ?? `x${i + 1}`} ${formatNumber(lo)}..${formatNumber(h.maxValues![i] ?? lo)}`)
+    .join(', ');
 }
 
 function hotspotLine(h: Hotspot, columns: string[] | undefined): string {
@@ -109,23 +114,32 @@ const label = (s: Severity): string => (s === 'critical' ? 'critical' : 'warning
 /** The email's detail block for one alert. */
 function details(alert: Alert, options: FormatOptions): string[] {
   const text = options.detectors?.get(alert.detector);
-  const window = alert.windowEnd ? `${formatTime(alert.windowStart)} to ${formatTimeOfDay(alert.windowEnd, alert.windowStart)}` : `from ${formatTime(alert.windowStart)}`;
+  const window = alert.windowEnd
+    ? `${formatTime(alert.windowStart)} to ${formatTimeOfDay(alert.windowEnd, alert.windowStart)}`
+    : `from ${formatTime(alert.windowStart)}`;
   const lines = [`Detector:   ${alert.detector}`];
   if (alert.kind === 'window') lines.push(`Key:        ${alert.key}`);
   lines.push(`Window:     ${window}`);
   if (alert.kind === 'window') {
     lines.push(`Observed:   ${observed(alert)}`);
-    lines.push(`Score:      ${formatScore(alert.score)} against the threshold ${formatNumber(alert.threshold)} (${ratio(alert)}), ${label(alert.severity)}`);
+    lines.push(
+      `Score:      ${formatScore(alert.score)} against the threshold ${formatNumber(alert.threshold)} (${ratio(alert)}), ${label(alert.severity)}`,
+    );
     const driven = drivenBy(alert);
     if (driven) lines.push(`Driven by:  ${driven}`);
   } else {
     const hot = alert.hotspots ?? [];
-    lines.push(`Hotspots:   ${hot.length} at or above the density threshold ${formatNumber(alert.threshold)} (densest ${ratio(alert)}), ${label(alert.severity)}`);
+    lines.push(
+      `Hotspots:   ${hot.length} at or above the density threshold ${formatNumber(alert.threshold)} (densest ${ratio(alert)}), ${label(alert.severity)}`,
+    );
     for (const h of hot.slice(0, 20)) lines.push(`            ${hotspotLine(h, text?.columns)}`);
     if (hot.length > 20) lines.push(`            and ${hot.length - 20} more`);
   }
   if (alert.silent) lines.push('Note:       the key sent no records in this window (it went quiet).');
-  if (alert.late) lines.push('Note:       records arrived after the window was scored and were merged into it (late); the score is from the first emission.');
+  if (alert.late)
+    lines.push(
+      'Note:       records arrived after the window was scored and were merged into it (late); the score is from the first emission.',
+    );
   lines.push(`Data:       ${dataPointer(alert, options.tableName)}`);
   return lines;
 }
@@ -136,7 +150,10 @@ function otherWindows(group: AlertGroup, options: FormatOptions): string[] {
   return [
     '',
     `Also anomalous for this key (${others.length} more window${others.length > 1 ? 's' : ''}, covered by this alert):`,
-    ...others.map((a) => `  ${formatTime(a.windowStart)}  score ${formatScore(a.score)}${a.kind === 'window' ? `  ${observed(a)}` : `  density ${formatNumber(a.score)}`}  (${dataPointer(a, undefined)})`),
+    ...others.map(
+      (a) =>
+        `  ${formatTime(a.windowStart)}  score ${formatScore(a.score)}${a.kind === 'window' ? `  ${observed(a)}` : `  density ${formatNumber(a.score)}`}  (${dataPointer(a, undefined)})`,
+    ),
     ...(options.tableName ? [`  (table ${options.tableName})`] : []),
   ];
 }
@@ -153,7 +170,9 @@ function groupSubject(group: AlertGroup): string {
   const n = group.alerts.length;
   const what = a.kind === 'hotspots' ? (n > 1 ? `${n} hotspot windows` : 'Hotspot') : n > 1 ? `${n} anomalies` : 'Anomaly';
   const measure = a.kind === 'hotspots' ? `density ${formatNumber(a.score)}` : `${n > 1 ? 'top score' : 'score'} ${formatScore(a.score)}`;
-  return toSubject(`${group.severity === 'critical' ? 'CRITICAL: ' : ''}${what} in ${where(group)}: ${measure} >= ${formatNumber(a.threshold)}, ${formatTime(a.windowStart)}`);
+  return toSubject(
+    `${group.severity === 'critical' ? 'CRITICAL: ' : ''}${what} in ${where(group)}: ${measure} >= ${formatNumber(a.threshold)}, ${formatTime(a.windowStart)}`,
+  );
 }
 
 function compactSms(group: AlertGroup): string {
@@ -161,7 +180,9 @@ function compactSms(group: AlertGroup): string {
   const top = a.attribution[0];
   const parts = [
     `${group.severity === 'critical' ? 'CRITICAL ' : ''}${a.kind === 'hotspots' ? 'Hotspot' : 'Anomaly'} ${a.detector}${a.kind === 'window' ? ` ${a.key}` : ''} ${formatTime(a.windowStart)}:`,
-    a.kind === 'hotspots' ? `density ${formatNumber(a.score)}>=${formatNumber(a.threshold)}` : `score ${formatScore(a.score)}>=${formatNumber(a.threshold)}`,
+    a.kind === 'hotspots'
+      ? `density ${formatNumber(a.score)}>=${formatNumber(a.threshold)}`
+      : `score ${formatScore(a.score)}>=${formatNumber(a.threshold)}`,
   ];
   if (a.kind === 'window') parts.push(observed(a));
   if (top) parts.push(`${top.column} ${top.direction}`);
@@ -190,7 +211,8 @@ export function formatGroup(group: AlertGroup, options: FormatOptions = {}): Ale
   };
 }
 
-const groupLabel = (g: AlertGroup, manyDetectors: boolean): string => (g.lead.kind === 'hotspots' && g.key === '*' ? g.detector : manyDetectors ? `${g.detector}/${g.key}` : g.key);
+const groupLabel = (g: AlertGroup, manyDetectors: boolean): string =>
+  g.lead.kind === 'hotspots' && g.key === '*' ? g.detector : manyDetectors ? `${g.detector}/${g.key}` : g.key;
 
 /** One message listing many keys, so that a run with many alerts due sends one text, not one per key. */
 export function formatDigest(groups: readonly AlertGroup[], options: FormatOptions = {}): AlertMessage {
@@ -210,7 +232,9 @@ export function formatDigest(groups: readonly AlertGroup[], options: FormatOptio
   let sms = head;
   const tops: string[] = [];
   for (const g of groups) {
-    const entry = toGsm7(`${groupLabel(g, manyDetectors)} ${g.lead.kind === 'hotspots' ? formatNumber(g.lead.score) : formatScore(g.lead.score)}`);
+    const entry = toGsm7(
+      `${groupLabel(g, manyDetectors)} ${g.lead.kind === 'hotspots' ? formatNumber(g.lead.score) : formatScore(g.lead.score)}`,
+    );
     const candidate = `${head} Top: ${[...tops, entry].join(', ')}${tops.length + 1 < groups.length ? ', ...' : '.'}${tail}`;
     if (!fitsSms(candidate, reserved)) break;
     tops.push(entry);
@@ -235,13 +259,17 @@ export function formatDigest(groups: readonly AlertGroup[], options: FormatOptio
     );
     body.push(`   ${headline(a, text)}`);
     body.push(`   Data: ${dataPointer(a, options.tableName)}`);
-    for (const other of g.alerts.filter((x) => x !== a)) body.push(`   also ${formatTime(other.windowStart)} score ${formatScore(other.score)} (sk ${other.ref.sk})`);
+    for (const other of g.alerts.filter((x) => x !== a))
+      body.push(`   also ${formatTime(other.windowStart)} score ${formatScore(other.score)} (sk ${other.ref.sk})`);
     const held = heldBackText(g);
     if (held) body.push(`   ${held}`);
   });
   if (groups.length > DIGEST_DETAILED_KEYS) {
     const rest = groups.slice(DIGEST_DETAILED_KEYS);
-    body.push('', `and ${rest.length} more keys (${rest.reduce((n, g) => n + g.alerts.length, 0)} anomalies); each of their items in the table carries this message's id in messageId.`);
+    body.push(
+      '',
+      `and ${rest.length} more keys (${rest.reduce((n, g) => n + g.alerts.length, 0)} anomalies); each of their items in the table carries this message's id in messageId.`,
+    );
   }
   const single = <T>(values: T[]): T | undefined => (new Set(values).size === 1 ? values[0] : undefined);
   return {

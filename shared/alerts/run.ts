@@ -217,9 +217,17 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
       if (decision.action === 'suppress') {
         const at = new Date(nowMs).toISOString();
         await store.addSuppressed(group.detector, group.key, group.alerts.length, at);
-        await Promise.all(group.alerts.map(async (a) => lost(await store.suppress(a.ref, runId, at, decision.messageId), a.ref, 'suppress')));
+        await Promise.all(
+          group.alerts.map(async (a) => lost(await store.suppress(a.ref, runId, at, decision.messageId), a.ref, 'suppress')),
+        );
         summary.suppressed += group.alerts.length;
-        log('info', 'anomalies held back by the key cooldown', { detector: group.detector, key: group.key, windows: group.alerts.length, until: decision.until, suppressedBy: decision.messageId });
+        log('info', 'anomalies held back by the key cooldown', {
+          detector: group.detector,
+          key: group.key,
+          windows: group.alerts.length,
+          until: decision.until,
+          suppressedBy: decision.messageId,
+        });
         return;
       }
       break;
@@ -227,16 +235,30 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
     // Another run is publishing about this key (or the cooldown item kept changing under us): try next run.
     await Promise.all(group.alerts.map(async (a) => lost(await store.release(a.ref, runId), a.ref, 'release')));
     summary.deferred += group.alerts.length;
-    log('info', 'anomalies left pending: another run is alerting about the key', { detector: group.detector, key: group.key, windows: group.alerts.length });
+    log('info', 'anomalies left pending: another run is alerting about the key', {
+      detector: group.detector,
+      key: group.key,
+      windows: group.alerts.length,
+    });
   });
 
   // 4. Messages: one per key, or one digest when more are due than a subscriber should get at once.
-  const format = { ...(options.detectors ? { detectors: options.detectors } : {}), ...(options.tableName ? { tableName: options.tableName } : {}), ...(options.smsReserved !== undefined ? { smsReserved: options.smsReserved } : {}) };
+  const format = {
+    ...(options.detectors ? { detectors: options.detectors } : {}),
+    ...(options.tableName ? { tableName: options.tableName } : {}),
+    ...(options.smsReserved !== undefined ? { smsReserved: options.smsReserved } : {}),
+  };
   // Groups were decided concurrently: put them back in severity order (the digest lists the worst first).
   const ordered = sortGroups(toSend);
   const outgoing: Outgoing[] =
     ordered.length > options.digestThreshold
-      ? [{ groups: ordered, digest: true, message: formatDigest(ordered, { ...format, digestReason: `more than ${options.digestThreshold} alerts were due at once` }) }]
+      ? [
+          {
+            groups: ordered,
+            digest: true,
+            message: formatDigest(ordered, { ...format, digestReason: `more than ${options.digestThreshold} alerts were due at once` }),
+          },
+        ]
       : ordered.map((g) => ({ groups: [g], digest: false, message: formatGroup(g, format) }));
 
   // 5. Publish, then finish the items (or give them back to the next run on failure).

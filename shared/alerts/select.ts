@@ -1,4 +1,13 @@
-import { CRITICAL_RATIO, HOTSPOTS_KEY, severityRank, type Alert, type AlertGroup, type Attribution, type Hotspot, type Severity } from './types';
+import {
+  CRITICAL_RATIO,
+  HOTSPOTS_KEY,
+  severityRank,
+  type Alert,
+  type AlertGroup,
+  type Attribution,
+  type Hotspot,
+  type Severity,
+} from './types';
 
 /**
  * Which claimed items are owed an alert. The marker only says an item was over its threshold when written;
@@ -27,7 +36,8 @@ export function toNumber(value: unknown): number | undefined {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
-export const severityOf = (score: number, threshold: number): Severity => (threshold > 0 && score >= threshold * CRITICAL_RATIO ? 'critical' : 'warning');
+export const severityOf = (score: number, threshold: number): Severity =>
+  threshold > 0 && score >= threshold * CRITICAL_RATIO ? 'critical' : 'warning';
 
 /** `W#<detector>#<key>` / `H#<detector>`: the detector and key when the item lacks the attributes. */
 function fromPk(pk: string): { detector?: string; key?: string } {
@@ -78,7 +88,13 @@ function hotspotsOf(value: unknown): Hotspot[] {
     const minValues = numberList(r.minValues);
     const maxValues = numberList(r.maxValues);
     const centroid = numberList(r.centroid);
-    out.push({ density, ...(count !== undefined ? { count } : {}), ...(minValues ? { minValues } : {}), ...(maxValues ? { maxValues } : {}), ...(centroid ? { centroid } : {}) });
+    out.push({
+      density,
+      ...(count !== undefined ? { count } : {}),
+      ...(minValues ? { minValues } : {}),
+      ...(maxValues ? { maxValues } : {}),
+      ...(centroid ? { centroid } : {}),
+    });
   }
   return out;
 }

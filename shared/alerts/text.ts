@@ -31,7 +31,9 @@ export function formatTimeOfDay(iso: string, sameDayAs?: string): string {
 
 /** Replaces `{name}` with vars[name]; unknown placeholders stay as written, so a typo shows instead of vanishing. */
 export function renderTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return template.replace(/\{([A-Za-z_][A-Za-z0-9_.]*)\}/g, (whole, name: string) => (Object.prototype.hasOwnProperty.call(vars, name) ? vars[name]! : whole));
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_.]*)\}/g, (whole, name: string) =>
+    Object.prototype.hasOwnProperty.call(vars, name) ? vars[name]! : whole,
+  );
 }
 
 // GSM 03.38: the basic set (1 septet each) and the extension table (2 septets each: escape + char).
@@ -96,7 +98,9 @@ export function toGsm7(text: string): string {
 /** How long a text may be in one segment: 160 GSM-7 septets, or 70 UCS-2 characters when it is not GSM-7. */
 export function smsCapacity(text: string, reserved: number): { used: number; limit: number } {
   const septets = gsm7Length(text);
-  return septets === undefined ? { used: [...text].length, limit: Math.max(0, 70 - reserved) } : { used: septets, limit: Math.max(0, 160 - reserved) };
+  return septets === undefined
+    ? { used: [...text].length, limit: Math.max(0, 70 - reserved) }
+    : { used: septets, limit: Math.max(0, 160 - reserved) };
 }
 
 export const fitsSms = (text: string, reserved: number): boolean => {
@@ -130,7 +134,13 @@ export function toSubject(text: string, max = 100): string {
   let ascii = '';
   for (const c of toGsm7(text.replace(/[\r\n]+/g, ' '))) {
     const code = c.codePointAt(0)!;
-    ascii += code >= 0x20 && code < 0x7f ? c : c.normalize('NFD').replace(/\p{M}+/gu, '').replace(/[^\x20-\x7e]/g, '?');
+    ascii +=
+      code >= 0x20 && code < 0x7f
+        ? c
+        : c
+            .normalize('NFD')
+            .replace(/\p{M}+/gu, '')
+            .replace(/[^\x20-\x7e]/g, '?');
   }
   ascii = ascii.replace(/\s+/g, ' ').trim();
   if (ascii.length <= max) return ascii;

@@ -39,34 +39,59 @@ const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.
 
 // zod/mini, as the other functions' configuration: the same checks at a fraction of the bundle.
 const schema = z.object({
-  TABLE_NAME: z.string({ error: 'TABLE_NAME is not set: the data table whose pending alerts the function sends' }).check(z.trim(), z.minLength(1, 'TABLE_NAME is empty: set it to the data table name')),
+  TABLE_NAME: z
+    .string({ error: 'TABLE_NAME is not set: the data table whose pending alerts the function sends' })
+    .check(z.trim(), z.minLength(1, 'TABLE_NAME is empty: set it to the data table name')),
   TOPIC_ARN: z
     .string({ error: 'TOPIC_ARN is not set: the SNS topic alerts are published to (the stack output TopicArn)' })
-    .check(z.trim(), z.regex(TOPIC_ARN, 'TOPIC_ARN must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:stream-sentinel-dev-alerts')),
+    .check(
+      z.trim(),
+      z.regex(TOPIC_ARN, 'TOPIC_ARN must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:stream-sentinel-dev-alerts'),
+    ),
   ALERT_COOLDOWN_SECONDS: z._default(
-    number('ALERT_COOLDOWN_SECONDS', 'seconds after an alert during which more anomalies of the same key are held back; 0 turns the cooldown off', wholeAtLeast('ALERT_COOLDOWN_SECONDS', 0, 'seconds')),
+    number(
+      'ALERT_COOLDOWN_SECONDS',
+      'seconds after an alert during which more anomalies of the same key are held back; 0 turns the cooldown off',
+      wholeAtLeast('ALERT_COOLDOWN_SECONDS', 0, 'seconds'),
+    ),
     900,
   ),
   ALERT_DIGEST_THRESHOLD: z._default(
-    number('ALERT_DIGEST_THRESHOLD', 'more alerts than this due in one run are sent as one digest', wholeAtLeast('ALERT_DIGEST_THRESHOLD', 1, 'alerts')),
+    number(
+      'ALERT_DIGEST_THRESHOLD',
+      'more alerts than this due in one run are sent as one digest',
+      wholeAtLeast('ALERT_DIGEST_THRESHOLD', 1, 'alerts'),
+    ),
     5,
   ),
   ALERT_CLAIM_TIMEOUT_SECONDS: z._default(
-    number('ALERT_CLAIM_TIMEOUT_SECONDS', 'seconds after which an unfinished claim (a run that died) is taken over; keep it above the function timeout', wholeAtLeast('ALERT_CLAIM_TIMEOUT_SECONDS', 1, 'seconds')),
+    number(
+      'ALERT_CLAIM_TIMEOUT_SECONDS',
+      'seconds after which an unfinished claim (a run that died) is taken over; keep it above the function timeout',
+      wholeAtLeast('ALERT_CLAIM_TIMEOUT_SECONDS', 1, 'seconds'),
+    ),
     300,
   ),
   ANOMALY_THRESHOLD: z._default(
-    number('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) => (x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0')),
+    number('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
+      x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0',
+    ),
     2,
   ),
-  DATA_RETENTION_DAYS: z._default(number('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) => (x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0')), 30),
+  DATA_RETENTION_DAYS: z._default(
+    number('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
+      x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0',
+    ),
+    30,
+  ),
   DETECTORS_FILE: z.optional(z.string()),
 });
 
 export function readAlertsConfig(env: NodeJS.ProcessEnv = process.env): AlertsConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) throw new AlertsConfigError(`alerts function configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.success)
+    throw new AlertsConfigError(`alerts function configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   const e = parsed.data;
   return {
     tableName: e.TABLE_NAME,

@@ -57,9 +57,16 @@ export class DynamoAlertStore implements AlertStore {
     let start: Record<string, unknown> | undefined;
     do {
       const res = await this.options.client.send(
-        new ScanCommand({ TableName: this.table, IndexName: PENDING_ALERTS_INDEX, ExclusiveStartKey: start, ...(this.options.pageSize ? { Limit: this.options.pageSize } : {}) }),
+        new ScanCommand({
+          TableName: this.table,
+          IndexName: PENDING_ALERTS_INDEX,
+          ExclusiveStartKey: start,
+          ...(this.options.pageSize ? { Limit: this.options.pageSize } : {}),
+        }),
       );
-      const refs = (res.Items ?? []).filter((i) => typeof i.pk === 'string' && typeof i.sk === 'string').map((i) => ({ pk: i.pk as string, sk: i.sk as string }));
+      const refs = (res.Items ?? [])
+        .filter((i) => typeof i.pk === 'string' && typeof i.sk === 'string')
+        .map((i) => ({ pk: i.pk as string, sk: i.sk as string }));
       start = res.LastEvaluatedKey;
       yield refs;
     } while (start);
@@ -126,7 +133,9 @@ export class DynamoAlertStore implements AlertStore {
   }
 
   async getCooldown(detector: string, key: string): Promise<CooldownState | undefined> {
-    const res = await this.options.client.send(new GetCommand({ TableName: this.table, Key: { pk: cooldownPk(detector, key), sk: COOLDOWN_SK }, ConsistentRead: true }));
+    const res = await this.options.client.send(
+      new GetCommand({ TableName: this.table, Key: { pk: cooldownPk(detector, key), sk: COOLDOWN_SK }, ConsistentRead: true }),
+    );
     return asState(res.Item);
   }
 
@@ -151,7 +160,11 @@ export class DynamoAlertStore implements AlertStore {
           Item: this.cooldownItem(detector, key, next),
           ...(expectedVersion === 0
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : { ConditionExpression: '#version = :v', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':v': expectedVersion } }),
+            : {
+                ConditionExpression: '#version = :v',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':v': expectedVersion },
+              }),
         }),
       ),
     );
@@ -176,11 +189,27 @@ export class DynamoAlertStore implements AlertStore {
   async restoreCooldown(detector: string, key: string, claimId: string, previous: CooldownState | undefined): Promise<void> {
     const Key = { pk: cooldownPk(detector, key), sk: COOLDOWN_SK };
     if (!previous) {
-      await conditional(() => this.options.client.send(new DeleteCommand({ TableName: this.table, Key, ConditionExpression: 'claimId = :claim', ExpressionAttributeValues: { ':claim': claimId } })));
+      await conditional(() =>
+        this.options.client.send(
+          new DeleteCommand({
+            TableName: this.table,
+            Key,
+            ConditionExpression: 'claimId = :claim',
+            ExpressionAttributeValues: { ':claim': claimId },
+          }),
+        ),
+      );
       return;
     }
     // An update, not a put: the version moves on, so no run holding an older read can write over the restored state.
-    const set = ['#until = :until', 'startedAt = :startedAt', 'severity = :severity', 'claimId = :previousClaim', 'suppressed = :suppressed', 'expiresAt = :expiresAt'];
+    const set = [
+      '#until = :until',
+      'startedAt = :startedAt',
+      'severity = :severity',
+      'claimId = :previousClaim',
+      'suppressed = :suppressed',
+      'expiresAt = :expiresAt',
+    ];
     const remove: string[] = [];
     const values: Record<string, unknown> = {
       ':until': previous.until,

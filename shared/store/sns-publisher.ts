@@ -24,7 +24,9 @@ export class SnsAlertPublisher implements AlertPublisher {
         Subject: message.subject,
         MessageStructure: 'json',
         Message: JSON.stringify({ default: message.message, email: message.message, sms: message.sms }),
-        MessageAttributes: Object.fromEntries(Object.entries(message.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(message.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+        ),
       }),
     );
     if (!res.MessageId) throw new AlertPublishError(`SNS accepted the publish to ${this.topicArn} but returned no message id`);

@@ -68,7 +68,13 @@ export function windowItem(s: WindowSeed): Record<string, unknown> {
     count,
     aggregates: detector === 'wind-speed' ? { avg_speed: 31.5, max_speed: 48.25 } : { count },
     score: s.score ?? 5,
-    attribution: detector === 'wind-speed' ? [{ column: 'max_speed', score: 3, direction: 'HIGH' }, { column: 'avg_speed', score: 1, direction: 'HIGH' }] : [{ column: 'count', score: 5, direction: 'HIGH' }],
+    attribution:
+      detector === 'wind-speed'
+        ? [
+            { column: 'max_speed', score: 3, direction: 'HIGH' },
+            { column: 'avg_speed', score: 1, direction: 'HIGH' },
+          ]
+        : [{ column: 'count', score: 5, direction: 'HIGH' }],
     threshold: s.threshold ?? (detector === 'wind-speed' ? 3 : 3.5),
     scored: true,
     late: false,
@@ -122,7 +128,9 @@ export async function startAlertsHarness(): Promise<AlertsHarness> {
     clock,
     put: async (items) => {
       for (let i = 0; i < items.length; i += 25) {
-        await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+        await client.send(
+          new BatchWriteCommand({ RequestItems: { [tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }),
+        );
       }
     },
     get: async (pk, sk) => (await client.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }))).Item,

@@ -34,7 +34,9 @@ describe('alerts handler (default instance) with the sample schedule event', () 
     expect(summary).toMatchObject({ claimed: 1, sent: 1, notified: 1, failed: 0 });
     expect(h.sns.commandCalls(PublishCommand)).toHaveLength(1);
     // detectors.yml's toll-stations template, not the default wording.
-    expect(bodies(h.published[0]!).sms).toBe('Toll station 183A: 950 vehicles in the 10 s from 2026-01-01 00:00:00 UTC, anomaly score 4.25 (threshold 3.5).');
+    expect(bodies(h.published[0]!).sms).toBe(
+      'Toll station 183A: 950 vehicles in the 10 s from 2026-01-01 00:00:00 UTC, anomaly score 4.25 (threshold 3.5).',
+    );
     expect(await h.get('W#toll-stations#183A', iso(T0))).toMatchObject({ messageId: 'msg-1', notifiedAt: expect.any(String) });
     expect(await h.pending()).toEqual([]);
 

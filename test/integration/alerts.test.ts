@@ -172,7 +172,10 @@ describe('alerts function against dynalite (SNS mocked)', () => {
       expect(s).toMatchObject({ suppressed: 1, sent: 0 });
     }
     expect(h.published).toHaveLength(1);
-    expect(await h.get('W#toll-stations#183A', iso(T0 + 10_000))).toMatchObject({ suppressedBy: 'msg-1', suppressedAt: expect.any(String) });
+    expect(await h.get('W#toll-stations#183A', iso(T0 + 10_000))).toMatchObject({
+      suppressedBy: 'msg-1',
+      suppressedAt: expect.any(String),
+    });
     expect(await h.get('W#toll-stations#183A', iso(T0 + 10_000))).not.toHaveProperty('pendingAlert');
     // Another key is not affected by 183A's cooldown.
     await h.put([windowItem({ key: 'TX45', startMs: T0 + 20_000, score: 4 })]);
@@ -228,7 +231,9 @@ describe('alerts function against dynalite (SNS mocked)', () => {
     for (const item of items) expect(await h.get(item.pk as string, item.sk as string)).toMatchObject({ messageId: 'msg-1' });
 
     // At the threshold, each key gets its own message.
-    await h.put(items.slice(0, 5).map((i) => ({ ...i, sk: iso(T0 + 10_000), windowStart: iso(T0 + 10_000), pendingAlert: 'toll-stations' })));
+    await h.put(
+      items.slice(0, 5).map((i) => ({ ...i, sk: iso(T0 + 10_000), windowStart: iso(T0 + 10_000), pendingAlert: 'toll-stations' })),
+    );
     h.clock.now += 1_000_000;
     expect(await h.runner({ digestThreshold: 5 })()).toMatchObject({ sent: 5, digests: 0 });
   });
@@ -277,7 +282,9 @@ describe('alerts function against dynalite (SNS mocked)', () => {
     expect(await h.pending()).toEqual([]);
     const hotspot = h.published.find((p) => p.MessageAttributes?.detector?.StringValue === 'pickups')!;
     expect(hotspot.Subject).toContain('Hotspot in pickups: density 7.5 >= 4');
-    expect(bodies(hotspot).email).toContain('density 7.5, 30 points, centred at latitude 40.76, longitude -73.99, within latitude 40.75..40.76, longitude -73.99..-73.98');
+    expect(bodies(hotspot).email).toContain(
+      'density 7.5, 30 points, centred at latitude 40.76, longitude -73.99, within latitude 40.75..40.76, longitude -73.99..-73.98',
+    );
     expect(bodies(hotspot).email).not.toContain('density 3,');
   });
 
@@ -285,7 +292,11 @@ describe('alerts function against dynalite (SNS mocked)', () => {
     await h.put([windowItem({ key: '183A', score: 4.257, count: 950 })]);
     await h.runner()();
     const [p] = h.published;
-    expect(p).toMatchObject({ TopicArn: TOPIC_ARN, MessageStructure: 'json', Subject: 'Anomaly in toll-stations at 183A: score 4.26 >= 3.5, 2026-01-01 00:00:00 UTC' });
+    expect(p).toMatchObject({
+      TopicArn: TOPIC_ARN,
+      MessageStructure: 'json',
+      Subject: 'Anomaly in toll-stations at 183A: score 4.26 >= 3.5, 2026-01-01 00:00:00 UTC',
+    });
     expect(p!.MessageAttributes).toEqual({
       detector: { DataType: 'String', StringValue: 'toll-stations' },
       key: { DataType: 'String', StringValue: '183A' },
@@ -295,13 +306,17 @@ describe('alerts function against dynalite (SNS mocked)', () => {
     });
     const { email, sms, default: fallback } = bodies(p!);
     expect(fallback).toBe(email);
-    expect(email).toContain('Anomalous data detected at station 183A. Total vehicles detected was 950. The anomaly score was 4.26, at or above your configured threshold of 3.5.');
+    expect(email).toContain(
+      'Anomalous data detected at station 183A. Total vehicles detected was 950. The anomaly score was 4.26, at or above your configured threshold of 3.5.',
+    );
     expect(email).toContain('Window:     2026-01-01 00:00:00 UTC to 00:00:10 UTC');
     expect(email).toContain('Observed:   count 950');
     expect(email).toContain('Score:      4.26 against the threshold 3.5 (1.22x), warning');
     expect(email).toContain('Driven by:  count, higher than usual (100% of the score)');
     expect(email).toContain(`Data:       table ${h.tableName}, pk W#toll-stations#183A, sk 2026-01-01T00:00:00.000Z`);
-    expect(sms).toBe('Anomalous data detected at station 183A. Total vehicles detected was 950. The anomaly score was 4.26, at or above your configured threshold of 3.5.');
+    expect(sms).toBe(
+      'Anomalous data detected at station 183A. Total vehicles detected was 950. The anomaly score was 4.26, at or above your configured threshold of 3.5.',
+    );
     expect(gsm7Length(sms)).toBeLessThanOrEqual(150);
   });
 });

@@ -14,7 +14,15 @@ describe('alerts function configuration', () => {
       retentionDays: 30,
     });
     expect(
-      readAlertsConfig({ TABLE_NAME: 'data', TOPIC_ARN: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:t', ALERT_COOLDOWN_SECONDS: '0', ALERT_DIGEST_THRESHOLD: '10', ALERT_CLAIM_TIMEOUT_SECONDS: '120', ANOMALY_THRESHOLD: '2.5', DETECTORS_FILE: '/x.yml' }),
+      readAlertsConfig({
+        TABLE_NAME: 'data',
+        TOPIC_ARN: 'arn:aws-us-gov:sns:us-gov-west-1:123456789012:t',
+        ALERT_COOLDOWN_SECONDS: '0',
+        ALERT_DIGEST_THRESHOLD: '10',
+        ALERT_CLAIM_TIMEOUT_SECONDS: '120',
+        ANOMALY_THRESHOLD: '2.5',
+        DETECTORS_FILE: '/x.yml',
+      }),
     ).toMatchObject({ cooldownSeconds: 0, digestThreshold: 10, claimTimeoutSeconds: 120, defaultThreshold: 2.5, detectorsFile: '/x.yml' });
   });
 

@@ -32,7 +32,9 @@ describe('per-key cooldown decisions', () => {
   it('waits while another run is publishing, and takes over from a run that died', () => {
     const inFlight = { messageId: undefined, startedAt: new Date(NOW - 10_000).toISOString() };
     expect(decideCooldown(state(inFlight), 'critical', NOW, options)).toEqual({ action: 'wait' });
-    expect(decideCooldown(state({ messageId: undefined, startedAt: new Date(NOW - 300_000).toISOString() }), 'warning', NOW, options)).toEqual({ action: 'open' });
+    expect(
+      decideCooldown(state({ messageId: undefined, startedAt: new Date(NOW - 300_000).toISOString() }), 'warning', NOW, options),
+    ).toEqual({ action: 'open' });
   });
 
   it('starts a new cooldown with the next version and reports what the previous one held back', () => {

@@ -1,4 +1,15 @@
-import { formatDigest, formatGroup, groupAlerts, headline, evaluateItem, fitsSms, gsm7Length, DIGEST_DETAILED_KEYS, type Alert, type DetectorText } from '../../../shared/alerts';
+import {
+  formatDigest,
+  formatGroup,
+  groupAlerts,
+  headline,
+  evaluateItem,
+  fitsSms,
+  gsm7Length,
+  DIGEST_DETAILED_KEYS,
+  type Alert,
+  type DetectorText,
+} from '../../../shared/alerts';
 
 const alert = (over: Record<string, unknown> = {}): Alert => {
   const verdict = evaluateItem(
@@ -26,22 +37,32 @@ const alert = (over: Record<string, unknown> = {}): Alert => {
   return verdict.send;
 };
 
-const WIND: DetectorText = { kind: 'rcf', message: 'Wind at {key}: average {avg_speed}, gusts to {max_speed} in the 10 s from {windowStart}; anomaly score {score} ({feature} {direction}).' };
+const WIND: DetectorText = {
+  kind: 'rcf',
+  message:
+    'Wind at {key}: average {avg_speed}, gusts to {max_speed} in the 10 s from {windowStart}; anomaly score {score} ({feature} {direction}).',
+};
 const detectors = new Map([['wind-speed', WIND]]);
 
 describe('alert messages', () => {
   it('renders the detector template with aggregates, the top feature and its direction', () => {
-    expect(headline(alert(), WIND)).toBe('Wind at farm-7: average 31.5, gusts to 48.25 in the 10 s from 2026-01-01 00:00:00 UTC; anomaly score 3.40 (max_speed higher than usual).');
+    expect(headline(alert(), WIND)).toBe(
+      'Wind at farm-7: average 31.5, gusts to 48.25 in the 10 s from 2026-01-01 00:00:00 UTC; anomaly score 3.40 (max_speed higher than usual).',
+    );
   });
 
   it('falls back to the default wording when the detector is not in detectors.yml', () => {
-    expect(headline(alert())).toBe('wind-speed: farm-7 is unusual in the window starting 2026-01-01 00:00:00 UTC: score 3.40 (threshold 3), count 12; max_speed higher than usual');
+    expect(headline(alert())).toBe(
+      'wind-speed: farm-7 is unusual in the window starting 2026-01-01 00:00:00 UTC: score 3.40 (threshold 3), count 12; max_speed higher than usual',
+    );
   });
 
   it('writes the attribution with each feature’s share of the score', () => {
     const { message } = formatGroup(groupAlerts([alert()])[0]!, { detectors });
     expect(message).toContain('Observed:   count 12, avg_speed 31.5, max_speed 48.25');
-    expect(message).toContain('Driven by:  max_speed, higher than usual (75% of the score); avg_speed, lower than usual (25% of the score)');
+    expect(message).toContain(
+      'Driven by:  max_speed, higher than usual (75% of the score); avg_speed, lower than usual (25% of the score)',
+    );
   });
 
   it('notes a silent key and late records', () => {
@@ -60,7 +81,9 @@ describe('alert messages', () => {
   });
 
   it('uses the GSM-7 form of a template with typographic characters', () => {
-    const m = formatGroup(groupAlerts([alert()])[0]!, { detectors: new Map([['wind-speed', { kind: 'rcf', message: 'Wind at {key} — score {score} ≥ {threshold}' }]]) });
+    const m = formatGroup(groupAlerts([alert()])[0]!, {
+      detectors: new Map([['wind-speed', { kind: 'rcf', message: 'Wind at {key} — score {score} ≥ {threshold}' }]]),
+    });
     expect(m.sms).toBe('Wind at farm-7 - score 3.40 >= 3');
     expect(gsm7Length(m.sms)).toBe(32);
   });
@@ -70,10 +93,14 @@ describe('alert messages', () => {
     const m = formatDigest(groupAlerts(alerts), { detectors, tableName: 'data', digestReason: 'more than 5 alerts were due at once' });
     expect(m.attributes).toEqual({ detector: 'wind-speed', key: 'multiple', severity: 'critical', kind: 'digest', count: '30' });
     expect(m.subject).toBe('CRITICAL: 30 anomalies on 30 keys (wind-speed)');
-    expect(m.message.startsWith('30 anomalies on 30 keys in one run, sent as one digest (more than 5 alerts were due at once).')).toBe(true);
+    expect(m.message.startsWith('30 anomalies on 30 keys in one run, sent as one digest (more than 5 alerts were due at once).')).toBe(
+      true,
+    );
     expect(m.message.indexOf('farm-29')).toBeLessThan(m.message.indexOf('farm-28'));
     for (let i = 0; i < 30; i++) expect(m.message).toContain(`pk W#wind-speed#farm-${i},`);
-    expect(m.sms).toMatch(/^CRITICAL: 30 anomalies on 30 keys \(wind-speed\)\. Top: farm-29 5\.90, farm-28 5\.80, .*, \.\.\. Details by email\.$/);
+    expect(m.sms).toMatch(
+      /^CRITICAL: 30 anomalies on 30 keys \(wind-speed\)\. Top: farm-29 5\.90, farm-28 5\.80, .*, \.\.\. Details by email\.$/,
+    );
     expect(fitsSms(m.sms, 10)).toBe(true);
   });
 
@@ -86,11 +113,21 @@ describe('alert messages', () => {
 
   it('formats a hotspot alert with the detector columns naming the coordinates', () => {
     const verdict = evaluateItem(
-      { pk: 'H#pickups', sk: '2026-01-01T00:00:00.000Z', type: 'hotspots', threshold: 4, hotspots: [{ density: 5, count: 30, centroid: [40.758, -73.9855] }] },
+      {
+        pk: 'H#pickups',
+        sk: '2026-01-01T00:00:00.000Z',
+        type: 'hotspots',
+        threshold: 4,
+        hotspots: [{ density: 5, count: 30, centroid: [40.758, -73.9855] }],
+      },
       { defaultThreshold: 2 },
     );
     if (!('send' in verdict)) throw new Error(verdict.skip);
-    const text: DetectorText = { kind: 'hotspots', columns: ['latitude', 'longitude'], message: 'Pickups hotspot near {latitude},{longitude}: {points} points, density {density}' };
+    const text: DetectorText = {
+      kind: 'hotspots',
+      columns: ['latitude', 'longitude'],
+      message: 'Pickups hotspot near {latitude},{longitude}: {points} points, density {density}',
+    };
     const m = formatGroup(groupAlerts([verdict.send])[0]!, { detectors: new Map([['pickups', text]]) });
     expect(m.sms).toBe('Pickups hotspot near 40.76,-73.99: 30 points, density 5');
     expect(m.subject).toBe('Hotspot in pickups: density 5 >= 4, 2026-01-01 00:00:00 UTC');

@@ -31,18 +31,24 @@ describe('selecting what is owed an alert', () => {
     expect(send(window({ score: 10, threshold: 3 })).score).toBe(10);
     expect(send(window({ score: '10', threshold: '3' })).score).toBe(10);
     expect(send(window({ score: 2, threshold: 2 })).score).toBe(2);
-    expect(evaluateItem(window({ score: 1.999, threshold: 2 }), { defaultThreshold: 2 })).toEqual({ skip: 'score 1.999 is below the threshold 2' });
+    expect(evaluateItem(window({ score: 1.999, threshold: 2 }), { defaultThreshold: 2 })).toEqual({
+      skip: 'score 1.999 is below the threshold 2',
+    });
   });
 
   it('takes the threshold from the item, else from its detector, else the default', () => {
-    expect(evaluateItem(window({ score: 2.5, threshold: undefined }), { defaultThreshold: 2, thresholds: new Map([['toll', 3]]) })).toEqual({ skip: 'score 2.5 is below the threshold 3' });
+    expect(evaluateItem(window({ score: 2.5, threshold: undefined }), { defaultThreshold: 2, thresholds: new Map([['toll', 3]]) })).toEqual(
+      { skip: 'score 2.5 is below the threshold 3' },
+    );
     expect(send(window({ score: 2.5, threshold: undefined }), 2).threshold).toBe(2);
   });
 
   it('clears unscored windows, non-numbers and unknown item types without an alert', () => {
     expect(evaluateItem(window({ score: undefined }), { defaultThreshold: 2 })).toEqual({ skip: 'the window is not scored' });
     expect(evaluateItem(window({ score: 'NaN' }), { defaultThreshold: 2 })).toEqual({ skip: 'the window is not scored' });
-    expect(evaluateItem({ pk: 'M#toll#183A', sk: 'MODEL', type: 'model', pendingAlert: 'toll' }, { defaultThreshold: 2 })).toEqual({ skip: 'items of type "model" are not alerted' });
+    expect(evaluateItem({ pk: 'M#toll#183A', sk: 'MODEL', type: 'model', pendingAlert: 'toll' }, { defaultThreshold: 2 })).toEqual({
+      skip: 'items of type "model" are not alerted',
+    });
   });
 
   it('orders the attribution strongest first and reads detector and key from pk when attributes are missing', () => {

@@ -1,4 +1,14 @@
-import { fitsSms, formatNumber, formatTime, formatTimeOfDay, gsm7Length, renderTemplate, toGsm7, toSubject, truncateSms } from '../../../shared/alerts/text';
+import {
+  fitsSms,
+  formatNumber,
+  formatTime,
+  formatTimeOfDay,
+  gsm7Length,
+  renderTemplate,
+  toGsm7,
+  toSubject,
+  truncateSms,
+} from '../../../shared/alerts/text';
 
 describe('alert text helpers', () => {
   it('formats numbers as a person reads them', () => {
