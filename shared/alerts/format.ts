@@ -31,6 +31,8 @@ export interface FormatOptions {
 export const DEFAULT_SMS_RESERVED = 10;
 /** Keys detailed in a digest's email; the rest are counted (SNS messages are limited to 256 KB). */
 export const DIGEST_DETAILED_KEYS = 100;
+/** Further windows of one key listed in its email (a backlog after an outage can hold hundreds). */
+export const OTHER_WINDOWS_LISTED = 50;
 
 const directionWords = (d: 'HIGH' | 'LOW'): string => (d === 'HIGH' ? 'higher than usual' : 'lower than usual');
 
@@ -150,10 +152,15 @@ function otherWindows(group: AlertGroup, options: FormatOptions): string[] {
   return [
     '',
     `Also anomalous for this key (${others.length} more window${others.length > 1 ? 's' : ''}, covered by this alert):`,
-    ...others.map(
-      (a) =>
-        `  ${formatTime(a.windowStart)}  score ${formatScore(a.score)}${a.kind === 'window' ? `  ${observed(a)}` : `  density ${formatNumber(a.score)}`}  (${dataPointer(a, undefined)})`,
-    ),
+    ...others
+      .slice(0, OTHER_WINDOWS_LISTED)
+      .map(
+        (a) =>
+          `  ${formatTime(a.windowStart)}  score ${formatScore(a.score)}${a.kind === 'window' ? `  ${observed(a)}` : `  density ${formatNumber(a.score)}`}  (${dataPointer(a, undefined)})`,
+      ),
+    ...(others.length > OTHER_WINDOWS_LISTED
+      ? [`  and ${others.length - OTHER_WINDOWS_LISTED} more (each carries this message's id in messageId)`]
+      : []),
     ...(options.tableName ? [`  (table ${options.tableName})`] : []),
   ];
 }

@@ -134,3 +134,20 @@ describe('alert messages', () => {
     expect(m.attributes).toMatchObject({ detector: 'pickups', key: '*', severity: 'warning' });
   });
 });
+
+describe('a key with a backlog of anomalous windows', () => {
+  it('lists the first fifty further windows and counts the rest', () => {
+    const alerts = Array.from({ length: 80 }, (_, i) =>
+      alert({
+        sk: new Date(Date.UTC(2026, 0, 1, 0, 0, i * 10)).toISOString(),
+        windowStart: new Date(Date.UTC(2026, 0, 1, 0, 0, i * 10)).toISOString(),
+        score: 3 + (i === 7 ? 1 : 0),
+      }),
+    );
+    const m = formatGroup(groupAlerts(alerts)[0]!);
+    expect(m.message).toContain('Also anomalous for this key (79 more windows, covered by this alert):');
+    expect(m.message.match(/^ {2}2026-01-01 \S+ UTC {2}score/gm)).toHaveLength(50);
+    expect(m.message).toContain('and 29 more (each carries this message');
+    expect(m.subject).toBe('80 anomalies in wind-speed at farm-7: top score 4.00 >= 3, 2026-01-01 00:01:10 UTC');
+  });
+});
