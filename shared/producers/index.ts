@@ -1,0 +1,3 @@
+// Pure parts only (no AWS imports): local mode and the windows tuning script import this in-process.
+export * from './scenarios';
+export { seededRandom, type Random } from './random';
