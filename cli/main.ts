@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as score from './commands/score';
 import * as stack from './commands/stack';
 import * as detectors from './commands/detectors';
+import * as hotspots from './commands/hotspots';
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`. Commands load their
 // heavy modules (AWS SDK, emulators) inside their action, so `--help` and `score` start fast.
@@ -18,6 +19,7 @@ const commands: Array<{ register(program: Command): void }> = [
   score,
   stack,
   detectors,
+  hotspots,
 ];
 for (const command of commands) command.register(program);
 
