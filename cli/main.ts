@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as score from './commands/score';
 import * as stack from './commands/stack';
+import * as start from './commands/start';
 import * as detectors from './commands/detectors';
 import * as hotspots from './commands/hotspots';
 
@@ -18,6 +19,7 @@ const commands: Array<{ register(program: Command): void }> = [
   // command modules are listed here, one line each
   score,
   stack,
+  start,
   detectors,
   hotspots,
 ];

@@ -28,7 +28,9 @@ function positiveInt(value: string | undefined, flag: string): number | undefine
 export function register(program: Command): void {
   program
     .command('stack')
-    .description('Start kinesalite and dynalite on loopback ports with the stream and table from resources/*.yml; print the endpoints and stay up until Ctrl-C')
+    .description(
+      'Start kinesalite and dynalite on loopback ports with the stream and table from resources/*.yml; print the endpoints and stay up until Ctrl-C',
+    )
     .option('--shards <n>', 'shards of the input stream (default: ShardCount in resources/stream.yml, via serverless.yml params)')
     .option('--port <n>', 'first of four consecutive ports: all services, Kinesis, DynamoDB, SNS (default: any free ports)')
     .action(async (opts: StackCommandOptions) => {
@@ -95,7 +97,9 @@ export function register(program: Command): void {
         try {
           stack = JSON.parse(readFileSync(DEFAULT_STACK_FILE, 'utf8')) as typeof stack;
         } catch {
-          throw new Error(`no local stack found (${DEFAULT_STACK_FILE}): run \`npm run stack\` or \`npm start\` first, or pass --stage <stage>`);
+          throw new Error(
+            `no local stack found (${DEFAULT_STACK_FILE}): run \`npm run stack\` or \`npm start\` first, or pass --stage <stage>`,
+          );
         }
         tableName = stack.tableName;
         client = dynamoClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });

@@ -11,16 +11,32 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 export const RESOURCES_DIR = resolve(__dirname, '../../resources');
 
 /** CloudFormation short-form intrinsics (`!Ref`, `!Sub`, …) parsed into their long form. */
-const intrinsicTags: Tags = ['Ref', 'Sub', 'GetAtt', 'If', 'Equals', 'Not', 'And', 'Or', 'Join', 'Select', 'Split', 'FindInMap', 'ImportValue', 'GetAZs', 'Base64', 'Condition', 'Cidr'].flatMap(
-  (name): (ScalarTag | CollectionTag)[] => {
-    const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-    return [
-      { tag: `!${name}`, resolve: (value: string) => ({ [key]: name === 'GetAtt' ? value.split('.') : value }) } as ScalarTag,
-      { tag: `!${name}`, collection: 'seq', resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }) } as CollectionTag,
-      { tag: `!${name}`, collection: 'map', resolve: (map: { toJSON(): unknown }) => ({ [key]: map.toJSON() }) } as CollectionTag,
-    ];
-  },
-);
+const intrinsicTags: Tags = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'Join',
+  'Select',
+  'Split',
+  'FindInMap',
+  'ImportValue',
+  'GetAZs',
+  'Base64',
+  'Condition',
+  'Cidr',
+].flatMap((name): (ScalarTag | CollectionTag)[] => {
+  const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
+  return [
+    { tag: `!${name}`, resolve: (value: string) => ({ [key]: name === 'GetAtt' ? value.split('.') : value }) } as ScalarTag,
+    { tag: `!${name}`, collection: 'seq', resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }) } as CollectionTag,
+    { tag: `!${name}`, collection: 'map', resolve: (map: { toJSON(): unknown }) => ({ [key]: map.toJSON() }) } as CollectionTag,
+  ];
+});
 
 export interface CfnResource {
   Type: string;
@@ -31,8 +47,12 @@ export interface CfnResource {
 /** Every resource declared in resources/*.yml, by logical id. */
 export function loadResources(dir: string = RESOURCES_DIR): Record<string, CfnResource> {
   const out: Record<string, CfnResource> = {};
-  for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
-    const doc = parse(readFileSync(join(dir, file), 'utf8'), { customTags: intrinsicTags }) as { Resources?: Record<string, CfnResource> } | null;
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
+    const doc = parse(readFileSync(join(dir, file), 'utf8'), { customTags: intrinsicTags }) as {
+      Resources?: Record<string, CfnResource>;
+    } | null;
     Object.assign(out, doc?.Resources ?? {});
   }
   return out;
@@ -101,7 +121,8 @@ export function streamDefinition(logicalId = 'InputStream', params: Record<strin
   if (literal !== undefined) return { logicalId: found[0], shardCount: literal, shardCountSource: `${found[0]}.ShardCount` };
   const param = typeof raw === 'string' ? /^\$\{param:([A-Za-z0-9_-]+)\}$/.exec(raw.trim())?.[1] : undefined;
   const fromParam = param !== undefined ? asCount(params[param]) : undefined;
-  if (param !== undefined && fromParam !== undefined) return { logicalId: found[0], shardCount: fromParam, shardCountSource: `serverless.yml params.default.${param}` };
+  if (param !== undefined && fromParam !== undefined)
+    return { logicalId: found[0], shardCount: fromParam, shardCountSource: `serverless.yml params.default.${param}` };
   return { logicalId: found[0], shardCount: LOCAL_FALLBACK_SHARDS, shardCountSource: 'local default' };
 }
 

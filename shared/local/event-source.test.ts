@@ -1,7 +1,13 @@
 import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../aws/clients';
 import { startKinesalite, type RunningServer } from './emulators';
-import { KinesisEventSource, MemoryCheckpoints, type EventSourceOptions, type HandlerResponse, type TumblingWindowEvent } from './event-source';
+import {
+  KinesisEventSource,
+  MemoryCheckpoints,
+  type EventSourceOptions,
+  type HandlerResponse,
+  type TumblingWindowEvent,
+} from './event-source';
 
 const region = 'us-east-1';
 let kinesis: RunningServer;
@@ -36,7 +42,8 @@ async function put(streamName: string, values: Array<{ key: string; n: number }>
   }
 }
 
-const decode = (event: TumblingWindowEvent) => event.Records.map((r) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as { key: string; n: number });
+const decode = (event: TumblingWindowEvent) =>
+  event.Records.map((r) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as { key: string; n: number });
 
 /** A handler that counts records per window in its state, as the windows function does with aggregates. */
 function countingHandler(extra?: (event: TumblingWindowEvent) => HandlerResponse | undefined) {
@@ -55,8 +62,19 @@ function countingHandler(extra?: (event: TumblingWindowEvent) => HandlerResponse
   return { handler, invokes, finals };
 }
 
-async function runUntilDrained(options: Omit<EventSourceOptions, 'client' | 'tumblingWindowSeconds'> & { tumblingWindowSeconds?: number }, work: () => Promise<void>) {
-  const source = new KinesisEventSource({ client, region, tumblingWindowSeconds: 0.5, pollIntervalMs: 20, arrivalGraceMs: 100, retryDelayMs: 1, ...options });
+async function runUntilDrained(
+  options: Omit<EventSourceOptions, 'client' | 'tumblingWindowSeconds'> & { tumblingWindowSeconds?: number },
+  work: () => Promise<void>,
+) {
+  const source = new KinesisEventSource({
+    client,
+    region,
+    tumblingWindowSeconds: 0.5,
+    pollIntervalMs: 20,
+    arrivalGraceMs: 100,
+    retryDelayMs: 1,
+    ...options,
+  });
   await source.start();
   try {
     await work();
@@ -85,7 +103,10 @@ describe('the local Kinesis event source', () => {
     expect(source.stats.recordsDelivered).toBe(200);
     // Per key (one key → one shard) the values arrive in the order they were put.
     for (const key of ['a', 'b', 'c', 'd']) {
-      const order = invokes.flatMap(decode).filter((v) => v.key === key).map((v) => v.n);
+      const order = invokes
+        .flatMap(decode)
+        .filter((v) => v.key === key)
+        .map((v) => v.n);
       expect(order).toEqual([...order].sort((x, y) => x - y));
     }
     // Two bursts 700 ms apart with 500 ms windows: at least two windows, each closed by exactly one final invoke.
@@ -93,7 +114,13 @@ describe('the local Kinesis event source', () => {
     expect(finals.length).toBeGreaterThanOrEqual(2);
 
     const record = invokes.find((e) => e.Records.length > 0)!.Records[0]!;
-    expect(record).toMatchObject({ eventSource: 'aws:kinesis', eventName: 'aws:kinesis:record', eventVersion: '1.0', awsRegion: region, eventSourceARN: stream.streamArn });
+    expect(record).toMatchObject({
+      eventSource: 'aws:kinesis',
+      eventName: 'aws:kinesis:record',
+      eventVersion: '1.0',
+      awsRegion: region,
+      eventSourceARN: stream.streamArn,
+    });
     expect(record.eventID).toBe(`${invokes[0]!.shardId}:${record.kinesis.sequenceNumber}`);
     expect(record.kinesis.approximateArrivalTimestamp).toBeGreaterThan(1e9);
     expect(record.kinesis.approximateArrivalTimestamp).toBeLessThan(1e10);
@@ -141,7 +168,9 @@ describe('the local Kinesis event source', () => {
       if (bad < 0) return { state: {}, batchItemFailures: [] };
       failedOnce.add(vals[bad]!.n);
       // Report the failed record and one after it: Lambda resumes from the lowest of them.
-      const ids = [event.Records[bad]!, event.Records[Math.min(bad + 1, vals.length - 1)]!].map((r) => ({ itemIdentifier: r.kinesis.sequenceNumber }));
+      const ids = [event.Records[bad]!, event.Records[Math.min(bad + 1, vals.length - 1)]!].map((r) => ({
+        itemIdentifier: r.kinesis.sequenceNumber,
+      }));
       return { state: {}, batchItemFailures: ids.reverse() };
     };
     const source = await runUntilDrained({ ...stream, handler, batchSize: 20 }, () => put(stream.streamName, values(0, 50, ['k'])));
@@ -159,7 +188,9 @@ describe('the local Kinesis event source', () => {
       accepted.push(...vals.map((v) => v.n));
       return { state: {} };
     };
-    const source = await runUntilDrained({ ...stream, handler, batchSize: 16, maximumRetryAttempts: 6 }, () => put(stream.streamName, values(0, 40, ['k'])));
+    const source = await runUntilDrained({ ...stream, handler, batchSize: 16, maximumRetryAttempts: 6 }, () =>
+      put(stream.streamName, values(0, 40, ['k'])),
+    );
     expect(accepted.sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((n) => n !== 13));
     expect(source.failures).toHaveLength(1);
     const failure = source.failures[0]!;
@@ -181,8 +212,9 @@ describe('the local Kinesis event source', () => {
       }
       return { state: {} };
     };
-    const source = await runUntilDrained({ ...stream, handler, batchSize: 100, maximumRetryAttempts: 2, bisectBatchOnFunctionError: false }, () =>
-      put(stream.streamName, values(0, 5, ['k'])),
+    const source = await runUntilDrained(
+      { ...stream, handler, batchSize: 100, maximumRetryAttempts: 2, bisectBatchOnFunctionError: false },
+      () => put(stream.streamName, values(0, 5, ['k'])),
     );
     expect(calls).toBe(3);
     expect(source.failures.map((f) => f.KinesisBatchInfo.batchSize)).toEqual([5]);
@@ -207,7 +239,9 @@ describe('the local Kinesis event source', () => {
   it('terminates a window early when the state grows past the limit and continues it with a fresh state', async () => {
     const stream = await newStream(1);
     const { handler, invokes, finals } = countingHandler();
-    await runUntilDrained({ ...stream, handler, batchSize: 5, maxStateBytes: 40, tumblingWindowSeconds: 2 }, () => put(stream.streamName, values(0, 30, ['k'])));
+    await runUntilDrained({ ...stream, handler, batchSize: 5, maxStateBytes: 40, tumblingWindowSeconds: 2 }, () =>
+      put(stream.streamName, values(0, 30, ['k'])),
+    );
     const early = invokes.filter((e) => e.isWindowTerminatedEarly);
     expect(early.length).toBeGreaterThan(0);
     for (const e of early) {

@@ -193,7 +193,8 @@ export class KinesisEventSource {
   constructor(options: EventSourceOptions) {
     if (!(options.tumblingWindowSeconds > 0)) throw new Error(`tumblingWindowSeconds must be > 0, got ${options.tumblingWindowSeconds}`);
     const batchSize = options.batchSize ?? 100;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new Error(`batchSize must be an integer in 1..10000, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+      throw new Error(`batchSize must be an integer in 1..10000, got ${batchSize}`);
     this.checkpoints = options.checkpoints ?? new MemoryCheckpoints();
     this.options = {
       batchSize,
@@ -405,7 +406,12 @@ class ShardConsumer {
       this.source.stats.retries++;
       if (result.kind === 'error' && this.source.options.bisectBatchOnFunctionError && piece.records.length > 1) {
         const half = Math.ceil(piece.records.length / 2);
-        queue.splice(0, 1, { records: piece.records.slice(0, half), attempts: piece.attempts }, { records: piece.records.slice(half), attempts: piece.attempts });
+        queue.splice(
+          0,
+          1,
+          { records: piece.records.slice(0, half), attempts: piece.attempts },
+          { records: piece.records.slice(half), attempts: piece.attempts },
+        );
       }
       await sleep(this.source.options.retryDelayMs * piece.attempts);
     }
@@ -470,7 +476,11 @@ class ShardConsumer {
     records: KinesisRecord[],
     final: boolean,
     terminatedEarly: boolean,
-  ): Promise<{ kind: 'ok'; state: Record<string, unknown> } | { kind: 'partial'; state: Record<string, unknown>; firstFailed: number; error: string } | { kind: 'error'; error: string }> {
+  ): Promise<
+    | { kind: 'ok'; state: Record<string, unknown> }
+    | { kind: 'partial'; state: Record<string, unknown>; firstFailed: number; error: string }
+    | { kind: 'error'; error: string }
+  > {
     const { handler, streamArn, region, functionName, reportBatchItemFailures, onInvoke } = this.source.options;
     const window = this.window!;
     const event: TumblingWindowEvent = {
@@ -500,7 +510,9 @@ class ShardConsumer {
     try {
       const response = await handler(event, lambdaContext(functionName, region));
       if (!response || typeof response !== 'object' || typeof response.state !== 'object' || response.state === null) {
-        throw new HandlerResponseError('a tumbling-window function must return { state } (Lambda treats a response without state as a failure)');
+        throw new HandlerResponseError(
+          'a tumbling-window function must return { state } (Lambda treats a response without state as a failure)',
+        );
       }
       const state = JSON.parse(JSON.stringify(response.state)) as Record<string, unknown>;
       const failures = reportBatchItemFailures ? (response.batchItemFailures ?? []) : [];
@@ -511,7 +523,8 @@ class ShardConsumer {
       }
       const positions = failures.map((f) => records.findIndex((r) => r.SequenceNumber === f.itemIdentifier));
       // Lambda treats an identifier that is empty or not in the batch as a failure of the whole batch.
-      if (positions.some((p) => p < 0)) throw new HandlerResponseError(`batchItemFailures names a record not in the batch: ${JSON.stringify(failures)}`);
+      if (positions.some((p) => p < 0))
+        throw new HandlerResponseError(`batchItemFailures names a record not in the batch: ${JSON.stringify(failures)}`);
       stats.partialFailures++;
       const error = `batchItemFailures: ${failures.length} of ${records.length}`;
       report('partial', error);

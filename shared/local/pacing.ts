@@ -60,7 +60,12 @@ export function planSlots(records: readonly PacedRecord[], eventWindowMs: number
   return slots;
 }
 
-async function putAll(client: KinesisClient, streamName: string, records: readonly PacedRecord[], onPut: (n: number) => void): Promise<void> {
+async function putAll(
+  client: KinesisClient,
+  streamName: string,
+  records: readonly PacedRecord[],
+  onPut: (n: number) => void,
+): Promise<void> {
   let batch: PutRecordsRequestEntry[] = [];
   let bytes = 0;
   const flush = async () => {
@@ -69,9 +74,12 @@ async function putAll(client: KinesisClient, streamName: string, records: readon
     bytes = 0;
     for (let attempt = 0; pending.length; attempt++) {
       const res = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
-      const failed = (res.Records ?? []).map((r, i) => (r.ErrorCode ? pending[i]! : undefined)).filter((r): r is PutRecordsRequestEntry => r !== undefined);
+      const failed = (res.Records ?? [])
+        .map((r, i) => (r.ErrorCode ? pending[i]! : undefined))
+        .filter((r): r is PutRecordsRequestEntry => r !== undefined);
       onPut(pending.length - failed.length);
-      if (failed.length && attempt >= 8) throw new Error(`PutRecords kept failing for ${failed.length} record(s): ${res.Records?.find((r) => r.ErrorCode)?.ErrorMessage}`);
+      if (failed.length && attempt >= 8)
+        throw new Error(`PutRecords kept failing for ${failed.length} record(s): ${res.Records?.find((r) => r.ErrorCode)?.ErrorMessage}`);
       // Only the failed entries are retried, so nothing is put twice.
       pending = failed;
       if (failed.length) await new Promise((ok) => setTimeout(ok, 50 * 2 ** attempt));

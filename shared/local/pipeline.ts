@@ -36,7 +36,14 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
     const logger = () => new Logger({ serviceName: 'stream-sentinel', logLevel: options.logLevel ?? 'ERROR' });
     const metrics = () => new Metrics({ namespace: 'StreamSentinel', serviceName: 'stream-sentinel' });
 
-    const windows = createWindowsHandler({ detectors, documentClient, tableName: stack.tableName, rejects, logger: logger(), metrics: metrics() });
+    const windows = createWindowsHandler({
+      detectors,
+      documentClient,
+      tableName: stack.tableName,
+      rejects,
+      logger: logger(),
+      metrics: metrics(),
+    });
     const alerts = createAlertsHandler({
       documentClient,
       tableName: stack.tableName,
@@ -64,7 +71,20 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
     return {
       windows: ((event, context) => windows(event, context)) as StreamHandler,
       runAlerts: async () => {
-        await alerts({ version: '0', id: 'local', 'detail-type': 'Scheduled Event', source: 'aws.events', account: '000000000000', time: new Date().toISOString(), region: stack.region, resources: [], detail: {} }, lambdaContext('stream-sentinel-local-alerts', stack.region));
+        await alerts(
+          {
+            version: '0',
+            id: 'local',
+            'detail-type': 'Scheduled Event',
+            source: 'aws.events',
+            account: '000000000000',
+            time: new Date().toISOString(),
+            region: stack.region,
+            resources: [],
+            detail: {},
+          },
+          lambdaContext('stream-sentinel-local-alerts', stack.region),
+        );
       },
       rejected: () => rejects.all.length,
       ...(thresholds.length ? { defaultThreshold: Math.min(...thresholds) } : {}),

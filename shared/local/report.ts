@@ -8,7 +8,15 @@ export interface RunReport {
   rejected: number;
   injected: Array<{ kind: string; key: string; windowStart: string }>;
   windows: Array<{ detector: string; key: string; windowStart: string; count: number; score: number; late?: boolean }>;
-  alerts: Array<{ detector: string; key: string; windowStart: string; score: number; message: string; messageId?: string; sentAt?: string }>;
+  alerts: Array<{
+    detector: string;
+    key: string;
+    windowStart: string;
+    score: number;
+    message: string;
+    messageId?: string;
+    sentAt?: string;
+  }>;
   /** Extras: how the run went. */
   scenario?: string;
   replay?: string;
@@ -25,7 +33,16 @@ export interface RunReport {
 /** Windows from the table, ordered by detector, key and time. */
 export function reportWindows(series: KeySeries[]): RunReport['windows'] {
   return series
-    .flatMap((s) => s.points.map((p) => ({ detector: s.detector, key: s.key, windowStart: p.windowStart, count: p.count, score: p.score, ...(p.late ? { late: true } : {}) })))
+    .flatMap((s) =>
+      s.points.map((p) => ({
+        detector: s.detector,
+        key: s.key,
+        windowStart: p.windowStart,
+        count: p.count,
+        score: p.score,
+        ...(p.late ? { late: true } : {}),
+      })),
+    )
     .sort((a, b) => a.detector.localeCompare(b.detector) || a.key.localeCompare(b.key) || a.windowStart.localeCompare(b.windowStart));
 }
 

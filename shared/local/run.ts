@@ -147,7 +147,9 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
           handler,
           tumblingWindowSeconds,
           ...(declared?.batchSize ? { batchSize: declared.batchSize } : {}),
-          ...(declared ? { reportBatchItemFailures: declared.reportBatchItemFailures, bisectBatchOnFunctionError: declared.bisectBatchOnFunctionError } : {}),
+          ...(declared
+            ? { reportBatchItemFailures: declared.reportBatchItemFailures, bisectBatchOnFunctionError: declared.bisectBatchOnFunctionError }
+            : {}),
           ...(declared?.maximumRetryAttempts !== undefined ? { maximumRetryAttempts: declared.maximumRetryAttempts } : {}),
           onFailure,
           onInvoke,
@@ -259,7 +261,12 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
           recordsPerSecond: Math.round(produced / Math.max(wallSeconds, 0.001)),
           eventSource: { ...windowsSource.stats },
           onFailure: sources.reduce((n, s) => n + s.failures.length, 0),
-          messages: stack.sns.messages.map(({ messageId, subject, message, sentAt }) => ({ messageId, ...(subject !== undefined ? { subject } : {}), message, sentAt })),
+          messages: stack.sns.messages.map(({ messageId, subject, message, sentAt }) => ({
+            messageId,
+            ...(subject !== undefined ? { subject } : {}),
+            message,
+            sentAt,
+          })),
         };
         if (alertErrors.length) console.warn(`alerts function failed ${alertErrors.length} time(s); last: ${alertErrors.at(-1)}`);
         if (options.reportFile) {

@@ -45,7 +45,10 @@ export class SnsCapture {
 
   /** Serves SNS Publish on 127.0.0.1; any other action is answered with an SNS-style error. */
   async listen(port = 0): Promise<RunningServer> {
-    return listenLocal(createServer((req, res) => void this.handle(req, res)), port);
+    return listenLocal(
+      createServer((req, res) => void this.handle(req, res)),
+      port,
+    );
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -65,7 +68,8 @@ export class SnsCapture {
     const attributes: Record<string, string> = {};
     for (let i = 1; form.has(`MessageAttributes.entry.${i}.Name`); i++) {
       const name = form.get(`MessageAttributes.entry.${i}.Name`)!;
-      attributes[name] = form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? form.get(`MessageAttributes.entry.${i}.Value.BinaryValue`) ?? '';
+      attributes[name] =
+        form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? form.get(`MessageAttributes.entry.${i}.Value.BinaryValue`) ?? '';
     }
     const subject = form.get('Subject') ?? undefined;
     const captured = this.capture({

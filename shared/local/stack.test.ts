@@ -26,7 +26,8 @@ describe('the local stack', () => {
       tableName: 'stream-sentinel-local-data',
       region: stack.region,
     });
-    for (const url of [written.kinesisEndpoint, written.dynamodbEndpoint, written.endpoint, written.snsEndpoint]) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const url of [written.kinesisEndpoint, written.dynamodbEndpoint, written.endpoint, written.snsEndpoint])
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('creates the stream with the shard count the CloudFormation resources declare, and the DataTable with its index', async () => {
@@ -51,10 +52,20 @@ describe('the local stack', () => {
     const seen: string[] = [];
     stack.sns.onMessage((m) => seen.push(m.message));
     const published = await sns.send(
-      new PublishCommand({ TopicArn: stack.topicArn, Subject: 'anomaly', Message: 'toll 183A is unusual', MessageAttributes: { detector: { DataType: 'String', StringValue: 'toll' } } }),
+      new PublishCommand({
+        TopicArn: stack.topicArn,
+        Subject: 'anomaly',
+        Message: 'toll 183A is unusual',
+        MessageAttributes: { detector: { DataType: 'String', StringValue: 'toll' } },
+      }),
     );
     expect(seen).toEqual(['toll 183A is unusual']);
-    expect(stack.sns.messages.at(-1)).toMatchObject({ messageId: published.MessageId, subject: 'anomaly', attributes: { detector: 'toll' }, topicArn: stack.topicArn });
+    expect(stack.sns.messages.at(-1)).toMatchObject({
+      messageId: published.MessageId,
+      subject: 'anomaly',
+      attributes: { detector: 'toll' },
+      topicArn: stack.topicArn,
+    });
     for (const c of [k, d, sns]) c.destroy();
   });
 

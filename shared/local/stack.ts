@@ -83,7 +83,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const sns = new SnsCapture(names.topicArn);
     const snsServer = await sns.listen(options.snsPort ?? 0);
     started.push(snsServer);
-    const gateway = await startGateway({ kinesis: kinesis.server, dynamodb: dynamo.server, sns: snsServer.server }, options.gatewayPort ?? 0);
+    const gateway = await startGateway(
+      { kinesis: kinesis.server, dynamodb: dynamo.server, sns: snsServer.server },
+      options.gatewayPort ?? 0,
+    );
     started.push(gateway);
 
     const k = kinesisClient({ endpoint: kinesis.endpoint, region });

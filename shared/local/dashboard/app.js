@@ -5,9 +5,13 @@
   'use strict';
   var POLL_MS = 1500;
   var charts = new Map();
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var css = getComputedStyle(document.documentElement);
-  var color = function (name) { return css.getPropertyValue(name).trim(); };
+  var color = function (name) {
+    return css.getPropertyValue(name).trim();
+  };
 
   function time(iso) {
     var d = new Date(iso);
@@ -41,8 +45,29 @@
         labels: [],
         datasets: [
           { type: 'bar', label: 'count', data: [], yAxisID: 'count', backgroundColor: color('--count') + '99', order: 3 },
-          { type: 'line', label: 'score', data: [], yAxisID: 'score', borderColor: color('--score'), pointRadius: [], pointBackgroundColor: [], borderWidth: 2, tension: 0.2, order: 1 },
-          { type: 'line', label: 'threshold', data: [], yAxisID: 'score', borderColor: color('--alert'), borderDash: [6, 4], borderWidth: 1, pointRadius: 0, order: 2 },
+          {
+            type: 'line',
+            label: 'score',
+            data: [],
+            yAxisID: 'score',
+            borderColor: color('--score'),
+            pointRadius: [],
+            pointBackgroundColor: [],
+            borderWidth: 2,
+            tension: 0.2,
+            order: 1,
+          },
+          {
+            type: 'line',
+            label: 'threshold',
+            data: [],
+            yAxisID: 'score',
+            borderColor: color('--alert'),
+            borderDash: [6, 4],
+            borderWidth: 1,
+            pointRadius: 0,
+            order: 2,
+          },
         ],
       },
       options: {
@@ -68,14 +93,28 @@
     data.series.forEach(function (s) {
       var entry = chartFor(s);
       var points = s.points;
-      var thresholds = points.map(function (p) { return p.threshold != null ? p.threshold : data.defaultThreshold; });
-      var anomalous = points.map(function (p, i) { return p.scored !== false && p.score >= thresholds[i]; });
+      var thresholds = points.map(function (p) {
+        return p.threshold != null ? p.threshold : data.defaultThreshold;
+      });
+      var anomalous = points.map(function (p, i) {
+        return p.scored !== false && p.score >= thresholds[i];
+      });
       var ds = entry.chart.data.datasets;
-      entry.chart.data.labels = points.map(function (p) { return time(p.windowStart); });
-      ds[0].data = points.map(function (p) { return p.count; });
-      ds[1].data = points.map(function (p) { return p.score; });
-      ds[1].pointRadius = anomalous.map(function (a) { return a ? 5 : 0; });
-      ds[1].pointBackgroundColor = anomalous.map(function (a) { return a ? color('--alert') : color('--score'); });
+      entry.chart.data.labels = points.map(function (p) {
+        return time(p.windowStart);
+      });
+      ds[0].data = points.map(function (p) {
+        return p.count;
+      });
+      ds[1].data = points.map(function (p) {
+        return p.score;
+      });
+      ds[1].pointRadius = anomalous.map(function (a) {
+        return a ? 5 : 0;
+      });
+      ds[1].pointBackgroundColor = anomalous.map(function (a) {
+        return a ? color('--alert') : color('--score');
+      });
       ds[2].data = thresholds;
       var n = anomalous.filter(Boolean).length;
       entry.badge.textContent = n ? n + ' anomal' + (n === 1 ? 'y' : 'ies') : '';
@@ -94,7 +133,11 @@
         li.className = 'alert';
         var when = document.createElement('span');
         when.className = 'when';
-        var where = a.windows.map(function (w) { return w.key + ' @ ' + time(w.windowStart) + ' (score ' + w.score.toFixed(2) + ')'; }).join(', ');
+        var where = a.windows
+          .map(function (w) {
+            return w.key + ' @ ' + time(w.windowStart) + ' (score ' + w.score.toFixed(2) + ')';
+          })
+          .join(', ');
         when.textContent = time(a.sentAt) + (where ? ' · ' + where : '');
         li.append(when, document.createTextNode((a.subject ? a.subject + '\n' : '') + (a.message || '')));
         return li;
@@ -135,8 +178,12 @@
         drawAlerts(r[1]);
         drawStatus(r[2]);
       })
-      .catch(function (e) { $('error').textContent = 'cannot read the table: ' + e.message; })
-      .finally(function () { setTimeout(poll, POLL_MS); });
+      .catch(function (e) {
+        $('error').textContent = 'cannot read the table: ' + e.message;
+      })
+      .finally(function () {
+        setTimeout(poll, POLL_MS);
+      });
   }
   poll();
 })();

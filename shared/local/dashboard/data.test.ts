@@ -9,14 +9,38 @@ describe('dashboard data', () => {
   });
 
   it('reads window items as points, falling back to the aggregates for the count', () => {
-    const item = unmarshalItem({ sk: { S: '2026-01-01T00:00:00.000Z' }, aggregates: { M: { count: { N: '4' } } }, score: { N: '1.5' }, pendingAlert: { S: 'toll' }, late: { BOOL: true } });
-    expect(toPoint(item)).toEqual({ windowStart: '2026-01-01T00:00:00.000Z', count: 4, score: 1.5, late: true, pendingAlert: true, aggregates: { count: 4 } });
+    const item = unmarshalItem({
+      sk: { S: '2026-01-01T00:00:00.000Z' },
+      aggregates: { M: { count: { N: '4' } } },
+      score: { N: '1.5' },
+      pendingAlert: { S: 'toll' },
+      late: { BOOL: true },
+    });
+    expect(toPoint(item)).toEqual({
+      windowStart: '2026-01-01T00:00:00.000Z',
+      count: 4,
+      score: 1.5,
+      late: true,
+      pendingAlert: true,
+      aggregates: { count: 4 },
+    });
   });
 
   it('groups notified windows of a deployed table by message when no captured messages exist', () => {
     const series = [
-      { detector: 'toll', key: 'a', points: [{ windowStart: 't1', count: 1, score: 3, notifiedAt: '2026-01-01T00:01:00Z', messageId: 'm' }] },
-      { detector: 'toll', key: 'b', points: [{ windowStart: 't1', count: 1, score: 4, notifiedAt: '2026-01-01T00:01:00Z', messageId: 'm' }, { windowStart: 't2', count: 1, score: 0 }] },
+      {
+        detector: 'toll',
+        key: 'a',
+        points: [{ windowStart: 't1', count: 1, score: 3, notifiedAt: '2026-01-01T00:01:00Z', messageId: 'm' }],
+      },
+      {
+        detector: 'toll',
+        key: 'b',
+        points: [
+          { windowStart: 't1', count: 1, score: 4, notifiedAt: '2026-01-01T00:01:00Z', messageId: 'm' },
+          { windowStart: 't2', count: 1, score: 0 },
+        ],
+      },
     ];
     const feed = alertFeed(series, undefined);
     expect(feed).toHaveLength(1);

@@ -150,7 +150,9 @@ export class TableReader {
   /** The series the dashboard draws: the latest windows of each key. */
   async series(): Promise<KeySeries[]> {
     const keys = (await this.keys()).slice(0, this.options.maxKeys ?? 60);
-    return Promise.all(keys.map(async (k) => ({ detector: k.detector, key: k.key, points: await this.windows(k.pk, this.options.maxPoints ?? 240) })));
+    return Promise.all(
+      keys.map(async (k) => ({ detector: k.detector, key: k.key, points: await this.windows(k.pk, this.options.maxPoints ?? 240) })),
+    );
   }
 
   /** Every window of every key (the report). */

@@ -31,7 +31,14 @@ describe('the dashboard server', () => {
           },
         }),
       );
-    for (let i = 0; i < 5; i++) await window('183A', i, 40 + i, i === 3 ? 3.5 : 0.8, i === 3 ? { notifiedAt: S('2026-01-01T00:00:45.000Z'), messageId: S('m-1') } : {});
+    for (let i = 0; i < 5; i++)
+      await window(
+        '183A',
+        i,
+        40 + i,
+        i === 3 ? 3.5 : 0.8,
+        i === 3 ? { notifiedAt: S('2026-01-01T00:00:45.000Z'), messageId: S('m-1') } : {},
+      );
     await window('Mopac#N', 0, 7, 0);
     // Other item types share the table and must not show up as series.
     await d.send(new PutItemCommand({ TableName: stack.tableName, Item: { pk: S('M#toll#183A'), sk: S('MODEL'), version: N(1) } }));
@@ -66,7 +73,7 @@ describe('the dashboard server', () => {
     expect(page.body).not.toMatch(/https?:\/\//);
   });
 
-  it('discovers the keys from the window items and returns each key\'s windows oldest first', async () => {
+  it("discovers the keys from the window items and returns each key's windows oldest first", async () => {
     const { series } = JSON.parse((await get('/api/series')).body) as { series: KeySeries[] };
     expect(series.map((s) => `${s.detector}/${s.key}`)).toEqual(['toll/183A', 'toll/Mopac#N']);
     const toll = series[0]!;

@@ -43,7 +43,16 @@ const CHART_JS = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
 /** Alerts as a feed, newest first: captured messages (local) or notified windows (a deployed stage). */
 export function alertFeed(series: KeySeries[], messages: readonly CapturedMessage[] | undefined): FeedEntry[] {
   const notified = series.flatMap((s) =>
-    s.points.filter((p) => p.notifiedAt).map((p) => ({ detector: s.detector, key: s.key, windowStart: p.windowStart, score: p.score, notifiedAt: p.notifiedAt!, messageId: p.messageId })),
+    s.points
+      .filter((p) => p.notifiedAt)
+      .map((p) => ({
+        detector: s.detector,
+        key: s.key,
+        windowStart: p.windowStart,
+        score: p.score,
+        notifiedAt: p.notifiedAt!,
+        messageId: p.messageId,
+      })),
   );
   if (messages) {
     return [...messages]
@@ -52,7 +61,9 @@ export function alertFeed(series: KeySeries[], messages: readonly CapturedMessag
         messageId: m.messageId,
         ...(m.subject !== undefined ? { subject: m.subject } : {}),
         message: m.message,
-        windows: notified.filter((n) => n.messageId === m.messageId).map(({ detector, key, windowStart, score }) => ({ detector, key, windowStart, score })),
+        windows: notified
+          .filter((n) => n.messageId === m.messageId)
+          .map(({ detector, key, windowStart, score }) => ({ detector, key, windowStart, score })),
       }))
       .sort((a, b) => b.sentAt.localeCompare(a.sentAt));
   }
@@ -68,7 +79,10 @@ export function alertFeed(series: KeySeries[], messages: readonly CapturedMessag
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const reader = new TableReader(options.client, options.tableName);
-  const page = readFileSync(join(HERE, 'index.html'), 'utf8').replace('{{title}}', escapeHtml(options.title ?? `stream-sentinel · ${options.tableName}`));
+  const page = readFileSync(join(HERE, 'index.html'), 'utf8').replace(
+    '{{title}}',
+    escapeHtml(options.title ?? `stream-sentinel · ${options.tableName}`),
+  );
   const app = readFileSync(join(HERE, 'app.js'), 'utf8');
   const chart = readFileSync(CHART_JS, 'utf8');
 
@@ -105,7 +119,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       // The page keeps polling; the reason is shown to the reader rather than hidden in a log.
-      if (!res.headersSent) send(res, 502, 'application/json', JSON.stringify({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
+      if (!res.headersSent)
+        send(
+          res,
+          502,
+          'application/json',
+          JSON.stringify({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+        );
       else res.end();
     });
   });

@@ -1,0 +1,149 @@
+import type { Writable } from 'node:stream';
+import { createLocalPipeline } from './pipeline';
+import type { RunReport } from './report';
+import { startLocalRun, type RunEvent, type RunProgress } from './run';
+import { replaySource, scenarioSource } from './sources';
+
+/** What `stream-sentinel start` asks for (validated by the command). */
+export interface LocalModeOptions {
+  scenario: string;
+  replay?: string;
+  duration?: number;
+  seed: number;
+  speed?: number;
+  forever: boolean;
+  reportFile?: string;
+  tumblingWindowSeconds: number;
+  shards?: number;
+  dashboard: false | { port?: number };
+  keepOpen: boolean;
+  out: Writable & { isTTY?: boolean };
+}
+
+/** Runs local mode with a terminal a person can follow: a live status line, each alert as it is sent, a summary. */
+export async function runLocalMode(options: LocalModeOptions): Promise<RunReport> {
+  const out = options.out;
+  const tty = Boolean(out.isTTY);
+  let statusShown = false;
+  let lastPlain = 0;
+  const line = (text: string) => {
+    if (tty && statusShown) out.write('\r\x1b[K');
+    statusShown = false;
+    out.write(text + '\n');
+  };
+  const status = (p: RunProgress) => {
+    const text =
+      `records in ${p.produced}${p.total !== undefined ? `/${p.total}` : ''} · processed ${p.processed} · windows ${p.windows} · ` +
+      `anomalies ${p.anomalies} · alerts ${p.alerts}${p.rejected ? ` · rejected ${p.rejected}` : ''}`;
+    if (tty) {
+      out.write(`\r\x1b[K${text}`);
+      statusShown = true;
+    } else if (Date.now() - lastPlain > 5000) {
+      lastPlain = Date.now();
+      out.write(text + '\n');
+    }
+  };
+
+  const source = options.replay
+    ? replaySource({ file: options.replay, ...(options.speed !== undefined ? { speed: options.speed } : {}) })
+    : scenarioSource({
+        scenario: options.scenario,
+        seed: options.seed,
+        ...(options.duration !== undefined ? { duration: options.duration } : {}),
+        ...(options.speed !== undefined ? { speed: options.speed } : {}),
+        forever: options.forever,
+      });
+
+  const onEvent = (event: RunEvent) => {
+    switch (event.type) {
+      case 'started':
+        line(
+          [
+            'stream-sentinel local mode — emulators in this process, nothing leaves 127.0.0.1',
+            `  Kinesis ${event.stack.kinesisEndpoint} · DynamoDB ${event.stack.dynamodbEndpoint} · SNS (captured) ${event.stack.snsEndpoint}`,
+            `  source: ${event.source}`,
+            event.dashboardUrl ? `  dashboard: ${event.dashboardUrl}` : '  dashboard: off',
+            options.forever ? '  Ctrl-C stops producing; the run then finishes and prints its summary.' : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        );
+        break;
+      case 'progress':
+        status(event.progress);
+        break;
+      case 'alert':
+        line(
+          `ALERT sent ${event.message.sentAt.slice(11, 19)}Z${event.message.subject ? ` · ${event.message.subject}` : ''}\n  ${event.message.message.replace(/\n/g, '\n  ')}`,
+        );
+        break;
+      case 'failure':
+        line(
+          `on-failure: ${event.failure.KinesisBatchInfo.batchSize} record(s) of ${event.failure.KinesisBatchInfo.shardId} given up after ${event.failure.requestContext.approximateInvokeCount} attempts: ${event.failure.error}`,
+        );
+        break;
+      case 'phase':
+        if (event.phase === 'draining') line('all records put; waiting for the last windows to close…');
+        if (event.phase === 'alerting') line('windows written; sending the alerts still owed…');
+        if (event.phase === 'reporting' && options.keepOpen) line('stopping…');
+        break;
+      case 'finished':
+        line(summary(event.report, options.reportFile));
+        if (options.keepOpen && !stopped) line('the stack and dashboard stay up: Ctrl-C to stop');
+        break;
+    }
+  };
+
+  const run = await startLocalRun({
+    pipeline: createLocalPipeline,
+    source,
+    tumblingWindowSeconds: options.tumblingWindowSeconds,
+    dashboard: options.dashboard === false ? false : options.dashboard,
+    ...(options.reportFile ? { reportFile: options.reportFile } : {}),
+    stack: { ...(options.shards ? { shards: options.shards } : {}) },
+    exitWhenDone: !options.keepOpen,
+    onEvent,
+    meta: options.replay ? { replay: options.replay } : { scenario: options.scenario, seed: options.seed },
+  });
+  let stopped = false;
+  const onSignal = () => {
+    if (stopped) process.exit(130);
+    stopped = true;
+    line('\nstopping: finishing what was produced (Ctrl-C again to quit at once)…');
+    run.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await run.finished;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function summary(report: RunReport, reportFile?: string): string {
+  const keys = new Set(report.windows.map((w) => `${w.detector}/${w.key}`));
+  const anomalies = report.windows.filter((w) =>
+    report.alerts.some((a) => a.detector === w.detector && a.key === w.key && a.windowStart === w.windowStart),
+  );
+  const lines = [
+    '',
+    '── summary ──',
+    `  records produced ${report.produced}, processed ${report.processed}, rejected ${report.rejected} in ${report.wallSeconds.toFixed(1)} s (${report.recordsPerSecond} records/s)`,
+    `  windows written ${report.windows.length} over ${keys.size} key(s); alerts sent ${report.alerts.length} in ${report.messages.length} message(s)`,
+  ];
+  for (const i of report.injected) {
+    const alerted = report.alerts.find((a) => a.key === i.key && a.windowStart >= i.windowStart);
+    lines.push(
+      `  injected ${i.kind} on ${i.key} at ${i.windowStart}: ${alerted ? `alerted for the window of ${alerted.windowStart} (score ${alerted.score.toFixed(2)})` : 'not alerted'}`,
+    );
+  }
+  for (const a of anomalies.length ? report.alerts : []) {
+    if (!report.injected.some((i) => i.key === a.key))
+      lines.push(`  also alerted: ${a.detector}/${a.key} at ${a.windowStart} (score ${a.score.toFixed(2)})`);
+  }
+  if (report.onFailure) lines.push(`  ${report.onFailure} batch(es) went to the on-failure destination: see the report`);
+  if (reportFile) lines.push(`  report written to ${reportFile}`);
+  return lines.join('\n');
+}
