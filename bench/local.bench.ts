@@ -76,7 +76,7 @@ async function throughput(
 
 export default async function bench(): Promise<BenchReport> {
   const d = await demo();
-  const t = await throughput(3600);
+  const t = await throughput(1200);
   return {
     name: 'local mode (npm start) end to end',
     figures: {
