@@ -36,10 +36,10 @@ class StreamSentinelChecks {
     const path = require('node:path');
     const { service } = this.serverless;
     const file = path.join(this.serverless.serviceDir, 'detectors.yml');
-    const readers = ['windows', 'hotspots'].filter((name) => service.getAllFunctions().includes(name));
+    const readers = ['windows', 'hotspots', 'alerts'].filter((name) => service.getAllFunctions().includes(name));
     if (!existsSync(file)) {
       if (readers.length)
-        throw new this.serverless.classes.Error(`${readers.join(' and ')} read detectors.yml at cold start, but ${file} does not exist`);
+        throw new this.serverless.classes.Error(`${readers.join(', ')} read detectors.yml at cold start, but ${file} does not exist`);
       return;
     }
     // The loader is TypeScript; tsx (a runtime dependency, the CLI uses it too) loads it without a build.

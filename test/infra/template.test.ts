@@ -404,7 +404,7 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
       const entries = zipEntries(artifact).map((e) => e.name);
       expect(entries).toContain(props(fn).Handler.replace(/\.[^.]+$/, '.js'));
       // shared/detectors reads detectors.yml from the package root at cold start.
-      const readsDetectors = name === 'windows' || name === 'hotspots' || existsSync(join(REPO_ROOT, 'detectors.yml'));
+      const readsDetectors = ['windows', 'hotspots', 'alerts'].includes(name) || existsSync(join(REPO_ROOT, 'detectors.yml'));
       if (readsDetectors) expect([name, entries]).toEqual([name, expect.arrayContaining(['detectors.yml'])]);
     }
   });
