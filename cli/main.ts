@@ -6,6 +6,8 @@ import * as stack from './commands/stack';
 import * as start from './commands/start';
 import * as detectors from './commands/detectors';
 import * as hotspots from './commands/hotspots';
+import * as produce from './commands/produce';
+import * as replay from './commands/replay';
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`. Commands load their
 // heavy modules (AWS SDK, emulators) inside their action, so `--help` and `score` start fast.
@@ -22,6 +24,8 @@ const commands: Array<{ register(program: Command): void }> = [
   start,
   detectors,
   hotspots,
+  produce,
+  replay,
 ];
 for (const command of commands) command.register(program);
 
