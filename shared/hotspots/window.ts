@@ -161,6 +161,22 @@ export function densityOf(
   return ratio;
 }
 
+/**
+ * Why a point cannot enter a window with this scan radius (a value that is not a finite number, or one so far from 0
+ * that grid cells could no longer be told apart exactly), or undefined when it can.
+ */
+export function pointProblem(values: ArrayLike<number>, scanRadius: number): string | undefined {
+  const invSide = 1 / (scanRadius * CELL_MARGIN);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return `value ${i + 1} of the point is not a finite number: ${String(v)}`;
+    if (Math.abs(v * invSide) >= MAX_CELL) {
+      return `value ${v} is more than 2^30 scan radii from 0; shift or scale the column (or use a larger scanRadius) so the grid stays exact`;
+    }
+  }
+  return undefined;
+}
+
 /** Orders hotspots densest first (ties: by their lower corner), so equal windows print equal results. */
 export function compareHotspots(a: Hotspot, b: Hotspot): number {
   if (a.density !== b.density) return b.density - a.density;
@@ -290,16 +306,8 @@ export class HotspotsWindow {
   push(values: ArrayLike<number>): void {
     const d = this.dimensions;
     if (values.length !== d) throw new HotspotsInputError(`a point has ${d} value${d === 1 ? '' : 's'}, got ${values.length}`);
-    for (let i = 0; i < d; i++) {
-      const v = values[i]!;
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        throw new HotspotsInputError(`value ${i + 1} of the point is not a finite number: ${String(v)}`);
-      if (Math.abs(v * this.invSide) >= MAX_CELL) {
-        throw new HotspotsInputError(
-          `value ${v} is more than 2^30 scan radii from 0; shift or scale the column (or use a larger scanRadius) so the grid stays exact`,
-        );
-      }
-    }
+    const problem = pointProblem(values, this.scanRadius);
+    if (problem) throw new HotspotsInputError(problem);
     if (this.size === this.windowSize) this.evictOldest();
 
     const n = this.windowSize;

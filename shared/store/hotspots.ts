@@ -1,0 +1,190 @@
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Hotspot } from '../hotspots/window';
+import { expiresAt, isConditionalFailure, iso } from './keys';
+
+/** `H#<detector>` / `<windowStart ISO>`: the hotspots of one window (docs/data-model.md). */
+export const hotspotsPk = (detector: string): string => `H#${detector}`;
+/** `HS#<detector>` / `<shardId>`: the sliding window a shard carries from one tumbling window to the next. */
+export const hotspotsStatePk = (detector: string): string => `HS#${detector}`;
+
+export interface StoredHotspot extends Hotspot {
+  shardId: string;
+}
+
+export interface HotspotsItem {
+  pk: string;
+  sk: string;
+  type: 'hotspots';
+  detector: string;
+  windowStart: string;
+  windowEnd: string;
+  /** Points of the window, all shards. */
+  count: number;
+  /** Every shard's hotspots, densest first (what the alerts function reads). */
+  hotspots: StoredHotspot[];
+  /** Each shard's part: its points and its hotspots as its sliding window stood after its last point of the window. */
+  shards: Record<string, { points: number; hotspots: Hotspot[]; found: number }>;
+  threshold: number;
+  emissions: string[];
+  version: number;
+  pendingAlert?: string;
+  expiresAt: number;
+}
+
+export interface HotspotsWindowWrite {
+  detector: string;
+  startMs: number;
+  endMs: number;
+  shardId: string;
+  /** Shard and first sequence number of the tumbling window: a retried final invoke writes nothing twice. */
+  emissionId: string;
+  threshold: number;
+  points: number;
+  hotspots: Hotspot[];
+  found: number;
+}
+
+export interface CarriedWindow {
+  /** HotspotsWindow.toBytes() */
+  points: Uint8Array;
+  version: number;
+  lastEmission?: string;
+  /** Start (ms) of the newest window written from this shard. */
+  lastWindowMs?: number;
+  /** The detector settings the points were collected under; different columns start a new window. */
+  columns: string[];
+}
+
+export interface DynamoHotspotsStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  retentionDays: number;
+  now?: () => number;
+}
+
+const MAX_ATTEMPTS = 8;
+
+/** Hotspot items and the sliding windows carried per shard, in the data table. */
+export class DynamoHotspotsStore {
+  private readonly now: () => number;
+  constructor(private readonly options: DynamoHotspotsStoreOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Writes (or updates) one window's item with this shard's hotspots. Read, merge this shard's part, write back on
+   * condition of the version read: shards writing the same window never lose each other's part, a retried emission
+   * changes nothing, and what the alerts function added (claims, notifications) stays. Marks the item for the alerts
+   * function when one of this shard's hotspots reaches the threshold and the window has not been notified yet.
+   */
+  async writeWindow(w: HotspotsWindowWrite): Promise<'written' | 'duplicate'> {
+    const { client, tableName } = this.options;
+    const key = { pk: hotspotsPk(w.detector), sk: iso(w.startMs) };
+    for (let attempt = 1; ; attempt++) {
+      const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+      const current = Item as (Partial<HotspotsItem> & { notifiedAt?: string }) | undefined;
+      if (current?.emissions?.includes(w.emissionId)) return 'duplicate';
+      const shards = { ...(current?.shards ?? {}) };
+      const before = shards[w.shardId];
+      shards[w.shardId] = { points: (before?.points ?? 0) + w.points, hotspots: w.hotspots, found: w.found };
+      const all: StoredHotspot[] = Object.entries(shards)
+        .flatMap(([shardId, part]) => part.hotspots.map((h) => ({ ...h, shardId })))
+        .sort((a, b) => b.density - a.density);
+      const count = Object.values(shards).reduce((s, part) => s + part.points, 0);
+      const crosses = w.hotspots.some((h) => h.density >= w.threshold) && current?.notifiedAt === undefined;
+      const version = current?.version ?? 0;
+      const values: Record<string, unknown> = {
+        ':type': 'hotspots',
+        ':detector': w.detector,
+        ':ws': iso(w.startMs),
+        ':we': iso(w.endMs),
+        ':count': count,
+        ':hotspots': all,
+        ':shards': shards,
+        ':threshold': w.threshold,
+        ':emissions': [...(current?.emissions ?? []), w.emissionId],
+        ':next': version + 1,
+        ':exp': expiresAt(w.endMs, this.now(), this.options.retentionDays),
+      };
+      const sets = [
+        '#type = :type',
+        'detector = :detector',
+        'windowStart = :ws',
+        'windowEnd = :we',
+        '#count = :count',
+        'hotspots = :hotspots',
+        'shards = :shards',
+        'threshold = :threshold',
+        'emissions = :emissions',
+        'version = :next',
+        'expiresAt = :exp',
+      ];
+      if (crosses) {
+        sets.push('pendingAlert = :detector');
+      }
+      let condition = 'attribute_not_exists(pk)';
+      if (current) {
+        condition = 'version = :version';
+        values[':version'] = version;
+      }
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key,
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: { '#type': 'type', '#count': 'count' },
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return 'written';
+      } catch (error) {
+        if (!isConditionalFailure(error) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async loadCarried(detector: string, shardId: string): Promise<CarriedWindow | undefined> {
+    const { Item } = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tableName, Key: { pk: hotspotsStatePk(detector), sk: shardId }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return {
+      points: Item.points instanceof Uint8Array ? Item.points : new Uint8Array(0),
+      version: typeof Item.version === 'number' ? Item.version : 0,
+      ...(typeof Item.lastEmission === 'string' ? { lastEmission: Item.lastEmission } : {}),
+      ...(typeof Item.lastWindow === 'string' ? { lastWindowMs: Date.parse(Item.lastWindow) } : {}),
+      columns: Array.isArray(Item.columns) ? (Item.columns as string[]) : [],
+    };
+  }
+
+  /**
+   * Saves a shard's sliding window on condition that nobody saved it since `expectedVersion` was read (0: never
+   * saved). A conflict throws, failing the invoke so that Lambda retries it against the newer state.
+   */
+  async saveCarried(detector: string, shardId: string, carried: Omit<CarriedWindow, 'version'>, expectedVersion: number): Promise<void> {
+    const nowMs = this.now();
+    await this.options.client.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: {
+          pk: hotspotsStatePk(detector),
+          sk: shardId,
+          type: 'hotspots-window',
+          detector,
+          shardId,
+          points: carried.points,
+          columns: carried.columns,
+          version: expectedVersion + 1,
+          ...(carried.lastEmission ? { lastEmission: carried.lastEmission } : {}),
+          ...(carried.lastWindowMs !== undefined ? { lastWindow: iso(carried.lastWindowMs) } : {}),
+          updatedAt: iso(nowMs),
+          expiresAt: expiresAt(nowMs, nowMs, this.options.retentionDays),
+        },
+        ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
+        ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),
+      }),
+    );
+  }
+}
