@@ -12,6 +12,13 @@ import type { TargetOptions } from '../../shared/producers/target';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const load = <T>(path: string): T => require(path) as T;
 
+/** Where a command's messages go: stderr by default, so that stdout stays for data (--print). */
+export interface CliIo {
+  log: (line: string) => void;
+  stream: { write(text: string): unknown; isTTY?: boolean };
+}
+export const stderrIo: CliIo = { log: (line) => console.error(line), stream: process.stderr };
+
 export class CliOptionError extends Error {
   override name = 'CliOptionError';
 }
@@ -20,10 +27,10 @@ export class CliOptionError extends Error {
 export function targetOptions(command: Command): Command {
   return command
     .option('--stage <stage>', 'put into the deployed stack stream-sentinel-<stage> (its StreamName output, read with CloudFormation)')
-    .option('--region <region>', 'AWS region of the stage (default: AWS_REGION or the profile\'s)')
+    .option('--region <region>', "AWS region of the stage (default: AWS_REGION or the profile's)")
     .option('--local', 'put into the local emulators started by `npm run stack` / `npm start` (.stream-sentinel/stack.json)')
     .option('--endpoint <url>', 'any Kinesis-compatible endpoint (with --stream)')
-    .option('--stream <name>', 'the stream name (with --endpoint; overrides the stack\'s stream otherwise)')
+    .option('--stream <name>', "the stream name (with --endpoint; overrides the stack's stream otherwise)")
     .option('--concurrency <n>', 'PutRecords calls in flight at once', '2');
 }
 
@@ -53,7 +60,11 @@ export function parseConcurrency(text: string): number {
 const fmt = (n: number, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 /** A cli-progress bar on a terminal; plain lines every few seconds otherwise (CI logs, pipes). */
-export function progressReporter(label: string, total?: number, stream: NodeJS.WriteStream = process.stderr): { update(p: ProduceProgress): void; stop(): void } {
+export function progressReporter(
+  label: string,
+  total?: number,
+  stream: CliIo['stream'] = process.stderr,
+): { update(p: ProduceProgress): void; stop(): void } {
   if (stream.isTTY) {
     const { SingleBar, Presets } = load<typeof import('cli-progress')>('cli-progress');
     const bar = new SingleBar(
@@ -61,7 +72,7 @@ export function progressReporter(label: string, total?: number, stream: NodeJS.W
         format: total
           ? `${label} {bar} {percentage}% | {value}/{total} records | {rps} rec/s | failures {failed} | throttled {throttled}`
           : `${label} {value} records | {rps} rec/s | failures {failed} | throttled {throttled}`,
-        stream,
+        stream: stream as NodeJS.WriteStream,
         hideCursor: true,
         etaBuffer: 50,
       },
@@ -79,7 +90,9 @@ export function progressReporter(label: string, total?: number, stream: NodeJS.W
   let lastLine = 0;
   let last: ProduceProgress | undefined;
   const line = (p: ProduceProgress) =>
-    stream.write(`${label}: ${p.sent}${total ? `/${total}` : ''} records sent, ${fmt(p.recordsPerSecond)} records/s, ${p.failed} failures, ${p.throttled} throttled\n`);
+    stream.write(
+      `${label}: ${p.sent}${total ? `/${total}` : ''} records sent, ${fmt(p.recordsPerSecond)} records/s, ${p.failed} failures, ${p.throttled} throttled\n`,
+    );
   return {
     update: (p) => {
       last = p;
@@ -114,7 +127,10 @@ const produceOptionsSchema = z.object({
     .refine((n) => n > 0, '--rate must be more than 0')
     .optional(),
   duration: z.string(),
-  seed: z.string().regex(/^-?\d+$/, '--seed must be an integer').transform(Number),
+  seed: z
+    .string()
+    .regex(/^-?\d+$/, '--seed must be an integer')
+    .transform(Number),
   start: z
     .string()
     .refine((t) => !Number.isNaN(Date.parse(t)), '--start must be an ISO-8601 date-time, e.g. 2026-01-01T00:00:00Z')
@@ -138,11 +154,12 @@ export interface ProduceCliOptions extends TargetCliOptions {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export async function runProduce(opts: ProduceCliOptions): Promise<ProduceSummary | undefined> {
+export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo): Promise<ProduceSummary | undefined> {
   const parsed = produceOptionsSchema.safeParse(opts);
   if (!parsed.success) throw new CliOptionError(parsed.error.issues.map((i) => i.message).join('; '));
   const o = parsed.data;
-  const { getScenario, parseAnomaly, parseSeconds, injectedAnomalies } = load<typeof import('../../shared/producers')>('../../shared/producers');
+  const { getScenario, parseAnomaly, parseSeconds, injectedAnomalies } =
+    load<typeof import('../../shared/producers')>('../../shared/producers');
   const scenario = getScenario(o.scenario);
   const options = {
     seed: o.seed,
@@ -162,11 +179,12 @@ export async function runProduce(opts: ProduceCliOptions): Promise<ProduceSummar
   const concurrency = parseConcurrency(opts.concurrency);
   const target = await resolveTarget(toTargetOptions(opts));
   const expected = Math.round(options.duration * options.rate);
-  console.error(
+  io.log(
     `${scenario.name}: ${fmt(options.rate)} records/s${o.pace ? '' : ' (unpaced)'} for ${options.duration} s of event time from ${options.start.toISOString()}, seed ${o.seed}, into ${target.description}`,
   );
-  for (const a of injected) console.error(`  anomaly ${a.kind} on ${a.key} at +${a.at} s for ${fmt(a.duration)} s (${new Date(a.startMs).toISOString()})`);
-  const progress = progressReporter('produce', expected);
+  for (const a of injected)
+    io.log(`  anomaly ${a.kind} on ${a.key} at +${a.at} s for ${fmt(a.duration)} s (${new Date(a.startMs).toISOString()})`);
+  const progress = progressReporter('produce', expected, io.stream);
   try {
     const summary = await produce({
       client: target.client,
@@ -177,7 +195,7 @@ export async function runProduce(opts: ProduceCliOptions): Promise<ProduceSummar
       onProgress: progress.update,
     });
     progress.stop();
-    console.error(summaryText('produce', target.description, summary));
+    io.log(summaryText('produce', target.description, summary));
     return summary;
   } catch (error) {
     progress.stop();
@@ -192,9 +210,14 @@ export function register(program: Command): void {
     .command('produce')
     .description("Put a scenario's records (seeds 000–004) on the input stream at a steady rate, with anomalies injected on request")
     .requiredOption('--scenario <name>', 'toll | wind | players | clicks')
-    .option('--rate <n>', 'records per second, e.g. 100 or 100/s (default: the scenario\'s; toll 100, wind 10, players 50, clicks 50)')
+    .option('--rate <n>', "records per second, e.g. 100 or 100/s (default: the scenario's; toll 100, wind 10, players 50, clicks 50)")
     .option('--duration <time>', 'event time to produce: 90s, 5m, 1h', '60s')
-    .option('--anomaly <kind[:key]@time[+duration]>', 'inject an anomaly, repeatable: diversion@120s, quiet:Exit29@5m, gust@30s, storm:harbor@2m, hotspot@1m, spike@90s+30s', collect, [])
+    .option(
+      '--anomaly <kind[:key]@time[+duration]>',
+      'inject an anomaly, repeatable: diversion@120s, quiet:Exit29@5m, gust@30s, storm:harbor@2m, hotspot@1m, spike@90s+30s',
+      collect,
+      [],
+    )
     .option('--seed <n>', 'seed of the generator: the same seed gives the same records', '1')
     .option('--start <iso>', 'event time of the first record (default: now)')
     .option('--no-pace', 'send as fast as the stream accepts instead of holding the rate in real time')

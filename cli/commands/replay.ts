@@ -2,7 +2,18 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ProduceSummary } from '../../shared/producers/put';
 import type { ReplayRecord } from '../../shared/producers/replay';
-import { CliOptionError, load, parseConcurrency, progressReporter, summaryText, targetOptions, toTargetOptions, type TargetCliOptions } from './produce';
+import {
+  CliOptionError,
+  load,
+  stderrIo,
+  type CliIo,
+  parseConcurrency,
+  progressReporter,
+  summaryText,
+  targetOptions,
+  toTargetOptions,
+  type TargetCliOptions,
+} from './produce';
 
 /**
  * `stream-sentinel replay`: streams a CSV / NDJSON / concatenated-JSON file (local file or directory, S3
@@ -11,11 +22,14 @@ import { CliOptionError, load, parseConcurrency, progressReporter, summaryText, 
  */
 
 const replayOptionsSchema = z.object({
-  speed: z.union([z.literal('max'), z.string().regex(/^\d+(\.\d+)?x?$/, '--speed is a factor (1, 10, 60x) or "max"').transform((t) => Number(t.replace('x', '')))]),
+  speed: z
+    .string()
+    .refine((t) => t === 'max' || /^\d+(\.\d+)?x?$/.test(t), '--speed is a factor (1, 10, 60x) or "max"')
+    .transform((t): number | 'max' => (t === 'max' ? 'max' : Number(t.replace('x', '')))),
   format: z.enum(['auto', 'csv', 'ndjson', 'json-concat'], { message: '--format is one of auto, csv, ndjson, json-concat' }),
   timeField: z.string().min(1).optional(),
   keyField: z.string().min(1).optional(),
-  from: z.string().regex(/^\d+$/, '--from is a byte offset (a previous run\'s position)').transform(Number).optional(),
+  from: z.string().regex(/^\d+$/, "--from is a byte offset (a previous run's position)").transform(Number).optional(),
 });
 
 export interface ReplayCliOptions extends TargetCliOptions {
@@ -26,7 +40,7 @@ export interface ReplayCliOptions extends TargetCliOptions {
   from?: string;
 }
 
-export async function runReplay(source: string, opts: ReplayCliOptions): Promise<ProduceSummary<ReplayRecord>> {
+export async function runReplay(source: string, opts: ReplayCliOptions, io: CliIo = stderrIo): Promise<ProduceSummary<ReplayRecord>> {
   const parsed = replayOptionsSchema.safeParse(opts);
   if (!parsed.success) throw new CliOptionError(parsed.error.issues.map((i) => i.message).join('; '));
   const o = parsed.data;
@@ -42,7 +56,10 @@ export async function runReplay(source: string, opts: ReplayCliOptions): Promise
   if (isS3Uri(source)) {
     const { s3Client } = load<typeof import('../../shared/aws/clients')>('../../shared/aws/clients');
     const { s3ReplayRecords } = load<typeof import('../../shared/producers/replay-s3')>('../../shared/producers/replay-s3');
-    records = s3ReplayRecords(s3Client(opts.region ? { region: opts.region } : {}), source, { ...read, ...(o.from ? { from: o.from } : {}) });
+    records = s3ReplayRecords(s3Client(opts.region ? { region: opts.region } : {}), source, {
+      ...read,
+      ...(o.from ? { from: o.from } : {}),
+    });
   } else {
     const { existsSync } = load<typeof import('node:fs')>('node:fs');
     if (!existsSync(source)) throw new CliOptionError(`${source} does not exist: give a file, a directory of files, or s3://bucket/key`);
@@ -54,8 +71,10 @@ export async function runReplay(source: string, opts: ReplayCliOptions): Promise
   const { resolveTarget } = load<typeof import('../../shared/producers/target')>('../../shared/producers/target');
   const { produce } = load<typeof import('../../shared/producers/put')>('../../shared/producers/put');
   const target = await resolveTarget(toTargetOptions(opts));
-  console.error(`replay ${source} into ${target.description} ${o.speed === 'max' ? 'as fast as the stream accepts' : `at ${o.speed}× the file's pace`}`);
-  const progress = progressReporter('replay');
+  io.log(
+    `replay ${source} into ${target.description} ${o.speed === 'max' ? 'as fast as the stream accepts' : `at ${o.speed}× the file's pace`}`,
+  );
+  const progress = progressReporter('replay', undefined, io.stream);
   // Ctrl-C ends the replay cleanly: what was taken lands, and the summary says where to continue.
   let interrupted = false;
   const onSigint = () => {
@@ -73,12 +92,16 @@ export async function runReplay(source: string, opts: ReplayCliOptions): Promise
       shouldStop: () => interrupted,
     });
     progress.stop();
-    console.error(summaryText('replay', target.description, summary));
+    io.log(summaryText('replay', target.description, summary));
     if (summary.stopped && summary.lastRecord) {
-      console.error(`  interrupted after ${summary.lastRecord.file} byte ${summary.lastRecord.offset}: continue that file with --from ${summary.lastRecord.offset}`);
+      io.log(
+        `  interrupted after ${summary.lastRecord.file} byte ${summary.lastRecord.offset}: continue that file with --from ${summary.lastRecord.offset}`,
+      );
     }
     if (summary.sent > 0 && !summary.firstEventTime && o.speed !== 'max') {
-      console.error('  no record had an event time (see --time-field), so there was no pace to keep: they were sent as fast as the stream accepts');
+      io.log(
+        '  no record had an event time (see --time-field), so there was no pace to keep: they were sent as fast as the stream accepts',
+      );
     }
     return summary;
   } catch (error) {
@@ -93,12 +116,24 @@ export async function runReplay(source: string, opts: ReplayCliOptions): Promise
 export function register(program: Command): void {
   const command = program
     .command('replay')
-    .description('Stream a CSV, NDJSON or concatenated-JSON file (or directory, S3 object, S3 prefix/) into the input stream, keeping event time')
+    .description(
+      'Stream a CSV, NDJSON or concatenated-JSON file (or directory, S3 object, S3 prefix/) into the input stream, keeping event time',
+    )
     .argument('<source>', 'a file, a directory (its files in name order), s3://bucket/key, or s3://bucket/prefix/')
-    .option('--speed <n|max>', 'pace: 1 = the file\'s own (by its time field), 10 = ten times faster, max = as fast as the stream accepts', '1')
+    .option(
+      '--speed <n|max>',
+      "pace: 1 = the file's own (by its time field), 10 = ten times faster, max = as fast as the stream accepts",
+      '1',
+    )
     .option('--format <format>', 'auto | csv | ndjson | json-concat (auto: "{" first means JSON objects, else CSV)', 'auto')
-    .option('--time-field <field>', 'field with the event time (CSV: header name or column number); default: timestamp, time, date, … or the first date-like CSV column')
-    .option('--key-field <field>', 'field used as partition key; default: key, station, location, player_id, url, ticker_symbol, … else the file name')
+    .option(
+      '--time-field <field>',
+      'field with the event time (CSV: header name or column number); default: timestamp, time, date, … or the first date-like CSV column',
+    )
+    .option(
+      '--key-field <field>',
+      'field used as partition key; default: key, station, location, player_id, url, ticker_symbol, … else the file name',
+    )
     .option('--from <offset>', 'start at this byte offset of a single file (where an interrupted replay or the replay Lambda stopped)');
   targetOptions(command).addHelpText(
     'after',

@@ -16,7 +16,7 @@ import { replayS3Object } from '../../shared/producers/replay-s3';
 
 export const replayEventSchema = z.object({
   source: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'source must be an S3 object URI: s3://<bucket>/<key>'),
-  from: z.number().int().min(0, 'from must be a byte offset ≥ 0 (a previous run\'s position)').default(0),
+  from: z.number().int().min(0, "from must be a byte offset ≥ 0 (a previous run's position)").default(0),
   format: z.enum(['auto', 'csv', 'ndjson', 'json-concat']).default('auto'),
   timeField: z.string().min(1).optional(),
   keyField: z.string().min(1).optional(),
@@ -49,15 +49,25 @@ export class ReplayEventError extends Error {
   override name = 'ReplayEventError';
 }
 
-export function createReplayHandler(deps: ReplayDeps): (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ReplayResult> {
+export function createReplayHandler(
+  deps: ReplayDeps,
+): (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<ReplayResult> {
   const reserveMs = deps.reserveMs ?? 20_000;
   return async (raw, context) => {
     const parsed = replayEventSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new ReplayEventError(`invalid replay event: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}. Example: {"source":"s3://bucket/key","from":0}`);
+      throw new ReplayEventError(
+        `invalid replay event: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}. Example: {"source":"s3://bucket/key","from":0}`,
+      );
     }
     const event = parsed.data;
-    deps.logger?.info('replay starting', { source: event.source, from: event.from, format: event.format, speed: event.speed, stream: deps.streamName });
+    deps.logger?.info('replay starting', {
+      source: event.source,
+      from: event.from,
+      format: event.format,
+      speed: event.speed,
+      stream: deps.streamName,
+    });
     const result = await replayS3Object({
       s3: deps.s3,
       kinesis: deps.kinesis,
@@ -71,8 +81,13 @@ export function createReplayHandler(deps: ReplayDeps): (event: unknown, context:
       shouldStop: () => context.getRemainingTimeInMillis() < reserveMs,
     });
     const out: ReplayResult = { source: result.source, position: result.position, recordsSent: result.recordsSent, done: result.done };
-    if (!result.done) out.next = { ...raw as object, source: event.source, from: result.position } as ReplayEvent;
-    deps.logger?.info('replay stopped', { ...out, failed: result.summary.failed, throttled: result.summary.throttled, seconds: result.summary.elapsedMs / 1000 });
+    if (!result.done) out.next = { ...(raw as object), source: event.source, from: result.position } as ReplayEvent;
+    deps.logger?.info('replay stopped', {
+      ...out,
+      failed: result.summary.failed,
+      throttled: result.summary.throttled,
+      seconds: result.summary.elapsedMs / 1000,
+    });
     return out;
   };
 }

@@ -106,7 +106,12 @@ const RETRYABLE = new Set([
   'TimeoutError',
 ]);
 const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
-const THROTTLES = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'LimitExceededException', 'KMSThrottlingException']);
+const THROTTLES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'LimitExceededException',
+  'KMSThrottlingException',
+]);
 
 interface AwsLikeError {
   name?: string;
@@ -142,14 +147,34 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
   const maxDelay = options.maxDelayMs ?? 5000;
   const linger = options.lingerMs ?? 100;
   const bucket = options.rate !== undefined ? new TokenBucket(options.rate, clock) : undefined;
-  const pacer = !bucket && options.speed !== undefined && Number.isFinite(options.speed) ? new EventTimePacer(options.speed, clock) : undefined;
+  const pacer =
+    !bucket && options.speed !== undefined && Number.isFinite(options.speed) ? new EventTimePacer(options.speed, clock) : undefined;
 
   const started = clock.now();
-  const s: ProduceSummary<R> = { sent: 0, failed: 0, throttled: 0, requests: 0, elapsedMs: 0, recordsPerSecond: 0, batches: 0, bytes: 0, retriedRecords: 0, errors: {}, stopped: false };
+  const s: ProduceSummary<R> = {
+    sent: 0,
+    failed: 0,
+    throttled: 0,
+    requests: 0,
+    elapsedMs: 0,
+    recordsPerSecond: 0,
+    batches: 0,
+    bytes: 0,
+    retriedRecords: 0,
+    errors: {},
+    stopped: false,
+  };
   const tick = (): ProduceProgress => {
     s.elapsedMs = clock.now() - started;
     s.recordsPerSecond = s.elapsedMs > 0 ? (s.sent * 1000) / s.elapsedMs : 0;
-    return { sent: s.sent, failed: s.failed, throttled: s.throttled, requests: s.requests, elapsedMs: s.elapsedMs, recordsPerSecond: s.recordsPerSecond };
+    return {
+      sent: s.sent,
+      failed: s.failed,
+      throttled: s.throttled,
+      requests: s.requests,
+      elapsedMs: s.elapsedMs,
+      recordsPerSecond: s.recordsPerSecond,
+    };
   };
   const count = (code: string, n = 1) => {
     s.errors[code] = (s.errors[code] ?? 0) + n;
@@ -178,9 +203,16 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
         count(name);
         s.failed += pending.length;
         if (THROTTLES.has(name)) s.throttled++;
-        if (!isRetryable(error)) throw new ProduceError(`PutRecords to ${options.streamName} failed: ${name}: ${(error as Error).message}`, undefined, { cause: error });
+        if (!isRetryable(error))
+          throw new ProduceError(`PutRecords to ${options.streamName} failed: ${name}: ${(error as Error).message}`, undefined, {
+            cause: error,
+          });
         if (attempt >= maxAttempts) {
-          throw new ProduceError(`PutRecords to ${options.streamName} still failing after ${attempt} attempts (${name}): ${pending.length} records not sent`, undefined, { cause: error });
+          throw new ProduceError(
+            `PutRecords to ${options.streamName} still failing after ${attempt} attempts (${name}): ${pending.length} records not sent`,
+            undefined,
+            { cause: error },
+          );
         }
         markRetried(pending);
         options.onProgress?.(tick());
@@ -207,7 +239,9 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
       options.onProgress?.(tick());
       if (failed.length === 0) return;
       if (attempt >= maxAttempts) {
-        throw new ProduceError(`${failed.length} of ${batch.length} records still failing after ${attempt} attempts (${[...codes].join(', ')})`);
+        throw new ProduceError(
+          `${failed.length} of ${batch.length} records still failing after ${attempt} attempts (${[...codes].join(', ')})`,
+        );
       }
       markRetried(failed);
       pending = failed;
@@ -260,7 +294,9 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
       const data = typeof record.data === 'string' ? Buffer.from(record.data, 'utf8') : record.data;
       const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
       if (record.partitionKey.length < 1 || record.partitionKey.length > 256) {
-        throw new ProduceError(`partition key must be 1 to 256 characters, got ${record.partitionKey.length}: ${JSON.stringify(record.partitionKey.slice(0, 40))}`);
+        throw new ProduceError(
+          `partition key must be 1 to 256 characters, got ${record.partitionKey.length}: ${JSON.stringify(record.partitionKey.slice(0, 40))}`,
+        );
       }
       const size = data.byteLength + keyBytes;
       if (size > MAX_RECORD_BYTES) throw new ProduceError(`a record of ${size} bytes (data + partition key) is over Kinesis's 1 MiB limit`);

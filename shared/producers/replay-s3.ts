@@ -68,7 +68,13 @@ export async function replayS3Object(options: S3ReplayOptions): Promise<S3Replay
   const position = summary.lastRecord?.offset ?? from;
   // Stopping right after the object's last byte is done too.
   const done = exhausted || (size !== undefined && position >= size);
-  return { source: options.source, position: exhausted && size !== undefined ? Math.max(position, size) : position, recordsSent: summary.sent, done, summary };
+  return {
+    source: options.source,
+    position: exhausted && size !== undefined ? Math.max(position, size) : position,
+    recordsSent: summary.sent,
+    done,
+    summary,
+  };
 }
 
 /**
@@ -95,6 +101,7 @@ export async function* s3ReplayRecords(
       if (options.format === 'csv' && !Array.isArray(options.header)) options.header = csvHeader(first) ?? 'none';
     }
     const { body } = await openS3Object(s3, { bucket: location.bucket, key }, from);
-    for await (const record of readReplayRecords(body, options)) yield { ...record, index: index++, file: `s3://${location.bucket}/${key}` };
+    for await (const record of readReplayRecords(body, options))
+      yield { ...record, index: index++, file: `s3://${location.bucket}/${key}` };
   }
 }

@@ -21,10 +21,16 @@ export function parseS3Uri(uri: string): S3Location {
 export const isS3Uri = (source: string) => source.startsWith('s3://');
 
 /** The object's bytes from `from` on, as the response body stream (a Node Readable in Lambda and the CLI). */
-export async function openS3Object(client: Pick<S3Client, 'send'>, location: S3Location, from = 0): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
+export async function openS3Object(
+  client: Pick<S3Client, 'send'>,
+  location: S3Location,
+  from = 0,
+): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
   if (!location.key) throw new S3SourceError(`s3://${location.bucket}/ names no object: add its key`);
   try {
-    const out = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, ...(from > 0 ? { Range: `bytes=${from}-` } : {}) }));
+    const out = await client.send(
+      new GetObjectCommand({ Bucket: location.bucket, Key: location.key, ...(from > 0 ? { Range: `bytes=${from}-` } : {}) }),
+    );
     const body = out.Body as (Readable & AsyncIterable<Uint8Array>) | undefined;
     if (!body) throw new S3SourceError(`s3://${location.bucket}/${location.key} has no body`);
     const size = out.ContentRange ? Number(out.ContentRange.split('/')[1]) : out.ContentLength;

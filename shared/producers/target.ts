@@ -45,7 +45,9 @@ export const stackName = (stage: string) => `stream-sentinel-${stage}`;
 export function readLocalStack(file = DEFAULT_STACK_FILE): z.infer<typeof stackFileSchema> {
   const path = resolve(file);
   if (!existsSync(path)) {
-    throw new TargetError(`${path} does not exist: start the local emulators first with \`npm run stack\` (or \`npm start\`) in this directory, then run this command again`);
+    throw new TargetError(
+      `${path} does not exist: start the local emulators first with \`npm run stack\` (or \`npm start\`) in this directory, then run this command again`,
+    );
   }
   let json: unknown;
   try {
@@ -69,7 +71,10 @@ export async function stackStreamName(stage: string, cloudFormation: Pick<CloudF
     stacks = (await cloudFormation.send(new DescribeStacksCommand({ StackName: name }))).Stacks ?? [];
   } catch (error) {
     const message = (error as Error).message;
-    if (/does not exist/i.test(message)) throw new TargetError(`stack ${name} does not exist in this account/region: deploy it (\`npx sls deploy --stage ${stage}\`) or check --stage and --region`);
+    if (/does not exist/i.test(message))
+      throw new TargetError(
+        `stack ${name} does not exist in this account/region: deploy it (\`npx sls deploy --stage ${stage}\`) or check --stage and --region`,
+      );
     throw new TargetError(`could not read stack ${name}: ${message}`);
   }
   const output = stacks[0]?.Outputs?.find((o) => o.OutputKey === 'StreamName')?.OutputValue;
@@ -79,11 +84,16 @@ export async function stackStreamName(stage: string, cloudFormation: Pick<CloudF
 
 export async function resolveTarget(options: TargetOptions): Promise<StreamTarget> {
   const chosen = [options.stage !== undefined, Boolean(options.local), options.endpoint !== undefined].filter(Boolean).length;
-  if (chosen !== 1) throw new TargetError('say where to put the records: exactly one of --stage <stage>, --local, or --endpoint <url> --stream <name>');
+  if (chosen !== 1)
+    throw new TargetError('say where to put the records: exactly one of --stage <stage>, --local, or --endpoint <url> --stream <name>');
   if (options.endpoint !== undefined) {
     if (!options.stream) throw new TargetError('--endpoint needs --stream <name> (the stream to put records into)');
     if (!/^https?:\/\//.test(options.endpoint)) throw new TargetError(`--endpoint must be an http(s) URL, got "${options.endpoint}"`);
-    return { client: kinesisClient({ endpoint: options.endpoint, region: options.region }), streamName: options.stream, description: `${options.stream} at ${options.endpoint}` };
+    return {
+      client: kinesisClient({ endpoint: options.endpoint, region: options.region }),
+      streamName: options.stream,
+      description: `${options.stream} at ${options.endpoint}`,
+    };
   }
   if (options.local) {
     const stack = readLocalStack(options.stackFile);

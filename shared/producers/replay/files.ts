@@ -27,7 +27,11 @@ export async function* readReplayFile(path: string, options: ReplayReadOptions =
   for (const file of files) {
     const start = files.length === 1 ? (options.startOffset ?? 0) : 0;
     const stream = createReadStream(file, { start, highWaterMark: 256 * 1024 });
-    for await (const record of readReplayRecords(stream, { ...options, startOffset: start, defaultKey: options.defaultKey ?? fileKey(file) })) {
+    for await (const record of readReplayRecords(stream, {
+      ...options,
+      startOffset: start,
+      defaultKey: options.defaultKey ?? fileKey(file),
+    })) {
       yield { ...record, index: index++, file };
     }
   }

@@ -22,7 +22,12 @@ export class ReplayFormatError extends Error {
   }
 }
 
-const toBuffer = (chunk: Uint8Array | string): Buffer => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+const toBuffer = (chunk: Uint8Array | string): Buffer =>
+  typeof chunk === 'string'
+    ? Buffer.from(chunk, 'utf8')
+    : Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 
 /** Non-empty lines ("\n" or "\r\n"); a last line without a newline counts too. */
 export async function* lineFrames(chunks: AsyncIterable<Uint8Array | string>, startOffset = 0): AsyncGenerator<Frame> {

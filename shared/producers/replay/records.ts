@@ -127,7 +127,10 @@ function columnIndex(field: string, header: string[] | undefined, what: string):
 }
 
 /** Reads records from a file's chunks (fs or S3 stream), incrementally. */
-export async function* readReplayRecords(chunks: AsyncIterable<Uint8Array | string>, options: ReplayReadOptions = {}): AsyncGenerator<ReplayRecord> {
+export async function* readReplayRecords(
+  chunks: AsyncIterable<Uint8Array | string>,
+  options: ReplayReadOptions = {},
+): AsyncGenerator<ReplayRecord> {
   const startOffset = options.startOffset ?? 0;
   let format = options.format ?? 'auto';
   let source = chunks;
@@ -160,7 +163,14 @@ async function* jsonRecords(frames: AsyncIterable<Frame>, options: ReplayReadOpt
     const ms = timeField !== undefined ? parseEventTime(fields[timeField]) : undefined;
     const rawKey = keyField !== undefined ? fields[keyField] : undefined;
     const key = rawKey === undefined || rawKey === null || rawKey === '' ? defaultKey : String(rawKey);
-    yield { data, partitionKey: key.slice(0, 256), key, ...(ms !== undefined ? { eventTime: new Date(ms) } : {}), offset: frame.end, index: index++ };
+    yield {
+      data,
+      partitionKey: key.slice(0, 256),
+      key,
+      ...(ms !== undefined ? { eventTime: new Date(ms) } : {}),
+      offset: frame.end,
+      index: index++,
+    };
   }
 }
 
@@ -183,20 +193,30 @@ async function* csvRecords(frames: AsyncIterable<Frame>, options: ReplayReadOpti
     }
     if (timeIndex === undefined) {
       // Settled on the first data line, then fixed for the file.
-      timeIndex = options.timeField !== undefined
-        ? columnIndex(options.timeField, header, 'time field')
-        : header?.findIndex((h) => TIME_FIELDS.includes(h)) ?? -1;
+      timeIndex =
+        options.timeField !== undefined
+          ? columnIndex(options.timeField, header, 'time field')
+          : (header?.findIndex((h) => TIME_FIELDS.includes(h)) ?? -1);
       // Without a named column, the first date-like field; bare epoch numbers need --time-field to be told apart from values.
-      if (timeIndex < 0 && options.timeField === undefined) timeIndex = fields.findIndex((f) => DATE_PREFIX.test(f.trim()) && parseEventTime(f) !== undefined);
-      keyIndex = options.keyField !== undefined
-        ? columnIndex(options.keyField, header, 'key field')
-        : header
-          ? header.findIndex((h) => KEY_FIELDS.includes(h))
-          : fields.findIndex((f, i) => i !== timeIndex && !looksLikeValue(f));
+      if (timeIndex < 0 && options.timeField === undefined)
+        timeIndex = fields.findIndex((f) => DATE_PREFIX.test(f.trim()) && parseEventTime(f) !== undefined);
+      keyIndex =
+        options.keyField !== undefined
+          ? columnIndex(options.keyField, header, 'key field')
+          : header
+            ? header.findIndex((h) => KEY_FIELDS.includes(h))
+            : fields.findIndex((f, i) => i !== timeIndex && !looksLikeValue(f));
     }
     const ms = timeIndex >= 0 ? parseEventTime(fields[timeIndex]) : undefined;
     const rawKey = keyIndex !== undefined && keyIndex >= 0 ? fields[keyIndex]?.trim() : undefined;
     const key = rawKey ? rawKey : defaultKey;
-    yield { data: line, partitionKey: key.slice(0, 256), key, ...(ms !== undefined ? { eventTime: new Date(ms) } : {}), offset: frame.end, index: index++ };
+    yield {
+      data: line,
+      partitionKey: key.slice(0, 256),
+      key,
+      ...(ms !== undefined ? { eventTime: new Date(ms) } : {}),
+      offset: frame.end,
+      index: index++,
+    };
   }
 }

@@ -26,7 +26,8 @@ type Arrival = { url: string; spike?: ResolvedAnomaly };
 
 export const clicks: Scenario = {
   name: 'clicks',
-  description: "Seed 004's clickstream: JSON {url, visitor_id, timestamp} per visit; anomaly spike (a URL brings 10× its visitors for 60 s, default news.ycombinator.com).",
+  description:
+    "Seed 004's clickstream: JSON {url, visitor_id, timestamp} per visit; anomaly spike (a URL brings 10× its visitors for 60 s, default news.ycombinator.com).",
   anomalyKinds: Object.keys(KINDS),
   defaultRate: 50,
   resolveAnomaly: (anomaly, options) => resolveWith('clicks', KINDS, anomaly, options),

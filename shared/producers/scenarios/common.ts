@@ -12,7 +12,8 @@ export function normalize(options: ScenarioOptions, defaultRate: number): Normal
   const startMs = options.start instanceof Date ? options.start.getTime() : options.start;
   if (!Number.isFinite(rate) || rate <= 0) throw new ScenarioError(`rate must be a positive number of records per second, got ${rate}`);
   if (!Number.isFinite(startMs)) throw new ScenarioError(`start must be a valid date, got ${String(options.start)}`);
-  if (!Number.isFinite(options.duration) || options.duration < 0) throw new ScenarioError(`duration must be a non-negative number of seconds, got ${options.duration}`);
+  if (!Number.isFinite(options.duration) || options.duration < 0)
+    throw new ScenarioError(`duration must be a non-negative number of seconds, got ${options.duration}`);
   if (!Number.isFinite(options.seed)) throw new ScenarioError(`seed must be a number, got ${options.seed}`);
   return { seed: options.seed, rate, startMs, endMs: startMs + options.duration * 1000 };
 }
@@ -61,9 +62,12 @@ export function resolveWith(
   options: ScenarioOptions,
 ): ResolvedAnomaly {
   const defaults = kinds[anomaly.kind];
-  if (!defaults) throw new ScenarioError(`the ${scenario} scenario has no anomaly "${anomaly.kind}": use one of ${Object.keys(kinds).join(', ')}`);
-  if (!Number.isFinite(anomaly.at) || anomaly.at < 0) throw new ScenarioError(`anomaly ${anomaly.kind}: "at" must be seconds from the start (≥ 0), got ${anomaly.at}`);
-  if (anomaly.duration !== undefined && !(anomaly.duration > 0)) throw new ScenarioError(`anomaly ${anomaly.kind}: duration must be positive seconds, got ${anomaly.duration}`);
+  if (!defaults)
+    throw new ScenarioError(`the ${scenario} scenario has no anomaly "${anomaly.kind}": use one of ${Object.keys(kinds).join(', ')}`);
+  if (!Number.isFinite(anomaly.at) || anomaly.at < 0)
+    throw new ScenarioError(`anomaly ${anomaly.kind}: "at" must be seconds from the start (≥ 0), got ${anomaly.at}`);
+  if (anomaly.duration !== undefined && !(anomaly.duration > 0))
+    throw new ScenarioError(`anomaly ${anomaly.kind}: duration must be positive seconds, got ${anomaly.duration}`);
   const key = anomaly.key ?? defaults.key;
   const problem = defaults.checkKey?.(key);
   if (problem) throw new ScenarioError(`anomaly ${anomaly.kind}: ${problem}`);

@@ -27,7 +27,8 @@ const KINDS: Record<string, KindDefaults> = {
   hotspot: {
     key: '40.758,-73.9855',
     duration: 120,
-    checkKey: (key) => (parseCentre(key) ? undefined : `the hotspot key is its centre "latitude,longitude" (e.g. 40.758,-73.9855), got "${key}"`),
+    checkKey: (key) =>
+      parseCentre(key) ? undefined : `the hotspot key is its centre "latitude,longitude" (e.g. 40.758,-73.9855), got "${key}"`,
   },
 };
 
@@ -37,7 +38,8 @@ const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 export const players: Scenario = {
   name: 'players',
-  description: "Seed 000's player moves: JSON {player_id, latitude, longitude, timestamp}; anomaly hotspot (a dense cluster appears for 2 min, key = its centre \"lat,lon\").",
+  description:
+    'Seed 000\'s player moves: JSON {player_id, latitude, longitude, timestamp}; anomaly hotspot (a dense cluster appears for 2 min, key = its centre "lat,lon").',
   anomalyKinds: Object.keys(KINDS),
   defaultRate: 50,
   resolveAnomaly: (anomaly, options) => resolveWith('players', KINDS, anomaly, options),
@@ -67,7 +69,12 @@ export const players: Scenario = {
           const id = playerId(p);
           const eventTime = new Date(t);
           yield {
-            data: JSON.stringify({ player_id: id, latitude: round6(lat[p]!), longitude: round6(lon[p]!), timestamp: eventTime.toISOString() }),
+            data: JSON.stringify({
+              player_id: id,
+              latitude: round6(lat[p]!),
+              longitude: round6(lon[p]!),
+              timestamp: eventTime.toISOString(),
+            }),
             partitionKey: id,
             key: id,
             eventTime,

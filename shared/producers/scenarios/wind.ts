@@ -23,7 +23,8 @@ const STORM_FACTOR = 3;
 
 export const wind: Scenario = {
   name: 'wind',
-  description: "Seed 002's wind-turbine simulator: JSON {location, speed, timestamp} per wind farm; anomalies gust (20 s) and storm (3 min) at a location (default north-ridge).",
+  description:
+    "Seed 002's wind-turbine simulator: JSON {location, speed, timestamp} per wind farm; anomalies gust (20 s) and storm (3 min) at a location (default north-ridge).",
   anomalyKinds: Object.keys(KINDS),
   defaultRate: 10,
   resolveAnomaly: (anomaly, options) => resolveWith('wind', KINDS, anomaly, options),
