@@ -1,6 +1,6 @@
 import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { mockClient } from 'aws-sdk-client-mock';
-import { isRetryable, MAX_BATCH_RECORDS, produce, ProduceError, type PutRecord } from '../../../shared/producers/put';
+import { isRetryable, produce, ProduceError, type PutRecord } from '../../../shared/producers/put';
 
 const kinesis = mockClient(KinesisClient);
 afterEach(() => kinesis.reset());
