@@ -24,7 +24,8 @@ export class TokenBucket {
   ) {
     if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be a positive number of records per second, got ${rate}`);
     this.capacity = capacity ?? Math.max(1, rate / 10);
-    this.tokens = this.capacity;
+    // Starts with one token, not a full bucket: the first second is as steady as the rest.
+    this.tokens = Math.min(1, this.capacity);
     this.last = clock.now();
   }
 
