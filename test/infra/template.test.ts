@@ -188,6 +188,8 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
       expect(q.QueryString).toMatch(new RegExp(`FROM ${input.Name}\\b`));
       // Filtering on partition columns keeps Athena from enumerating every projected hour.
       expect(q.QueryString).toMatch(/WHERE year = .* AND month = .* AND day = /);
+      // The archive holds every stream's records: only the toll CSV lines (ISO time first) are counted.
+      expect(q.QueryString).toMatch(/regexp_like\("date", '\^\\d\{4\}-/);
     }
   });
 
