@@ -12,6 +12,8 @@ export const MAX_BATCH_RECORDS = 500;
 export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
 /** Data plus partition key, per record. */
 export const MAX_RECORD_BYTES = 1024 * 1024;
+/** How often a paced wait checks shouldStop. */
+const STOP_CHECK_MS = 1000;
 
 export interface PutRecord {
   data: string | Uint8Array;
@@ -257,6 +259,16 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
     }
   };
 
+  /** True when shouldStop asked to stop during the wait. */
+  const sleepUnlessStopped = async (ms: number): Promise<boolean> => {
+    const until = clock.now() + ms;
+    for (let left = ms; left > 0; left = until - clock.now()) {
+      await sleep(Math.min(left, STOP_CHECK_MS));
+      if (options.shouldStop?.()) return true;
+    }
+    return false;
+  };
+
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let batch: Array<Entry<R>> = [];
@@ -305,8 +317,13 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
       if (wait > 0) {
         // Send what is held rather than let it age past the linger time while waiting.
         if (batch.length && clock.now() + wait - batchSince >= linger) await flush();
-        // Waits under 5 ms add up in the bucket (or the pacer's schedule) and are slept off together.
-        if (wait >= 5) await sleep(wait);
+        // Waits under 5 ms add up in the bucket (or the pacer's schedule) and are slept off together. Long
+        // waits (a replay's gaps in event time) are slept in slices so that a stop request is not missed:
+        // the record waiting is then not sent, and lastRecord stays the last one that was.
+        if (wait >= 5 && (await sleepUnlessStopped(wait))) {
+          s.stopped = true;
+          break;
+        }
       }
       if (batch.length === MAX_BATCH_RECORDS || batchBytes + size > MAX_BATCH_BYTES) await flush();
       if (!batch.length) batchSince = clock.now();

@@ -259,4 +259,27 @@ describe('produce: stopping and pacing', () => {
     expect(sentAt[sentAt.length - 1]).toBe(60_000);
     expect(sentAt[30]).toBe(30_000);
   });
+
+  it('notices a stop request during a long event-time wait, without sending the waiting record', async () => {
+    kinesis.on(PutRecordsCommand).callsFake(ok);
+    let now = 0;
+    const halfHourly = Array.from({ length: 5 }, (_, i) => ({
+      data: String(i),
+      partitionKey: 'k',
+      eventTime: new Date(Date.UTC(2014, 6, 1) + i * 1_800_000),
+    }));
+    // At the file's own pace the second record is due in 30 minutes; the budget runs out after 10 seconds.
+    const summary = await produce({
+      client: new KinesisClient({}),
+      streamName: 's',
+      records: halfHourly,
+      speed: 1,
+      clock: { now: () => now },
+      sleep: async (ms) => void (now += ms),
+      shouldStop: () => now >= 10_000,
+    });
+    expect(summary).toMatchObject({ sent: 1, stopped: true });
+    expect(summary.lastRecord?.data).toBe('0');
+    expect(now).toBe(10_000);
+  });
 });
