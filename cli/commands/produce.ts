@@ -191,7 +191,10 @@ export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo):
       streamName: target.streamName,
       records,
       concurrency,
-      ...(o.pace ? { rate: options.rate } : {}),
+      // Real-time pacing by the records' own event times: the generator spaces them at exactly `rate` a second,
+      // so the rate is steady, event time stays with the clock (the KDG's {{date.now}}), and anomalies that
+      // add or remove traffic (spike, quiet) do so in real time instead of shifting every later record.
+      ...(o.pace ? { speed: 1 } : {}),
       onProgress: progress.update,
     });
     progress.stop();
@@ -220,7 +223,7 @@ export function register(program: Command): void {
     )
     .option('--seed <n>', 'seed of the generator: the same seed gives the same records', '1')
     .option('--start <iso>', 'event time of the first record (default: now)')
-    .option('--no-pace', 'send as fast as the stream accepts instead of holding the rate in real time')
+    .option('--no-pace', "send as fast as the stream accepts instead of in real time (by the records' event times, i.e. at --rate)")
     .option('--print', 'write the records to stdout instead of putting them (no stream needed)');
   targetOptions(command).addHelpText(
     'after',

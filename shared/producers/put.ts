@@ -60,7 +60,7 @@ export interface ProduceOptions<R extends PutRecord = PutRecord> {
   records: Iterable<R> | AsyncIterable<R>;
   /** Records per wall second, held steady by a token bucket. */
   rate?: number;
-  /** Replay pacing by event time: N× the records' own pace. Ignored when `rate` is set. */
+  /** Pacing by event time: N× the records' own pace. With `rate` too, the rate is a ceiling on top of it. */
   speed?: number;
   /** PutRecords calls in flight at once (default 2). */
   concurrency?: number;
@@ -149,8 +149,7 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
   const maxDelay = options.maxDelayMs ?? 5000;
   const linger = options.lingerMs ?? 100;
   const bucket = options.rate !== undefined ? new TokenBucket(options.rate, clock) : undefined;
-  const pacer =
-    !bucket && options.speed !== undefined && Number.isFinite(options.speed) ? new EventTimePacer(options.speed, clock) : undefined;
+  const pacer = options.speed !== undefined && Number.isFinite(options.speed) ? new EventTimePacer(options.speed, clock) : undefined;
 
   const started = clock.now();
   const s: ProduceSummary<R> = {
@@ -313,7 +312,7 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
       const size = data.byteLength + keyBytes;
       if (size > MAX_RECORD_BYTES) throw new ProduceError(`a record of ${size} bytes (data + partition key) is over Kinesis's 1 MiB limit`);
 
-      const wait = bucket ? bucket.reserve() : pacer ? pacer.delay(record.eventTime) : 0;
+      const wait = Math.max(bucket?.reserve() ?? 0, pacer?.delay(record.eventTime) ?? 0);
       if (wait > 0) {
         // Send what is held rather than let it age past the linger time while waiting.
         if (batch.length && clock.now() + wait - batchSince >= linger) await flush();

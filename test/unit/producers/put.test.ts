@@ -282,4 +282,29 @@ describe('produce: stopping and pacing', () => {
     expect(summary.lastRecord?.data).toBe('0');
     expect(now).toBe(10_000);
   });
+
+  it('with both a speed and a rate, the rate is a ceiling on the event-time pace', async () => {
+    let now = 0;
+    const sentAt: number[] = [];
+    kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
+      for (let i = 0; i < input.Records!.length; i++) sentAt.push(now);
+      return ok(input);
+    });
+    // 100 records all in the same event-time millisecond: the event-time pace alone would send them at once.
+    const burst = Array.from({ length: 100 }, (_, i) => ({
+      data: String(i),
+      partitionKey: 'k',
+      eventTime: new Date(Date.UTC(2026, 0, 1)),
+    }));
+    await produce({
+      client: new KinesisClient({}),
+      streamName: 's',
+      records: burst,
+      speed: 1,
+      rate: 50,
+      clock: { now: () => now },
+      sleep: async (ms) => void (now += ms),
+    });
+    expect(Math.max(...sentAt)).toBeGreaterThanOrEqual(1900);
+  });
 });
