@@ -7,7 +7,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { dynamoDocumentClient, s3Client } from '../../shared/aws/clients';
 import { readWindowsConfig } from '../../shared/config/windows';
-import { detectorsFilePath, loadDetectorsFile, rcfDetectors, type Detector } from '../../shared/detectors';
+import { detectorsFilePath, hotspotsDetectors, loadDetectorsFile, rcfDetectors, type Detector } from '../../shared/detectors';
 import { FileRejectsSink, S3RejectsSink, type RejectBatch, type RejectsSink } from '../../shared/rejects';
 import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
 import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type InputRecord, type Reject } from '../../shared/windows';
@@ -44,6 +44,7 @@ const MAX_LOGGED_REJECTS = 100;
  */
 export function createWindowsProcessor(deps: WindowsDeps): (event: WindowsEvent, metrics?: Metrics) => Promise<WindowsResponse> {
   const compiled = rcfDetectors(deps.detectors).map(compileDetector);
+  const others = hotspotsDetectors(deps.detectors);
   const now = deps.now ?? Date.now;
   const retentionDays = deps.retentionDays ?? 30;
   const windows = new DynamoWindowStore({ client: deps.documentClient, tableName: deps.tableName, retentionDays, now });
@@ -63,7 +64,7 @@ export function createWindowsProcessor(deps: WindowsDeps): (event: WindowsEvent,
     // Names this state's emission; a retried invoke carries the same state and so the same id.
     state.id ??= `${shardId}:${records[0]?.sequenceNumber ?? event.window?.start ?? now()}`;
 
-    const rejects = aggregateRecords(state, records, compiled);
+    const rejects = aggregateRecords(state, records, compiled, others);
     metrics?.addMetric('RecordsIn', MetricUnit.Count, records.length);
     if (rejects.length) {
       await keepRejects(rejects, shardId, event.window, deps.rejects, logger);

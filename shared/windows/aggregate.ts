@@ -1,4 +1,4 @@
-import type { RcfDetector } from '../detectors/schema';
+import type { Detector, RcfDetector } from '../detectors/schema';
 import { decodeBase64, keyField, numberField, parseEventTime, getField, routeRecord, type Fields } from '../records';
 
 /**
@@ -82,10 +82,16 @@ const MAX_REJECT_DATA = 64 * 1024;
  * Folds a batch of records into the state: decode, route to detectors, extract key/time/fields, add to the
  * partials of `floor(t / W) · W`. A record that fails anywhere becomes a reject (returned) and the rest go on.
  */
-export function aggregateRecords(state: WindowsState, records: readonly InputRecord[], compiled: readonly CompiledDetector[]): Reject[] {
+export function aggregateRecords(
+  state: WindowsState,
+  records: readonly InputRecord[],
+  compiled: readonly CompiledDetector[],
+  /** Detectors another function serves (hotspots): records they take are routed but are not rejects here. */
+  others: readonly Detector[] = [],
+): Reject[] {
   const rejects: Reject[] = [];
   const byName = new Map(compiled.map((c) => [c.detector.name, c]));
-  const detectors = compiled.map((c) => c.detector);
+  const detectors: Detector[] = [...compiled.map((c) => c.detector), ...others];
   const w = state.w;
   const reject = (rec: InputRecord, text: string, index: number, reason: string, detector?: string) => {
     rejects.push({
@@ -103,10 +109,11 @@ export function aggregateRecords(state: WindowsState, records: readonly InputRec
   };
   for (const rec of records) {
     const text = decodeBase64(rec.data);
-    const { events, rejects: routeRejects } = routeRecord(text, detectors, (d) => d.key);
+    const { events, rejects: routeRejects } = routeRecord(text, detectors, (d) => (d.kind === 'hotspots' ? d.columns[0]! : d.key));
     for (const rr of routeRejects) reject(rec, text, rr.index, rr.reason);
     for (const ev of events) {
-      const c = byName.get(ev.detector.name)!;
+      const c = byName.get(ev.detector.name);
+      if (!c) continue; // taken by another function's detector
       const why = addEvent(w, c, ev.fields, rec.arrivalMs);
       if (why) reject(rec, text, ev.index, why, c.detector.name);
     }

@@ -35,7 +35,10 @@ export const startKinesalite = (): Promise<Emulator> =>
   listen(kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 }));
 
 /** Creates the stack's DataTable (from resources/tables.yml) in the emulator and waits for it. */
-export async function createDataTable(endpoint: string, tableName = `test-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`): Promise<string> {
+export async function createDataTable(
+  endpoint: string,
+  tableName = `test-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<string> {
   const client = dynamoClient({ endpoint });
   await client.send(new CreateTableCommand(tableDefinition(tableName)));
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
