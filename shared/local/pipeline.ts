@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { dynamoDocumentClient } from '../aws/clients';
-import { BUILTIN_DEFAULTS, detectorsFilePath, loadDetectorsFile, rcfDetectors, type Detector } from '../detectors';
+import { BUILTIN_DEFAULTS, detectorsFilePath, hotspotsDetectors, loadDetectorsFile, rcfDetectors, type Detector } from '../detectors';
 import { MemoryRejectsSink } from '../rejects/sink';
 import { createWindowsHandler } from '../../functions/windows/handler';
 import { createAlertsHandler } from '../../functions/alerts/handler';
+import { createHotspotsHandler } from '../../functions/hotspots/handler';
 import { lambdaContext, type StreamHandler } from './event-source';
 import type { LocalPipeline } from './run';
 import type { LocalStack } from './stack';
@@ -44,6 +45,10 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
       logger: logger(),
       metrics: metrics(),
     });
+    // Only when the detectors file has a hotspots detector, as in Lambda where the function would have nothing to do.
+    const hotspots = hotspotsDetectors(detectors).length
+      ? createHotspotsHandler({ detectors, documentClient, tableName: stack.tableName, rejects, logger: logger(), metrics: metrics() })
+      : undefined;
     const alerts = createAlertsHandler({
       documentClient,
       tableName: stack.tableName,
@@ -70,6 +75,7 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
 
     return {
       windows: ((event, context) => windows(event, context)) as StreamHandler,
+      ...(hotspots ? { hotspots: ((event, context) => hotspots(event, context)) as StreamHandler } : {}),
       runAlerts: async () => {
         await alerts(
           {

@@ -51,6 +51,6 @@ describe('the default-configured windows handler with the sample events', () => 
     expect(files.length).toBeGreaterThanOrEqual(2);
     const kept = files.flatMap((f) => (JSON.parse(readFileSync(join(rejectsDir, f), 'utf8')) as { rejects: Array<{ reason: string }> }).rejects.map((r) => r.reason));
     expect(kept).toHaveLength(4);
-    expect(kept).toEqual(expect.arrayContaining([expect.stringContaining('expected 3 CSV columns'), expect.stringContaining('incomplete'), 'time field time: missing']));
+    expect(kept).toEqual(expect.arrayContaining([expect.stringContaining('expected 3 CSV columns'), expect.stringContaining('incomplete'), 'time field timestamp: missing']));
   });
 });
