@@ -24,7 +24,7 @@ function batch(n: number, t0: number): InputRecord[] {
     const text =
       i % 2 === 0
         ? `${new Date(t).toISOString()},${stations[i % 10]},PLATE${i % 97}`
-        : JSON.stringify({ location: `farm-${i % 20}`, speed: 5 + (i % 13) * 0.7, time: new Date(t).toISOString() });
+        : JSON.stringify({ location: `farm-${i % 20}`, speed: 5 + (i % 13) * 0.7, timestamp: new Date(t).toISOString() });
     return { data: Buffer.from(text).toString('base64'), sequenceNumber: String(1e20 + i), arrivalMs: t };
   });
 }
