@@ -82,7 +82,7 @@ describe('windows function against dynalite', () => {
 
   it('leaves the table identical and learns once when the same final invoke is delivered twice', async () => {
     const stations = ['A', 'B', 'C'];
-    let state: Record<string, unknown> = {};
+    let state: Record<string, unknown>;
     // A history long enough to get past warm-up, so real scores are stored.
     for (let w = 0; w < 20; w++) {
       const start = T0 + w * 10_000;
