@@ -5,7 +5,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
-import { dynamoDocumentClient, s3Client } from '../../shared/aws/clients';
+import { dynamoDocumentClient } from '../../shared/aws/clients';
 import { readWindowsConfig } from '../../shared/config/windows';
 import { detectorsFilePath, loadDetectorsFile, type Detector, type HotspotsDetector } from '../../shared/detectors';
 import {
@@ -17,9 +17,9 @@ import {
   readHotspotsState,
   type HotspotsState,
 } from '../../shared/hotspots';
-import { FileRejectsSink, S3RejectsSink, type RejectBatch, type RejectsSink } from '../../shared/rejects';
+import { keepRejects, rejectsSinkFor, type RejectsSink } from '../../shared/rejects';
 import { DynamoHotspotsStore } from '../../shared/store/hotspots';
-import type { InputRecord, Reject } from '../../shared/windows/aggregate';
+import type { InputRecord } from '../../shared/windows/aggregate';
 
 /** Lambda sends the shard and stream with tumbling-window events; @types/aws-lambda does not declare them. */
 export type HotspotsEvent = KinesisStreamTumblingWindowEvent & { shardId?: string; eventSourceARN?: string };
@@ -45,8 +45,6 @@ export interface HotspotsDeps {
 
 /** The carried window is one DynamoDB item: its points must stay well under the 400 KB item limit. */
 const MAX_CARRIED_BYTES = 350_000;
-const MAX_LOGGED_REJECTS = 100;
-
 /** A detector whose sliding window cannot be carried between invokes; the message says what to change. */
 export class HotspotsDetectorError extends Error {
   override name = 'HotspotsDetectorError';
@@ -197,36 +195,6 @@ async function emitDetector(
 
 const sameColumns = (a: string[], b: string[]) => a.length === b.length && a.every((c, i) => c === b[i]);
 
-async function keepRejects(
-  rejects: Reject[],
-  shardId: string,
-  window: { start: string; end: string } | undefined,
-  sink: RejectsSink,
-  logger: Logger | undefined,
-): Promise<void> {
-  const byDetector = new Map<string, Reject[]>();
-  for (const r of rejects) {
-    const k = r.detector ?? '';
-    let list = byDetector.get(k);
-    if (!list) byDetector.set(k, (list = []));
-    list.push(r);
-  }
-  // A sink failure fails the invoke, so Lambda retries the batch: rejects are never dropped silently.
-  const locations = await Promise.all(
-    [...byDetector].map(([detector, list]) => {
-      const batch: RejectBatch = { shardId, rejects: list, ...(detector ? { detector } : {}), ...(window ? { window } : {}) };
-      return sink.write(batch);
-    }),
-  );
-  rejects
-    .slice(0, MAX_LOGGED_REJECTS)
-    .forEach((r) =>
-      logger?.warn('record rejected', { sequenceNumber: r.sequenceNumber, index: r.index, detector: r.detector, reason: r.reason }),
-    );
-  if (rejects.length > MAX_LOGGED_REJECTS) logger?.warn('more records rejected', { count: rejects.length - MAX_LOGGED_REJECTS });
-  logger?.info('rejects kept', { count: rejects.length, locations });
-}
-
 /** A middy handler (Powertools logger and metrics) around the processor; local mode and tests build their own. */
 export function createHotspotsHandler(deps: HotspotsDeps) {
   const logger = deps.logger ?? new Logger();
@@ -257,17 +225,7 @@ function defaultProcessor(): ReturnType<typeof createHotspotsProcessor> {
       file: config.detectorsFile ?? detectorsFilePath(),
     });
   }
-  const rejects: RejectsSink = config.rejectsDir
-    ? new FileRejectsSink(config.rejectsDir)
-    : config.rejectsBucket
-      ? new S3RejectsSink(s3Client(), config.rejectsBucket)
-      : {
-          // Without a bucket or directory (e.g. sls invoke local), rejects are kept in the log, in full.
-          write: async (batch) => {
-            logger.warn('rejects (no REJECTS_BUCKET or REJECTS_DIR set)', { batch });
-            return 'log';
-          },
-        };
+  const rejects = rejectsSinkFor(config, logger);
   configured = createHotspotsProcessor({
     detectors,
     documentClient: dynamoDocumentClient(),

@@ -5,12 +5,12 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
-import { dynamoDocumentClient, s3Client } from '../../shared/aws/clients';
+import { dynamoDocumentClient } from '../../shared/aws/clients';
 import { readWindowsConfig } from '../../shared/config/windows';
 import { detectorsFilePath, hotspotsDetectors, loadDetectorsFile, rcfDetectors, type Detector } from '../../shared/detectors';
-import { FileRejectsSink, S3RejectsSink, type RejectBatch, type RejectsSink } from '../../shared/rejects';
+import { keepRejects, rejectsSinkFor, type RejectsSink } from '../../shared/rejects';
 import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
-import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type InputRecord, type Reject } from '../../shared/windows';
+import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type InputRecord } from '../../shared/windows';
 
 /** Lambda sends the shard and stream with tumbling-window events; @types/aws-lambda does not declare them. */
 export type WindowsEvent = KinesisStreamTumblingWindowEvent & { shardId?: string; eventSourceARN?: string };
@@ -35,8 +35,6 @@ export interface WindowsDeps {
   cache?: ModelCache;
   modelCacheSize?: number;
 }
-
-const MAX_LOGGED_REJECTS = 100;
 
 /**
  * The windows function's work for one Lambda tumbling-window invoke, without middleware: fold the records into
@@ -105,28 +103,6 @@ export function createWindowsProcessor(deps: WindowsDeps): (event: WindowsEvent,
   };
 }
 
-async function keepRejects(rejects: Reject[], shardId: string, window: { start: string; end: string } | undefined, sink: RejectsSink, logger: Logger | undefined): Promise<void> {
-  const byDetector = new Map<string, Reject[]>();
-  for (const r of rejects) {
-    const k = r.detector ?? '';
-    let list = byDetector.get(k);
-    if (!list) byDetector.set(k, (list = []));
-    list.push(r);
-  }
-  // A sink failure fails the invoke, so Lambda retries the batch: rejects are never dropped silently.
-  const locations = await Promise.all(
-    [...byDetector].map(([detector, list]) => {
-      const batch: RejectBatch = { shardId, rejects: list, ...(detector ? { detector } : {}), ...(window ? { window } : {}) };
-      return sink.write(batch);
-    }),
-  );
-  rejects.slice(0, MAX_LOGGED_REJECTS).forEach((r) =>
-    logger?.warn('record rejected', { sequenceNumber: r.sequenceNumber, index: r.index, detector: r.detector, reason: r.reason }),
-  );
-  if (rejects.length > MAX_LOGGED_REJECTS) logger?.warn('more records rejected', { count: rejects.length - MAX_LOGGED_REJECTS });
-  logger?.info('rejects kept', { count: rejects.length, locations });
-}
-
 /** A middy handler (Powertools logger and metrics) around the processor; local mode and tests build their own. */
 export function createWindowsHandler(deps: WindowsDeps) {
   const logger = deps.logger ?? new Logger();
@@ -154,17 +130,7 @@ function defaultProcessor(): ReturnType<typeof createWindowsProcessor> {
       logger.warn('detector window is longer than the function tumbling window: its windows are emitted in parts, the later parts as late', { detector: d.name, windowSeconds: d.windowSeconds, functionWindowSeconds: config.windowSeconds });
     }
   }
-  const rejects: RejectsSink = config.rejectsDir
-    ? new FileRejectsSink(config.rejectsDir)
-    : config.rejectsBucket
-      ? new S3RejectsSink(s3Client(), config.rejectsBucket)
-      : {
-          // Without a bucket or directory (e.g. sls invoke local), rejects are kept in the log, in full.
-          write: async (batch) => {
-            logger.warn('rejects (no REJECTS_BUCKET or REJECTS_DIR set)', { batch });
-            return 'log';
-          },
-        };
+  const rejects = rejectsSinkFor(config, logger);
   configured = createWindowsProcessor({
     detectors,
     documentClient: dynamoDocumentClient(),

@@ -1,2 +1,3 @@
 export * from './sink';
 export { S3RejectsSink } from './s3';
+export { keepRejects, rejectsSinkFor } from './keep';
