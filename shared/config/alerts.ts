@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { envNumber } from './env';
 
 /** The alerts function's environment (docs/architecture.md), read and validated once at cold start. */
 export interface AlertsConfig {
@@ -16,20 +17,6 @@ export interface AlertsConfig {
 export class AlertsConfigError extends Error {
   override readonly name = 'AlertsConfigError';
 }
-
-const number = (name: string, hint: string, check: (x: number) => string | undefined) =>
-  z.pipe(
-    z.string(),
-    z.transform((raw: string, ctx) => {
-      const x = Number(raw.trim());
-      const problem = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? check(x) : `${name} must be a number (${hint}), got ${JSON.stringify(raw)}`;
-      if (problem) {
-        ctx.issues.push({ code: 'custom', input: raw, message: problem });
-        return z.NEVER;
-      }
-      return x;
-    }),
-  );
 
 const wholeAtLeast = (name: string, min: number, unit: string) => (x: number) =>
   Number.isInteger(x) && x >= min ? undefined : `${name} must be a whole number of ${unit}, at least ${min}`;
@@ -49,7 +36,7 @@ const schema = z.object({
       z.regex(TOPIC_ARN, 'TOPIC_ARN must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:stream-sentinel-dev-alerts'),
     ),
   ALERT_COOLDOWN_SECONDS: z._default(
-    number(
+    envNumber(
       'ALERT_COOLDOWN_SECONDS',
       'seconds after an alert during which more anomalies of the same key are held back; 0 turns the cooldown off',
       wholeAtLeast('ALERT_COOLDOWN_SECONDS', 0, 'seconds'),
@@ -57,7 +44,7 @@ const schema = z.object({
     900,
   ),
   ALERT_DIGEST_THRESHOLD: z._default(
-    number(
+    envNumber(
       'ALERT_DIGEST_THRESHOLD',
       'more alerts than this due in one run are sent as one digest',
       wholeAtLeast('ALERT_DIGEST_THRESHOLD', 1, 'alerts'),
@@ -65,7 +52,7 @@ const schema = z.object({
     5,
   ),
   ALERT_CLAIM_TIMEOUT_SECONDS: z._default(
-    number(
+    envNumber(
       'ALERT_CLAIM_TIMEOUT_SECONDS',
       'seconds after which an unfinished claim (a run that died) is taken over; keep it above the function timeout',
       wholeAtLeast('ALERT_CLAIM_TIMEOUT_SECONDS', 1, 'seconds'),
@@ -73,13 +60,13 @@ const schema = z.object({
     300,
   ),
   ANOMALY_THRESHOLD: z._default(
-    number('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
+    envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
       x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0',
     ),
     2,
   ),
   DATA_RETENTION_DAYS: z._default(
-    number('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
+    envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
       x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0',
     ),
     30,

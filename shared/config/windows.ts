@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { envNumber } from './env';
 
 /** The windows function's environment (docs/architecture.md), read and validated once at cold start. */
 export interface WindowsConfig {
@@ -17,36 +18,22 @@ export class WindowsConfigError extends Error {
   override readonly name = 'WindowsConfigError';
 }
 
-const numeric = (name: string, hint: string, check: (x: number) => string | undefined) =>
-  z.pipe(
-    z.string(),
-    z.transform((raw: string, ctx) => {
-      const x = Number(raw.trim());
-      const problem = /^-?\d+(\.\d+)?$/.test(raw.trim()) ? check(x) : `${name} must be a number (${hint}), got ${JSON.stringify(raw)}`;
-      if (problem) {
-        ctx.issues.push({ code: 'custom', input: raw, message: problem });
-        return z.NEVER;
-      }
-      return x;
-    }),
-  );
-
 // zod/mini: the same validation as classic zod at a fraction of the bundle size (see shared/detectors/schema.ts).
 const schema = z.object({
   TABLE_NAME: z.string({ error: 'TABLE_NAME is not set: the data table the windows function writes to' }).check(z.trim(), z.minLength(1, 'TABLE_NAME is empty: set it to the data table name')),
   REJECTS_BUCKET: z.optional(z.string()),
   REJECTS_DIR: z.optional(z.string()),
-  DATA_RETENTION_DAYS: z._default(numeric('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) => (x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0')), 30),
+  DATA_RETENTION_DAYS: z._default(envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) => (x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0')), 30),
   ANOMALY_THRESHOLD: z._default(
-    numeric('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) => (x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0')),
+    envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) => (x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0')),
     2,
   ),
   WINDOW_SECONDS: z._default(
-    numeric("WINDOW_SECONDS", "the function's tumbling window in seconds", (x) => (Number.isInteger(x) && x >= 1 && x <= 900 ? undefined : 'WINDOW_SECONDS must be a whole number of seconds from 1 to 900 (Lambda tumbling windows)')),
+    envNumber("WINDOW_SECONDS", "the function's tumbling window in seconds", (x) => (Number.isInteger(x) && x >= 1 && x <= 900 ? undefined : 'WINDOW_SECONDS must be a whole number of seconds from 1 to 900 (Lambda tumbling windows)')),
     10,
   ),
   DETECTORS_FILE: z.optional(z.string()),
-  MODEL_CACHE_SIZE: z._default(numeric('MODEL_CACHE_SIZE', 'forests kept in a warm container', (x) => (Number.isInteger(x) && x >= 1 ? undefined : 'MODEL_CACHE_SIZE must be a whole number, at least 1')), 256),
+  MODEL_CACHE_SIZE: z._default(envNumber('MODEL_CACHE_SIZE', 'forests kept in a warm container', (x) => (Number.isInteger(x) && x >= 1 ? undefined : 'MODEL_CACHE_SIZE must be a whole number, at least 1')), 256),
 });
 
 export function readWindowsConfig(env: NodeJS.ProcessEnv = process.env): WindowsConfig {
