@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { HotspotsInputError, HotspotsParameterError, HotspotsWindow } from '../../shared/hotspots';
+import { chunkedWriter, columnsOption, integerOption, numericRows } from '../numeric-csv';
 
 export interface HotspotsCliOptions {
   windowSize: number;
@@ -19,107 +18,47 @@ export class HotspotsCliError extends Error {
 
 const FLAG_OF: Record<string, string> = { windowSize: '--window-size', scanRadius: '--scan-radius', minPoints: '--min-points' };
 
-function splitCsv(line: string): string[] {
-  return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
-}
-
-const isNumeric = (field: string) => field !== '' && Number.isFinite(Number(field));
-
 /**
  * Reads CSV rows from `input` line by line (a first row that is not all numbers is the header and is skipped), pushes
  * each row's point into a HOTSPOTS sliding window and writes KDA's HOTSPOTS_RESULT JSON for it, one line per row.
  * Returns the number of rows read.
  */
 export async function hotspotsCsv(input: Readable, output: Writable, options: HotspotsCliOptions): Promise<number> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const out = chunkedWriter(output, 256);
+  const fail = (message: string) => new HotspotsCliError(message);
   let window: HotspotsWindow | undefined;
-  let picks: number[] = [];
-  let names: string[] = [];
-  let header: string[] | undefined;
-  let width = 0;
-  let lineNo = 0;
   let rows = 0;
-  let pending: string[] = [];
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const chunk = pending.join('');
-    pending = [];
-    if (!output.write(chunk)) await once(output, 'drain');
-  };
-
-  for await (const line of lines) {
-    lineNo++;
-    if (line.trim() === '') continue;
-    const fields = splitCsv(line);
-    if (!window) {
-      const hasHeader = !fields.every(isNumeric);
-      if (hasHeader) header = fields;
-      width = fields.length;
-      picks = selectColumns(options.columns, header, fields.length, lineNo);
-      names = picks.map((i) => header?.[i] || `column ${i}`);
-      try {
-        window = new HotspotsWindow({
-          windowSize: options.windowSize,
-          scanRadius: options.scanRadius,
-          minPoints: options.minPoints,
-          dimensions: picks.length,
-        });
-      } catch (error) {
-        if (error instanceof HotspotsParameterError) {
-          const flag = FLAG_OF[error.parameter];
-          throw new HotspotsCliError(
-            flag
-              ? error.message.replace(error.parameter, flag)
-              : `${picks.length} columns: a point has 1 to 10 numeric columns (pick some with --columns)`,
-          );
-        }
-        throw error;
-      }
-      if (hasHeader) continue;
-    }
-    if (!options.columns && fields.length !== width) {
-      throw new HotspotsCliError(`line ${lineNo}: expected ${width} columns, got ${fields.length}: ${JSON.stringify(line)}`);
-    }
-    const point = new Array<number>(picks.length);
-    for (let k = 0; k < picks.length; k++) {
-      const field = fields[picks[k]!];
-      if (field === undefined || !isNumeric(field)) {
-        throw new HotspotsCliError(`line ${lineNo}: ${names[k]} is not a finite number: ${JSON.stringify(field ?? '')}`);
-      }
-      point[k] = Number(field);
-    }
+  for await (const { lineNo, values } of numericRows(input, { columns: options.columns, unnamed: (i) => `column ${i}`, label: (n) => n, fail })) {
+    window ??= createWindow(options, values.length);
     try {
-      window.push(point);
+      window.push(values);
     } catch (error) {
-      if (error instanceof HotspotsInputError) throw new HotspotsCliError(`line ${lineNo}: ${error.message}`);
+      if (error instanceof HotspotsInputError) throw fail(`line ${lineNo}: ${error.message}`);
       throw error;
     }
     rows++;
-    pending.push(JSON.stringify(window.result()) + '\n');
-    if (pending.length >= 256) await flush();
+    await out.write(JSON.stringify(window.result()) + '\n');
   }
-  await flush();
+  await out.flush();
   return rows;
 }
 
-function selectColumns(wanted: string[] | undefined, header: string[] | undefined, count: number, lineNo: number): number[] {
-  if (!wanted) return Array.from({ length: count }, (_, i) => i);
-  return wanted.map((w) => {
-    const byName = header?.indexOf(w) ?? -1;
-    if (byName >= 0) return byName;
-    if (/^\d+$/.test(w) && Number(w) < count) return Number(w);
-    throw new HotspotsCliError(
-      `--columns: no column ${JSON.stringify(w)} on line ${lineNo} (columns: ${(header ?? []).join(', ') || `0–${count - 1}`})`,
-    );
-  });
+/** The sliding window for the options, its parameter errors reworded with the flag to change. */
+function createWindow(options: HotspotsCliOptions, dimensions: number): HotspotsWindow {
+  try {
+    return new HotspotsWindow({ windowSize: options.windowSize, scanRadius: options.scanRadius, minPoints: options.minPoints, dimensions });
+  } catch (error) {
+    if (error instanceof HotspotsParameterError) {
+      const flag = FLAG_OF[error.parameter];
+      throw new HotspotsCliError(
+        flag ? error.message.replace(error.parameter, flag) : `${dimensions} columns: a point has 1 to 10 numeric columns (pick some with --columns)`,
+      );
+    }
+    throw error;
+  }
 }
 
-function integer(flag: string) {
-  return (value: string): number => {
-    if (!/^-?\d+$/.test(value.trim())) throw new HotspotsCliError(`${flag} must be an integer, got ${JSON.stringify(value)}`);
-    return Number(value);
-  };
-}
+const integer = (flag: string) => integerOption(flag, (message) => new HotspotsCliError(message));
 
 function positive(flag: string) {
   return (value: string): number => {
@@ -144,9 +83,7 @@ export function register(program: Command): void {
       'points within the radius, the point included, that make a core point (2…window size)',
       integer('--min-points'),
     )
-    .option('--columns <list>', 'comma-separated header names or 0-based indexes of the numeric columns (default: all)', (v: string) =>
-      v.split(',').map((s) => s.trim()),
-    )
+    .option('--columns <list>', 'comma-separated header names or 0-based indexes of the numeric columns (default: all)', columnsOption)
     .addHelpText(
       'after',
       '\nExamples:\n  npx stream-sentinel hotspots --window-size 1000 --scan-radius 0.2 --min-points 17 < points.csv\n' +

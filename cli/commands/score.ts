@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { RandomCutForest, RcfInputError, RcfParameterError } from '../../shared/rcf';
+import { chunkedWriter, columnsOption, integerOption, numericRows } from '../numeric-csv';
 
 export interface ScoreOptions {
   trees: number;
@@ -28,14 +27,6 @@ const FLAG_OF: Record<string, string> = {
   seed: '--seed',
 };
 
-function splitCsv(line: string): string[] {
-  return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
-}
-
-function isNumeric(field: string): boolean {
-  return field !== '' && Number.isFinite(Number(field));
-}
-
 function formatScore(x: number): string {
   return String(Number(x.toFixed(6)));
 }
@@ -47,66 +38,17 @@ function formatScore(x: number): string {
  * Returns the number of rows scored.
  */
 export async function scoreCsv(input: Readable, output: Writable, options: ScoreOptions): Promise<number> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const out = chunkedWriter(output, 1024);
+  const fail = (message: string) => new ScoreInputError(message);
   let forest: RandomCutForest | undefined;
-  let picks: number[] = [];
-  let names: string[] = [];
-  let header: string[] | undefined;
-  let lineNo = 0;
   let rows = 0;
-  let pending: string[] = [];
-  const flush = async (): Promise<void> => {
-    if (pending.length === 0) return;
-    const chunk = pending.join('');
-    pending = [];
-    if (!output.write(chunk)) await once(output, 'drain');
-  };
-  const record: number[] = [];
-
-  for await (const line of lines) {
-    lineNo++;
-    if (line.trim() === '') continue;
-    const fields = splitCsv(line);
-    if (!forest) {
-      const hasHeader = !fields.every(isNumeric);
-      if (hasHeader) header = fields;
-      picks = selectColumns(options.columns, header, fields.length, lineNo);
-      names = picks.map((i) => header?.[i] || `COL${i}`);
-      try {
-        forest = new RandomCutForest({
-          numberOfTrees: options.trees,
-          subSampleSize: options.sampleSize,
-          timeDecay: options.timeDecay,
-          shingleSize: options.shingleSize,
-          dimensions: picks.length,
-          seed: options.seed,
-        });
-      } catch (error) {
-        if (error instanceof RcfParameterError) {
-          const message = error.message.replace(/^(\w+)/, (name) => FLAG_OF[name] ?? (name === 'dimensions' ? 'number of columns' : name));
-          throw new ScoreInputError(message);
-        }
-        throw error;
-      }
-      if (hasHeader) continue;
-    }
-    const expected = header?.length ?? picks.length;
-    if (!options.columns && fields.length !== expected) {
-      throw new ScoreInputError(`line ${lineNo}: expected ${expected} columns, got ${fields.length}: ${JSON.stringify(line)}`);
-    }
-    record.length = picks.length;
-    for (let k = 0; k < picks.length; k++) {
-      const field = fields[picks[k]!];
-      if (field === undefined || !isNumeric(field)) {
-        throw new ScoreInputError(`line ${lineNo}: column ${names[k]} is not a finite number: ${JSON.stringify(field ?? '')}`);
-      }
-      record[k] = Number(field);
-    }
+  for await (const { lineNo, values, names } of numericRows(input, { columns: options.columns, unnamed: (i) => `COL${i}`, label: (n) => `column ${n}`, fail })) {
+    forest ??= createForest(options, values.length);
     let result;
     try {
-      result = forest.process(record, { explain: options.explain });
+      result = forest.process(values, { explain: options.explain });
     } catch (error) {
-      if (error instanceof RcfInputError) throw new ScoreInputError(`line ${lineNo}: ${error.message}`);
+      if (error instanceof RcfInputError) throw fail(`line ${lineNo}: ${error.message}`);
       throw error;
     }
     rows++;
@@ -115,32 +57,33 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
       result.attribution!.forEach((a, k) => {
         explanation[names[k]!] = { ATTRIBUTION_SCORE: Number(formatScore(a.score)), DIRECTION: a.direction };
       });
-      pending.push(`${formatScore(result.score)}\t${JSON.stringify(explanation)}\n`);
-    } else pending.push(`${formatScore(result.score)}\n`);
-    if (pending.length >= 1024) await flush();
+      await out.write(`${formatScore(result.score)}\t${JSON.stringify(explanation)}\n`);
+    } else await out.write(`${formatScore(result.score)}\n`);
   }
-  await flush();
+  await out.flush();
   return rows;
 }
 
-function selectColumns(wanted: string[] | undefined, header: string[] | undefined, count: number, lineNo: number): number[] {
-  if (!wanted) return Array.from({ length: count }, (_, i) => i);
-  return wanted.map((w) => {
-    const byName = header?.indexOf(w) ?? -1;
-    if (byName >= 0) return byName;
-    if (/^\d+$/.test(w) && Number(w) < count) return Number(w);
-    throw new ScoreInputError(
-      `--columns: no column ${JSON.stringify(w)} on line ${lineNo} (columns: ${(header ?? []).join(', ') || `0–${count - 1}`})`,
-    );
-  });
+/** The forest for the options, its parameter errors reworded with the flag to change. */
+function createForest(options: ScoreOptions, dimensions: number): RandomCutForest {
+  try {
+    return new RandomCutForest({
+      numberOfTrees: options.trees,
+      subSampleSize: options.sampleSize,
+      timeDecay: options.timeDecay,
+      shingleSize: options.shingleSize,
+      dimensions,
+      seed: options.seed,
+    });
+  } catch (error) {
+    if (error instanceof RcfParameterError) {
+      throw new ScoreInputError(error.message.replace(/^(\w+)/, (name) => FLAG_OF[name] ?? (name === 'dimensions' ? 'number of columns' : name)));
+    }
+    throw error;
+  }
 }
 
-function integer(flag: string) {
-  return (value: string): number => {
-    if (!/^-?\d+$/.test(value.trim())) throw new ScoreInputError(`${flag} must be an integer, got ${JSON.stringify(value)}`);
-    return Number(value);
-  };
-}
+const integer = (flag: string) => integerOption(flag, (message) => new ScoreInputError(message));
 
 export function register(program: Command): void {
   program
@@ -155,9 +98,7 @@ export function register(program: Command): void {
     .option('--shingle-size <n>', 'shingleSize (1–30)', integer('--shingle-size'), 1)
     .option('--seed <n>', 'random seed, for reproducible scores', integer('--seed'))
     .option('--explain', 'also print the per-column attribution JSON (RANDOM_CUT_FOREST_WITH_EXPLANATION style), tab-separated', false)
-    .option('--columns <list>', 'comma-separated header names or 0-based indexes of the columns to score (default: all)', (v: string) =>
-      v.split(',').map((s) => s.trim()),
-    )
+    .option('--columns <list>', 'comma-separated header names or 0-based indexes of the columns to score (default: all)', columnsOption)
     .addHelpText(
       'after',
       '\nExample:\n  cut -d, -f2 data.csv | npx stream-sentinel score --seed 1 --explain\n  npx stream-sentinel score --columns value < nab.csv',

@@ -1,0 +1,101 @@
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The stdin side of the commands that read CSV rows of numbers (`score`, `hotspots`): line by line, a first row
+ * that is not all numbers is the header, `--columns` picks columns by name or index, and every problem is an
+ * error naming the line (built by the command, so each command keeps its own error type).
+ */
+
+export interface NumericCsvOptions {
+  /** Header names or 0-based indexes of the columns to read; all columns when omitted. */
+  columns?: string[];
+  /** The name of column i when the input has no header. */
+  unnamed: (index: number) => string;
+  /** How a bad value's column is named in the message. */
+  label: (name: string) => string;
+  fail: (message: string) => Error;
+}
+
+export interface NumericRow {
+  lineNo: number;
+  values: number[];
+  /** The picked columns' names, the same array on every row. */
+  names: string[];
+}
+
+export function splitCsv(line: string): string[] {
+  return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+}
+
+const isNumeric = (field: string) => field !== '' && Number.isFinite(Number(field));
+
+export async function* numericRows(input: Readable, options: NumericCsvOptions): AsyncGenerator<NumericRow> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let picks: number[] | undefined;
+  let names: string[] = [];
+  let width = 0;
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    if (line.trim() === '') continue;
+    const fields = splitCsv(line);
+    if (!picks) {
+      const header = fields.every(isNumeric) ? undefined : fields;
+      width = fields.length;
+      picks = selectColumns(options, header, fields.length, lineNo);
+      names = picks.map((i) => header?.[i] || options.unnamed(i));
+      if (header) continue;
+    }
+    if (!options.columns && fields.length !== width) {
+      throw options.fail(`line ${lineNo}: expected ${width} columns, got ${fields.length}: ${JSON.stringify(line)}`);
+    }
+    const values = new Array<number>(picks.length);
+    for (let k = 0; k < picks.length; k++) {
+      const field = fields[picks[k]!];
+      if (field === undefined || !isNumeric(field)) {
+        throw options.fail(`line ${lineNo}: ${options.label(names[k]!)} is not a finite number: ${JSON.stringify(field ?? '')}`);
+      }
+      values[k] = Number(field);
+    }
+    yield { lineNo, values, names };
+  }
+}
+
+function selectColumns(options: NumericCsvOptions, header: string[] | undefined, count: number, lineNo: number): number[] {
+  if (!options.columns) return Array.from({ length: count }, (_, i) => i);
+  return options.columns.map((w) => {
+    const byName = header?.indexOf(w) ?? -1;
+    if (byName >= 0) return byName;
+    if (/^\d+$/.test(w) && Number(w) < count) return Number(w);
+    throw options.fail(`--columns: no column ${JSON.stringify(w)} on line ${lineNo} (columns: ${(header ?? []).join(', ') || `0–${count - 1}`})`);
+  });
+}
+
+/** Output lines gathered and written in chunks, waiting for `drain` when the consumer is slower (a pipe to `head`). */
+export function chunkedWriter(output: Writable, linesPerChunk: number) {
+  let pending: string[] = [];
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const chunk = pending.join('');
+    pending = [];
+    if (!output.write(chunk)) await once(output, 'drain');
+  };
+  return {
+    flush,
+    write: async (line: string): Promise<void> => {
+      pending.push(line);
+      if (pending.length >= linesPerChunk) await flush();
+    },
+  };
+}
+
+/** A commander option parser for a whole number, failing with the command's own error. */
+export const integerOption = (flag: string, fail: (message: string) => Error) => (value: string): number => {
+  if (!/^-?\d+$/.test(value.trim())) throw fail(`${flag} must be an integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+};
+
+/** A commander option parser for `--columns a,b,c`. */
+export const columnsOption = (v: string): string[] => v.split(',').map((s) => s.trim());
