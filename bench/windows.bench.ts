@@ -14,6 +14,9 @@ import { windowEvent } from '../test/factories/kinesis';
 import type { BenchReport } from './types';
 
 const ROOT = resolve(__dirname, '..');
+// What serverless.yml's custom.esbuild.exclude leaves out of the bundles.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { onDemandCredentialProviders } = require('../serverless/bundle.js') as { onDemandCredentialProviders: string[] };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** A batch like the seeds produce: toll CSV lines and wind JSON, one Kinesis record each. */
@@ -52,7 +55,14 @@ async function finalInvoke(): Promise<{ coldMs: number; warmMs: number; stateByt
     const tableName = await createDataTable(db.endpoint);
     const client = dynamoDocumentClient({ endpoint: db.endpoint });
     const detectors = loadDetectorsFile(join(ROOT, 'detectors.yml'));
-    const process_ = createWindowsProcessor({ detectors, documentClient: client, tableName, rejects: new MemoryRejectsSink(), logger: new Logger({ logLevel: 'SILENT' }), cache: new ModelCache(512) });
+    const process_ = createWindowsProcessor({
+      detectors,
+      documentClient: client,
+      tableName,
+      rejects: new MemoryRejectsSink(),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      cache: new ModelCache(512),
+    });
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     const times: number[] = [];
     let stateBytes = 0;
@@ -72,13 +82,17 @@ async function finalInvoke(): Promise<{ coldMs: number; warmMs: number; stateByt
   }
 }
 
-async function bundle(): Promise<{ bytes: number; initMs: number }> {
+/** node_modules/<package>/… or the project folder (shared/rcf, …) an input file of the bundle belongs to. */
+const ownerOf = (input: string) => input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/)?.[1] ?? input.split('/').slice(0, 2).join('/');
+
+async function bundle(): Promise<{ bytes: number; initMs: number; largest: Array<[string, number]> }> {
   const dir = mkdtempSync(join(tmpdir(), 'windows-bundle-'));
   try {
     const outfile = join(dir, 'functions/windows/handler.js');
     // As serverless.yml's custom.esbuild configures serverless-esbuild.
-    await build({
+    const result = await build({
       entryPoints: [join(ROOT, 'functions/windows/handler.ts')],
+      metafile: true,
       outfile,
       bundle: true,
       minify: true,
@@ -88,15 +102,29 @@ async function bundle(): Promise<{ bytes: number; initMs: number }> {
       platform: 'node',
       format: 'cjs',
       mainFields: ['module', 'main'],
+      external: onDemandCredentialProviders,
       logLevel: 'error',
     });
     const bytes = statSync(outfile).size;
+    const byOwner = new Map<string, number>();
+    for (const output of Object.values(result.metafile.outputs)) {
+      for (const [input, { bytesInOutput }] of Object.entries(output.inputs))
+        byOwner.set(ownerOf(input), (byOwner.get(ownerOf(input)) ?? 0) + bytesInOutput);
+    }
+    const largest = [...byOwner].sort((a, b) => b[1] - a[1]).slice(0, 6);
+    // Loaded from a temporary folder with no node_modules above it, as in Lambda: the bundle must stand alone.
     const script = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
     const inits: number[] = [];
     for (let i = 0; i < 7; i++) {
-      inits.push(Number(execFileSync(process.execPath, ['-e', script], { env: { ...process.env, AWS_REGION: 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true' } }).toString()));
+      inits.push(
+        Number(
+          execFileSync(process.execPath, ['-e', script], {
+            env: { ...process.env, AWS_REGION: 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true' },
+          }).toString(),
+        ),
+      );
     }
-    return { bytes, initMs: median(inits) };
+    return { bytes, initMs: median(inits), largest };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -116,12 +144,23 @@ export default async function run(): Promise<BenchReport> {
       'state bytes for 100 keys': final.stateBytes,
       'bundle KB (esbuild, minified, node22)': kb,
       'cold-start module init ms (median of 7 fresh node processes)': Math.round(b.initMs),
+      ...Object.fromEntries(b.largest.map(([owner, bytes]) => [`bundle KB from ${owner}`, Math.round(bytes / 102.4) / 10])),
     },
     targets: [
-      { name: 'decode + aggregate throughput', value: `${Math.round(rate)} records/s`, target: '≥ 200,000 records/s', met: rate >= 200_000 },
+      {
+        name: 'decode + aggregate throughput',
+        value: `${Math.round(rate)} records/s`,
+        target: '≥ 200,000 records/s',
+        met: rate >= 200_000,
+      },
       { name: 'bundle size', value: `${kb} KB`, target: '≤ 500 KB', met: b.bytes <= 500 * 1024 },
       { name: 'cold-start module init', value: `${Math.round(b.initMs)} ms`, target: '≤ 200 ms', met: b.initMs <= 200 },
-      { name: 'final invoke for 100 keys (reported)', value: `${Math.round(final.coldMs)} ms new / ${Math.round(final.warmMs)} ms warm`, target: 'measured', met: true },
+      {
+        name: 'final invoke for 100 keys (reported)',
+        value: `${Math.round(final.coldMs)} ms new / ${Math.round(final.warmMs)} ms warm`,
+        target: 'measured',
+        met: true,
+      },
     ],
   };
 }

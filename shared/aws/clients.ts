@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -63,3 +64,6 @@ export const s3Client = (options: ClientOptions = {}): S3Client =>
 
 export const sqsClient = (options: ClientOptions = {}): SQSClient =>
   new SQSClient({ region: region(options), endpoint: options.endpoint, credentials: localCredentials('SQS', options) });
+
+export const firehoseClient = (options: ClientOptions = {}): FirehoseClient =>
+  new FirehoseClient({ region: region(options), endpoint: options.endpoint, credentials: localCredentials('FIREHOSE', options) });

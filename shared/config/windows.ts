@@ -4,8 +4,9 @@ import { envNumber } from './env';
 /** The windows function's environment (docs/architecture.md), read and validated once at cold start. */
 export interface WindowsConfig {
   tableName: string;
-  rejectsBucket?: string;
-  /** Local alternative to the bucket: rejects are written as files under this directory. */
+  /** The Firehose delivery stream that keeps rejected records (in the archive bucket, under rejects/). */
+  rejectsStream?: string;
+  /** Local alternative to the delivery stream: rejects are written as files under this directory. */
   rejectsDir?: string;
   retentionDays: number;
   defaultThreshold: number;
@@ -21,7 +22,7 @@ export class WindowsConfigError extends Error {
 // zod/mini: the same validation as classic zod at a fraction of the bundle size (see shared/detectors/schema.ts).
 const schema = z.object({
   TABLE_NAME: z.string({ error: 'TABLE_NAME is not set: the data table the windows function writes to' }).check(z.trim(), z.minLength(1, 'TABLE_NAME is empty: set it to the data table name')),
-  REJECTS_BUCKET: z.optional(z.string()),
+  REJECTS_STREAM: z.optional(z.string()),
   REJECTS_DIR: z.optional(z.string()),
   DATA_RETENTION_DAYS: z._default(envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) => (x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0')), 30),
   ANOMALY_THRESHOLD: z._default(
@@ -43,7 +44,7 @@ export function readWindowsConfig(env: NodeJS.ProcessEnv = process.env): Windows
   const e = parsed.data;
   return {
     tableName: e.TABLE_NAME,
-    ...(e.REJECTS_BUCKET ? { rejectsBucket: e.REJECTS_BUCKET } : {}),
+    ...(e.REJECTS_STREAM ? { rejectsStream: e.REJECTS_STREAM } : {}),
     ...(e.REJECTS_DIR ? { rejectsDir: e.REJECTS_DIR } : {}),
     retentionDays: e.DATA_RETENTION_DAYS,
     defaultThreshold: e.ANOMALY_THRESHOLD,

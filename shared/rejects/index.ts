@@ -1,3 +1,3 @@
 export * from './sink';
-export { S3RejectsSink } from './s3';
+export { FIREHOSE_LIMITS, FirehoseRejectsSink, RejectsNotKeptError, packRecords } from './firehose';
 export { keepRejects, rejectsSinkFor } from './keep';

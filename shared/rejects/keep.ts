@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { s3Client } from '../aws/clients';
+import { firehoseClient } from '../aws/clients';
 import type { Reject } from '../windows/aggregate';
-import { S3RejectsSink } from './s3';
+import { FirehoseRejectsSink } from './firehose';
 import { FileRejectsSink, type RejectBatch, type RejectsSink } from './sink';
 
 /** The logging the rejects path needs (Powertools' Logger; a type import only). */
@@ -42,15 +42,15 @@ export async function keepRejects(
 }
 
 /**
- * The rejects destination a stream function's configuration names: a directory (local runs), else the archive
- * bucket, else — with neither set, e.g. `sls invoke local` — the log, in full.
+ * The rejects destination a stream function's configuration names: a directory (local runs), else the rejects
+ * delivery stream (deployed stages), else — with neither set, e.g. `sls invoke local` — the log, in full.
  */
-export function rejectsSinkFor(config: { rejectsDir?: string; rejectsBucket?: string }, logger: RejectsLogger): RejectsSink {
+export function rejectsSinkFor(config: { rejectsDir?: string; rejectsStream?: string }, logger: RejectsLogger): RejectsSink {
   if (config.rejectsDir) return new FileRejectsSink(config.rejectsDir);
-  if (config.rejectsBucket) return new S3RejectsSink(s3Client(), config.rejectsBucket);
+  if (config.rejectsStream) return new FirehoseRejectsSink(firehoseClient(), config.rejectsStream);
   return {
     write: async (batch) => {
-      logger.warn('rejects (no REJECTS_BUCKET or REJECTS_DIR set)', { batch });
+      logger.warn('rejects (no REJECTS_STREAM or REJECTS_DIR set)', { batch });
       return 'log';
     },
   };

@@ -1,8 +1,16 @@
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { builtinModules } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../../shared/aws/clients';
+import { createDataTable, startDynalite } from '../support/emulators';
 import { CfnSpecValidator, isIntrinsic, type CfnResourceDecl, type CfnTemplate } from '../support/cfn-spec';
 import { packageService, printConfig, REPO_ROOT, stageParams, type PackagedService } from '../support/sls-package';
-import { zipEntries } from '../support/zip-entries';
+import { zipEntries, zipEntryContent } from '../support/zip-entries';
+import { rejectLines } from '../../shared/rejects/sink';
 
 /**
  * Packages the service offline for both stages (dev with default parameters, prod with both alert
@@ -27,6 +35,10 @@ const only = (t: CfnTemplate, type: string): [string, CfnResourceDecl] => {
   const found = ofType(t, type);
   expect(found).toHaveLength(1);
   return found[0]!;
+};
+const resource = (t: CfnTemplate, id: string, type: string): CfnResourceDecl => {
+  expect([id, t.Resources[id]?.Type]).toEqual([id, type]);
+  return t.Resources[id]!;
 };
 const props = (r: CfnResourceDecl) => r.Properties as Record<string, any>;
 const ref = (id: string) => ({ Ref: id });
@@ -150,7 +162,7 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
   it('archives the input stream through Firehose: one record per line, GZIP, hourly partitions, an error prefix', () => {
     const t = tpl(stage);
     const p = params();
-    const [, delivery] = only(t, 'AWS::KinesisFirehose::DeliveryStream');
+    const delivery = resource(t, 'ArchiveDeliveryStream', 'AWS::KinesisFirehose::DeliveryStream');
     expect(props(delivery).DeliveryStreamType).toBe('KinesisStreamAsSource');
     expect(props(delivery).KinesisStreamSourceConfiguration.KinesisStreamARN).toEqual(arnOf('InputStream'));
     const s3 = props(delivery).ExtendedS3DestinationConfiguration;
@@ -169,10 +181,10 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
 
   it('projects the Firehose prefixes as the Glue table partitions and answers the workshop questions in Athena', () => {
     const t = tpl(stage);
-    const [, delivery] = only(t, 'AWS::KinesisFirehose::DeliveryStream');
+    const delivery = resource(t, 'ArchiveDeliveryStream', 'AWS::KinesisFirehose::DeliveryStream');
     const prefix: string = props(delivery).ExtendedS3DestinationConfiguration.Prefix;
     const prefixKeys = [...prefix.matchAll(/([a-z]+)=!\{timestamp:/g)].map((m) => m[1]);
-    const [, table] = only(t, 'AWS::Glue::Table');
+    const table = resource(t, 'TollRecordsTable', 'AWS::Glue::Table');
     const input = props(table).TableInput;
     expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(prefixKeys);
     expect(input.Parameters['projection.enabled']).toBe('true');
@@ -180,7 +192,9 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
     expect(input.StorageDescriptor.Location).toEqual({ 'Fn::Sub': `s3://\${ArchiveBucket}/${prefix.split('/')[0]}/` });
     expect(input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(['date', 'station', 'plate']);
 
-    const queries = ofType(t, 'AWS::Athena::NamedQuery').map(([, q]) => props(q));
+    const queries = ofType(t, 'AWS::Athena::NamedQuery')
+      .map(([, q]) => props(q))
+      .filter((q) => q.QueryString.includes('toll_records'));
     expect(queries.map((q) => q.Name).sort()).toEqual(['busiest-toll-station', 'most-active-user', 'quiet-toll-station']);
     for (const q of queries) {
       expect(q.Database).toEqual(ref('ArchiveDatabase'));
@@ -191,6 +205,39 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
       // The archive holds every stream's records: only the toll CSV lines (ISO time first) are counted.
       expect(q.QueryString).toMatch(/regexp_like\("date", '\^\\d\{4\}-/);
     }
+  });
+
+  it('keeps rejects through a direct-put, encrypted Firehose into daily partitions that the Glue table rejects projects', () => {
+    const t = tpl(stage);
+    const p = params();
+    const delivery = resource(t, 'RejectsDeliveryStream', 'AWS::KinesisFirehose::DeliveryStream');
+    expect(props(delivery).DeliveryStreamType).toBe('DirectPut');
+    expect(props(delivery).DeliveryStreamEncryptionConfigurationInput).toEqual({ KeyType: 'AWS_OWNED_CMK' });
+    const s3 = props(delivery).ExtendedS3DestinationConfiguration;
+    expect(s3.BucketARN).toEqual(arnOf('ArchiveBucket'));
+    expect(s3.CompressionFormat).toBe('GZIP');
+    expect(s3.Prefix).toBe('rejects/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/');
+    expect(s3.ErrorOutputPrefix).toMatch(/^rejects-errors\/!\{firehose:error-output-type\}\//);
+    expect(s3.BufferingHints).toEqual({ SizeInMBs: p.firehoseBufferMB, IntervalInSeconds: p.firehoseBufferSeconds });
+    // Firehose's role may write both prefixes.
+    const role = resource(t, 'FirehoseRole', 'AWS::IAM::Role');
+    for (const prefix of ['rejects', 'rejects-errors'])
+      expect([prefix, allows(role, 's3:PutObject', { 'Fn::Sub': `\${ArchiveBucket.Arn}/${prefix}/*` })]).toEqual([prefix, true]);
+
+    const table = props(resource(t, 'RejectsTable', 'AWS::Glue::Table')).TableInput;
+    const prefixKeys = [...String(s3.Prefix).matchAll(/([a-z]+)=!\{timestamp:/g)].map((m) => m[1]);
+    expect(table.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(prefixKeys);
+    expect(table.StorageDescriptor.Location).toEqual({ 'Fn::Sub': 's3://${ArchiveBucket}/rejects/' });
+    expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    // The columns are the keys of the lines shared/rejects writes, lower-cased as Glue stores them.
+    const line = JSON.parse(
+      rejectLines({ shardId: 's', rejects: [{ sequenceNumber: '1', arrival: 'a', index: 0, reason: 'r', data: 'd' }] }, 0)[0]!,
+    );
+    expect(table.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(Object.keys(line).map((k) => k.toLowerCase()));
+    const query = ofType(t, 'AWS::Athena::NamedQuery')
+      .map(([, q]) => props(q))
+      .find((q) => q.Name === 'reject-reasons');
+    expect(query?.QueryString).toMatch(/FROM rejects\b/);
   });
 
   it('keeps windows, models and cooldowns in one on-demand table with TTL, PITR and the sparse pending-alerts index', () => {
@@ -281,7 +328,7 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
 
   it('exports the names other tools look up', () => {
     expect(Object.keys(tpl(stage).Outputs ?? {})).toEqual(
-      expect.arrayContaining(['StreamName', 'StreamArn', 'TableName', 'TopicArn', 'BucketName']),
+      expect.arrayContaining(['StreamName', 'StreamArn', 'TableName', 'TopicArn', 'BucketName', 'RejectsDeliveryStreamName']),
     );
   });
 
@@ -354,6 +401,8 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
         expect([id, action, allows(role, action, stream)]).toEqual([id, action, true]);
       }
       expect([id, allows(role, 'sqs:SendMessage', props(mapping).DestinationConfig.OnFailure.Destination)]).toEqual([id, true]);
+      // Records it cannot use go to the rejects delivery stream (shared/rejects).
+      expect([id, allows(role, 'firehose:PutRecordBatch', arnOf('RejectsDeliveryStream'))]).toEqual([id, true]);
       // The mapping is created only once the role can read the stream.
       expect(list(mapping.DependsOn)).toContain(props(t.Resources[fnId]!).Role['Fn::GetAtt'][0]);
     }
@@ -382,7 +431,7 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
           TABLE_NAME: ref('DataTable'),
           TOPIC_ARN: ref('AlertsTopic'),
           STREAM_NAME: ref('InputStream'),
-          REJECTS_BUCKET: ref('ArchiveBucket'),
+          REJECTS_STREAM: ref('RejectsDeliveryStream'),
           DATA_RETENTION_DAYS: String(p.dataRetentionDays),
           ANOMALY_THRESHOLD: String(p.anomalyThreshold),
           WINDOW_SECONDS: String(p.windowSeconds),
@@ -410,6 +459,81 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
       if (readsDetectors) expect([name, entries]).toEqual([name, expect.arrayContaining(['detectors.yml'])]);
     }
   });
+});
+
+describe('the packaged windows function on its own', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { onDemandCredentialProviders } = require('../../serverless/bundle.js') as { onDemandCredentialProviders: string[] };
+  const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
+  let dir: string;
+  let code: string;
+  beforeAll(() => {
+    const zip = join(packaged.dev!.dir, 'windows.zip');
+    dir = mkdtempSync(join(tmpdir(), 'windows-zip-'));
+    code = zipEntryContent(zip, 'functions/windows/handler.js').toString('utf8');
+    mkdirSync(join(dir, 'functions/windows'), { recursive: true });
+    writeFileSync(join(dir, 'functions/windows/handler.js'), code);
+    writeFileSync(join(dir, 'detectors.yml'), zipEntryContent(zip, 'detectors.yml'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('leaves out of the bundle exactly the credential providers the SDK imports on demand, and nothing else', () => {
+    const external = new Set(
+      [...code.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)]
+        .map((m) => m[1]!)
+        // The SDK's optional native signer, tried inside a try/catch; never installed.
+        .filter((m) => !builtins.has(m) && m !== '@aws-sdk/signature-v4-crt'),
+    );
+    expect(external).toEqual(new Set(onDemandCredentialProviders));
+    expect(code).not.toMatch(/\brequire\("@aws-sdk\/credential-provider/);
+  });
+
+  it('runs from an empty directory with Lambda-style environment credentials: no node_modules needed', async () => {
+    const db = await startDynalite();
+    try {
+      const table = await createDataTable(db.endpoint);
+      const events = ['windows-kinesis.json', 'windows-rejects.json'].map((f) => join(REPO_ROOT, 'events', f));
+      const script = `
+        const { readFileSync } = require('node:fs');
+        const { handler } = require('./functions/windows/handler.js');
+        const context = { functionName: 'windows', functionVersion: '$LATEST', awsRequestId: 'r', memoryLimitInMB: '1024',
+          invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:windows', getRemainingTimeInMillis: () => 60000 };
+        (async () => {
+          const out = [];
+          for (const file of process.argv.slice(1)) out.push(await handler(JSON.parse(readFileSync(file, 'utf8')), context));
+          process.stdout.write(JSON.stringify(out.map((r) => r.batchItemFailures)));
+        })().catch((e) => { console.error(e); process.exit(1); });`;
+      // Asynchronously: dynalite answers from this process.
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script, ...events], {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'ASIAEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_SESSION_TOKEN: 'token',
+          AWS_ENDPOINT_URL: db.endpoint,
+          LAMBDA_TASK_ROOT: dir,
+          TABLE_NAME: table,
+          REJECTS_DIR: join(dir, 'rejects'),
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+        },
+      });
+      expect(JSON.parse(stdout)).toEqual([[], []]);
+      const client = dynamoDocumentClient({ endpoint: db.endpoint });
+      const items = (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+      client.destroy();
+      expect(items.filter((i) => i.type === 'window').length).toBeGreaterThan(10);
+      expect(
+        readdirSync(join(dir, 'rejects'), { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('.jsonl')).length,
+      ).toBeGreaterThan(0);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 });
 
 describe('the local stage', () => {

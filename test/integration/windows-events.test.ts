@@ -47,9 +47,10 @@ describe('the default-configured windows handler with the sample events', () => 
     expect(windows.find((w) => w.pk === 'W#wind-speed#farm-north')).toMatchObject({ count: 6, late: true, aggregates: { avg_speed: 9, max_speed: 10 } });
     // The empty final invoke's state (12) and the rejects event's one good record describe the same window again: merged as late.
     expect(windows.find((w) => w.pk === 'W#toll-stations#183A')).toMatchObject({ late: true, count: 16, lateRecords: 13 });
-    const files = readdirSync(rejectsDir, { recursive: true }).map(String).filter((f) => f.endsWith('.json'));
+    const files = readdirSync(rejectsDir, { recursive: true }).map(String).filter((f) => f.endsWith('.jsonl'));
     expect(files.length).toBeGreaterThanOrEqual(2);
-    const kept = files.flatMap((f) => (JSON.parse(readFileSync(join(rejectsDir, f), 'utf8')) as { rejects: Array<{ reason: string }> }).rejects.map((r) => r.reason));
+    const lines = files.flatMap((f) => readFileSync(join(rejectsDir, f), 'utf8').split('\n').filter(Boolean));
+    const kept = lines.map((line) => (JSON.parse(line) as { reason: string }).reason);
     expect(kept).toHaveLength(4);
     expect(kept).toEqual(expect.arrayContaining([expect.stringContaining('expected 3 CSV columns'), expect.stringContaining('incomplete'), 'time field timestamp: missing']));
   });

@@ -2,9 +2,9 @@ import { readWindowsConfig, WindowsConfigError } from '../../../shared/config/wi
 
 describe('windows configuration', () => {
   it('reads the environment with defaults for what is optional', () => {
-    expect(readWindowsConfig({ TABLE_NAME: 't', REJECTS_BUCKET: 'b', ANOMALY_THRESHOLD: '2.5' })).toEqual({
+    expect(readWindowsConfig({ TABLE_NAME: 't', REJECTS_STREAM: 'rejects', ANOMALY_THRESHOLD: '2.5' })).toEqual({
       tableName: 't',
-      rejectsBucket: 'b',
+      rejectsStream: 'rejects',
       retentionDays: 30,
       defaultThreshold: 2.5,
       windowSeconds: 10,

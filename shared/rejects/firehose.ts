@@ -1,0 +1,121 @@
+import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { rejectLines, type RejectBatch, type RejectsSink } from './sink';
+
+/** Firehose's limits for PutRecordBatch (docs: Amazon Data Firehose quotas). */
+export const FIREHOSE_LIMITS = {
+  /** Records per call. */
+  recordsPerCall: 500,
+  /** Bytes per call, all records together. */
+  bytesPerCall: 4 * 1024 * 1024,
+  /** Bytes per record, before base64. */
+  bytesPerRecord: 1000 * 1024,
+} as const;
+
+/** Firehose refused some records of a batch every time it was asked: the invoke fails and Lambda retries it. */
+export class RejectsNotKeptError extends Error {
+  override readonly name = 'RejectsNotKeptError';
+}
+
+export interface FirehoseRejectsSinkOptions {
+  /** Attempts for records Firehose reports as failed (throttling, service errors) before giving up. */
+  attempts?: number;
+  /** First back-off between attempts; doubles each time. */
+  backoffMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Packs newline-terminated lines into Firehose records of at most `maxRecordBytes`, then records into
+ * PutRecordBatch calls within the per-call limits. Firehose bills each record in 5 KB steps, so many small
+ * rejects share a record; it concatenates records in S3, so the lines come out one per line either way.
+ * A single line longer than a record cannot happen: a reject's data is capped at 64 KiB of text.
+ */
+export function packRecords(
+  lines: readonly string[],
+  limits: { bytesPerRecord: number; recordsPerCall: number; bytesPerCall: number } = FIREHOSE_LIMITS,
+): Uint8Array[][] {
+  const records: Uint8Array[] = [];
+  let current: string[] = [];
+  let currentBytes = 0;
+  const flush = () => {
+    if (current.length) records.push(encoder.encode(current.join('')));
+    current = [];
+    currentBytes = 0;
+  };
+  for (const line of lines) {
+    const bytes = Buffer.byteLength(line);
+    if (bytes > limits.bytesPerRecord)
+      throw new RangeError(`a reject line of ${bytes} bytes is longer than a Firehose record (${limits.bytesPerRecord} bytes)`);
+    if (currentBytes + bytes > limits.bytesPerRecord) flush();
+    current.push(line);
+    currentBytes += bytes;
+  }
+  flush();
+
+  const calls: Uint8Array[][] = [];
+  let call: Uint8Array[] = [];
+  let callBytes = 0;
+  for (const record of records) {
+    if (call.length === limits.recordsPerCall || callBytes + record.byteLength > limits.bytesPerCall) {
+      calls.push(call);
+      call = [];
+      callBytes = 0;
+    }
+    call.push(record);
+    callBytes += record.byteLength;
+  }
+  if (call.length) calls.push(call);
+  return calls;
+}
+
+/**
+ * Keeps rejects in the rejects delivery stream, which lands them GZIP'd in the archive bucket under
+ * rejects/year=/month=/day=/ as JSON lines (the Glue table `rejects` reads them in Athena).
+ * Firehose delivers at least once: a retried invoke can keep the same reject twice, which the
+ * (shardId, sequenceNumber, objectIndex) of each line identifies.
+ */
+export class FirehoseRejectsSink implements RejectsSink {
+  private readonly attempts: number;
+  private readonly backoffMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly client: FirehoseClient,
+    private readonly deliveryStreamName: string,
+    options: FirehoseRejectsSinkOptions = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.attempts = options.attempts ?? 4;
+    this.backoffMs = options.backoffMs ?? 100;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async write(batch: RejectBatch): Promise<string> {
+    const calls = packRecords(rejectLines(batch, this.now()));
+    for (const records of calls) await this.put(records);
+    return `firehose:${this.deliveryStreamName} (${batch.rejects.length} rejects)`;
+  }
+
+  /** One PutRecordBatch, then again with only the records Firehose reported as failed. */
+  private async put(records: Uint8Array[]): Promise<void> {
+    let pending = records;
+    let lastErrors: string[] = [];
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      if (attempt > 1) await this.sleep(this.backoffMs * 2 ** (attempt - 2));
+      const out = await this.client.send(
+        new PutRecordBatchCommand({ DeliveryStreamName: this.deliveryStreamName, Records: pending.map((Data) => ({ Data })) }),
+      );
+      if (!out.FailedPutCount) return;
+      const responses = out.RequestResponses ?? [];
+      lastErrors = [...new Set(responses.filter((r) => r.ErrorCode).map((r) => `${r.ErrorCode}: ${r.ErrorMessage ?? ''}`.trim()))];
+      // Only the failed records go again; without per-record answers (never seen), all of them do.
+      const failed = pending.filter((_, i) => responses[i]?.ErrorCode);
+      if (failed.length) pending = failed;
+    }
+    throw new RejectsNotKeptError(
+      `Firehose ${this.deliveryStreamName} refused ${pending.length} reject record(s) after ${this.attempts} attempts (${lastErrors.join('; ')}); the invoke fails so that Lambda retries the batch`,
+    );
+  }
+}
