@@ -211,11 +211,11 @@ let configured: ReturnType<typeof createHotspotsProcessor> | undefined;
 
 /**
  * Built on the first invoke (the cold start): configuration and detectors.yml are validated there, and a problem
- * fails the invoke with a message saying what to fix. The environment is the windows function's (docs/architecture.md).
+ * fails the invoke with a message saying what to fix. The environment is the windows function's (docs/architecture.md); errors name this function.
  */
 function defaultProcessor(): ReturnType<typeof createHotspotsProcessor> {
   if (configured) return configured;
-  const config = readWindowsConfig();
+  const config = readWindowsConfig(process.env, 'hotspots');
   const detectors = loadDetectorsFile(config.detectorsFile ?? detectorsFilePath(), {
     windowSeconds: config.windowSeconds,
     threshold: config.defaultThreshold,

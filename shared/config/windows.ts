@@ -1,7 +1,10 @@
 import * as z from 'zod/mini';
 import { envNumber } from './env';
 
-/** The windows function's environment (docs/architecture.md), read and validated once at cold start. */
+/**
+ * The environment of the stream functions, windows and hotspots (docs/architecture.md), read and validated once
+ * at cold start.
+ */
 export interface WindowsConfig {
   tableName: string;
   /** The Firehose delivery stream that keeps rejected records (in the archive bucket, under rejects/). */
@@ -20,27 +23,50 @@ export class WindowsConfigError extends Error {
 }
 
 // zod/mini: the same validation as classic zod at a fraction of the bundle size (see shared/detectors/schema.ts).
-const schema = z.object({
-  TABLE_NAME: z.string({ error: 'TABLE_NAME is not set: the data table the windows function writes to' }).check(z.trim(), z.minLength(1, 'TABLE_NAME is empty: set it to the data table name')),
-  REJECTS_STREAM: z.optional(z.string()),
-  REJECTS_DIR: z.optional(z.string()),
-  DATA_RETENTION_DAYS: z._default(envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) => (x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0')), 30),
-  ANOMALY_THRESHOLD: z._default(
-    envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) => (x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0')),
-    2,
-  ),
-  WINDOW_SECONDS: z._default(
-    envNumber("WINDOW_SECONDS", "the function's tumbling window in seconds", (x) => (Number.isInteger(x) && x >= 1 && x <= 900 ? undefined : 'WINDOW_SECONDS must be a whole number of seconds from 1 to 900 (Lambda tumbling windows)')),
-    10,
-  ),
-  DETECTORS_FILE: z.optional(z.string()),
-  MODEL_CACHE_SIZE: z._default(envNumber('MODEL_CACHE_SIZE', 'forests kept in a warm container', (x) => (Number.isInteger(x) && x >= 1 ? undefined : 'MODEL_CACHE_SIZE must be a whole number, at least 1')), 256),
-});
+const schemaFor = (fn: StreamFunction) =>
+  z.object({
+    TABLE_NAME: z
+      .string({ error: `TABLE_NAME is not set: the data table the ${fn} function writes to` })
+      .check(z.trim(), z.minLength(1, 'TABLE_NAME is empty: set it to the data table name')),
+    REJECTS_STREAM: z.optional(z.string()),
+    REJECTS_DIR: z.optional(z.string()),
+    DATA_RETENTION_DAYS: z._default(
+      envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
+        x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0',
+      ),
+      30,
+    ),
+    ANOMALY_THRESHOLD: z._default(
+      envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
+        x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0',
+      ),
+      2,
+    ),
+    WINDOW_SECONDS: z._default(
+      envNumber('WINDOW_SECONDS', "the function's tumbling window in seconds", (x) =>
+        Number.isInteger(x) && x >= 1 && x <= 900
+          ? undefined
+          : 'WINDOW_SECONDS must be a whole number of seconds from 1 to 900 (Lambda tumbling windows)',
+      ),
+      10,
+    ),
+    DETECTORS_FILE: z.optional(z.string()),
+    MODEL_CACHE_SIZE: z._default(
+      envNumber('MODEL_CACHE_SIZE', 'forests kept in a warm container', (x) =>
+        Number.isInteger(x) && x >= 1 ? undefined : 'MODEL_CACHE_SIZE must be a whole number, at least 1',
+      ),
+      256,
+    ),
+  });
 
-export function readWindowsConfig(env: NodeJS.ProcessEnv = process.env): WindowsConfig {
+/** The functions that read this configuration; errors name the one that failed. */
+export type StreamFunction = 'windows' | 'hotspots';
+
+export function readWindowsConfig(env: NodeJS.ProcessEnv = process.env, fn: StreamFunction = 'windows'): WindowsConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) throw new WindowsConfigError(`windows function configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  const parsed = schemaFor(fn).safeParse(present);
+  if (!parsed.success)
+    throw new WindowsConfigError(`${fn} function configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   const e = parsed.data;
   return {
     tableName: e.TABLE_NAME,

@@ -17,4 +17,8 @@ describe('windows configuration', () => {
     expect(() => readWindowsConfig({ TABLE_NAME: 't', WINDOW_SECONDS: '2.5' })).toThrow(/WINDOW_SECONDS must be a whole number/);
     expect(() => readWindowsConfig({ TABLE_NAME: 't', DATA_RETENTION_DAYS: 'soon' })).toThrow(/DATA_RETENTION_DAYS must be a number/);
   });
+  it('names the function whose configuration is wrong', () => {
+    expect(() => readWindowsConfig({})).toThrow(/^windows function configuration: TABLE_NAME is not set: the data table the windows function writes to/);
+    expect(() => readWindowsConfig({}, 'hotspots')).toThrow(/^hotspots function configuration: TABLE_NAME is not set: the data table the hotspots function writes to/);
+  });
 });
