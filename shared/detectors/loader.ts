@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import type * as z from 'zod/mini';
 import { DetectorsConfigError } from './errors';
+import { describeYamlError, parseYaml } from '../yaml';
 import {
   DEFAULT_HOTSPOTS_MESSAGE,
   DEFAULT_RCF_MESSAGE,
@@ -110,9 +110,14 @@ function checkHotspots(where: string, d: HotspotsDetector, problems: string[]): 
  * detector and the setting, so one run of `stream-sentinel detectors validate` shows everything to fix.
  */
 export function parseDetectors(text: string, source = 'detectors.yml', defaults: DetectorDefaults = BUILTIN_DEFAULTS): Detector[] {
-  const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) throw new DetectorsConfigError(source, doc.errors.map((e) => `not valid YAML: ${e.message}`));
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    const problem = describeYamlError(error);
+    if (problem === undefined) throw error;
+    throw new DetectorsConfigError(source, [`not valid YAML: ${problem}`]);
+  }
   const file = detectorsFileInput.safeParse(raw);
   if (!file.success) throw new DetectorsConfigError(source, zodProblems('', file.error));
   const problems: string[] = [];

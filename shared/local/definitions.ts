@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parse, type Tags, type ScalarTag, type CollectionTag } from 'yaml';
+import { Type } from 'js-yaml';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CORE_SCHEMA, parseYaml } from '../yaml';
 
 /**
  * Reads the CloudFormation resources in `resources/*.yml` so that local mode and the tests create the
@@ -10,8 +11,11 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const RESOURCES_DIR = resolve(__dirname, '../../resources');
 
-/** CloudFormation short-form intrinsics (`!Ref`, `!Sub`, …) parsed into their long form. */
-const intrinsicTags: Tags = [
+/**
+ * CloudFormation short-form intrinsics (`!Ref`, `!Sub`, …) parsed into their long form, as a scalar, a sequence
+ * or a mapping. The scalar type comes last so that an empty `!Ref` is the empty string, as a scalar.
+ */
+const intrinsicTypes: Type[] = [
   'Ref',
   'Sub',
   'GetAtt',
@@ -29,14 +33,20 @@ const intrinsicTags: Tags = [
   'Base64',
   'Condition',
   'Cidr',
-].flatMap((name): (ScalarTag | CollectionTag)[] => {
+].flatMap((name) => {
   const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
   return [
-    { tag: `!${name}`, resolve: (value: string) => ({ [key]: name === 'GetAtt' ? value.split('.') : value }) } as ScalarTag,
-    { tag: `!${name}`, collection: 'seq', resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }) } as CollectionTag,
-    { tag: `!${name}`, collection: 'map', resolve: (map: { toJSON(): unknown }) => ({ [key]: map.toJSON() }) } as CollectionTag,
+    new Type(`!${name}`, { kind: 'sequence', construct: (seq: unknown[]) => ({ [key]: seq }) }),
+    new Type(`!${name}`, { kind: 'mapping', construct: (map: Record<string, unknown>) => ({ [key]: map }) }),
+    new Type(`!${name}`, {
+      kind: 'scalar',
+      construct: (value: string | null) => ({ [key]: name === 'GetAtt' ? (value ?? '').split('.') : (value ?? '') }),
+    }),
   ];
 });
+
+/** YAML's core schema plus the CloudFormation intrinsics, for serverless.yml, resources/*.yml and each function.yml. */
+export const CLOUDFORMATION_SCHEMA = CORE_SCHEMA.extend(intrinsicTypes);
 
 export interface CfnResource {
   Type: string;
@@ -50,7 +60,7 @@ export function loadResources(dir: string = RESOURCES_DIR): Record<string, CfnRe
   for (const file of readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
     .sort()) {
-    const doc = parse(readFileSync(join(dir, file), 'utf8'), { customTags: intrinsicTags }) as {
+    const doc = parseYaml(readFileSync(join(dir, file), 'utf8'), CLOUDFORMATION_SCHEMA) as {
       Resources?: Record<string, CfnResource>;
     } | null;
     Object.assign(out, doc?.Resources ?? {});
@@ -92,7 +102,7 @@ export const LOCAL_FALLBACK_SHARDS = 2;
 
 /** The `params.default` block of serverless.yml: the values `${param:…}` resolves to when a stage sets none. */
 export function defaultParams(file: string = SERVERLESS_FILE): Record<string, unknown> {
-  const doc = parse(readFileSync(file, 'utf8'), { customTags: intrinsicTags }) as { params?: { default?: Record<string, unknown> } } | null;
+  const doc = parseYaml(readFileSync(file, 'utf8'), CLOUDFORMATION_SCHEMA) as { params?: { default?: Record<string, unknown> } } | null;
   return doc?.params?.default ?? {};
 }
 
@@ -147,7 +157,7 @@ export function kinesisEventSourceDefinition(
 ): KinesisEventSourceDefinition | undefined {
   let doc: Record<string, { events?: Array<Record<string, unknown>> }> | null;
   try {
-    doc = parse(readFileSync(join(dir, name, 'function.yml'), 'utf8'), { customTags: intrinsicTags }) as typeof doc;
+    doc = parseYaml(readFileSync(join(dir, name, 'function.yml'), 'utf8'), CLOUDFORMATION_SCHEMA) as typeof doc;
   } catch {
     return undefined;
   }

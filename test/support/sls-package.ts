@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { CLOUDFORMATION_SCHEMA } from '../../shared/local/definitions';
+import { parseYaml } from '../../shared/yaml';
 import type { CfnTemplate } from './cfn-spec';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
@@ -60,7 +61,7 @@ function sls(args: string[]): Promise<string> {
 
 /** serverless.yml's `params` for a stage, as `${param:…}` resolves them: CLI over stage over default. */
 export function stageParams(stage: string, cli: Record<string, string> = {}): Record<string, unknown> {
-  const doc = parse(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
+  const doc = parseYaml(readFileSync(join(REPO_ROOT, 'serverless.yml'), 'utf8'), CLOUDFORMATION_SCHEMA) as {
     params?: Record<string, Record<string, unknown>>;
   };
   return { ...doc.params?.default, ...doc.params?.[stage], ...cli };

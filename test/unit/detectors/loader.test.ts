@@ -101,7 +101,9 @@ detectors:
   });
 
   it('says when the file is not YAML or missing', () => {
-    expect(problemsOf('detectors: [\n')[0]).toMatch(/^not valid YAML/);
+    expect(problemsOf('detectors: [\n')).toEqual(['not valid YAML: unexpected end of the stream within a flow collection at line 2, column 1']);
+    // A key given twice is an error, not the last value silently winning.
+    expect(problemsOf('detectors:\n  - name: a\n    key: station\n    key: plate\n')).toEqual(['not valid YAML: duplicated mapping key at line 4, column 5']);
     expect(() => loadDetectorsFile('/nonexistent/detectors.yml')).toThrow(/cannot read the detectors file/);
   });
 
