@@ -1,16 +1,14 @@
-import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, ScheduledEvent } from 'aws-lambda';
+import type { ScheduledEvent } from 'aws-lambda';
 import { dynamoDocumentClient, snsClient } from '../../shared/aws/clients';
 import { readAlertsConfig } from '../../shared/config/alerts';
 import { BUILTIN_DEFAULTS, detectorsFilePath, loadDetectorsFile, type Detector } from '../../shared/detectors';
 import { runAlerts, type AlertPublisher, type DetectorText, type RunSummary } from '../../shared/alerts';
 import { DynamoAlertStore } from '../../shared/store/alerts';
 import { SnsAlertPublisher } from '../../shared/store/sns-publisher';
+import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
 
 export interface AlertsDeps {
   documentClient: DynamoDBDocumentClient;
@@ -100,24 +98,20 @@ export function createAlertsHandler(deps: AlertsDeps) {
   const logger = deps.logger ?? new Logger();
   const metrics = deps.metrics ?? new Metrics();
   const run = createAlertsRunner({ ...deps, logger });
-  return middy(async (_event: ScheduledEvent, _context: Context): Promise<RunSummary> => run(metrics))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+  return withPowertools((_event: ScheduledEvent): Promise<RunSummary> => run(metrics), logger, metrics);
 }
 
 const logger = new Logger();
 const metrics = new Metrics();
-let configured: ReturnType<typeof createAlertsRunner> | undefined;
 
 /** Built on the first invoke (the cold start): a configuration problem fails it with a message saying what to fix. */
-function defaultRunner(): ReturnType<typeof createAlertsRunner> {
-  if (configured) return configured;
+const runner = onFirstInvoke(() => {
   const config = readAlertsConfig();
   const detectors = loadDetectorsFile(config.detectorsFile ?? detectorsFilePath(), {
     ...BUILTIN_DEFAULTS,
     threshold: config.defaultThreshold,
   });
-  configured = createAlertsRunner({
+  return createAlertsRunner({
     documentClient: dynamoDocumentClient(),
     tableName: config.tableName,
     topicArn: config.topicArn,
@@ -129,9 +123,6 @@ function defaultRunner(): ReturnType<typeof createAlertsRunner> {
     retentionDays: config.retentionDays,
     logger,
   });
-  return configured;
-}
+});
 
-export const handler = middy(async (_event: ScheduledEvent, _context: Context): Promise<RunSummary> => defaultRunner()(metrics))
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = withPowertools((_event: ScheduledEvent): Promise<RunSummary> => runner()(metrics), logger, metrics);

@@ -1,13 +1,8 @@
-import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
-import { dynamoDocumentClient } from '../../shared/aws/clients';
-import { readWindowsConfig } from '../../shared/config/windows';
-import { detectorsFilePath, loadDetectorsFile, type Detector, type HotspotsDetector } from '../../shared/detectors';
+import type { KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import type { Detector, HotspotsDetector } from '../../shared/detectors';
 import {
   collectPoints,
   evaluateBuffer,
@@ -17,7 +12,9 @@ import {
   readHotspotsState,
   type HotspotsState,
 } from '../../shared/hotspots';
-import { keepRejects, rejectsSinkFor, type RejectsSink } from '../../shared/rejects';
+import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
+import { setUpStreamFunction } from '../../shared/lambda/stream-function';
+import { keepRejects, type RejectsSink } from '../../shared/rejects';
 import { DynamoHotspotsStore } from '../../shared/store/hotspots';
 import type { InputRecord } from '../../shared/windows/aggregate';
 
@@ -200,45 +197,29 @@ export function createHotspotsHandler(deps: HotspotsDeps) {
   const logger = deps.logger ?? new Logger();
   const metrics = deps.metrics ?? new Metrics();
   const process = createHotspotsProcessor({ ...deps, logger });
-  return middy(async (event: HotspotsEvent, _context: Context): Promise<HotspotsResponse> => process(event, metrics))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+  return withPowertools((event: HotspotsEvent): Promise<HotspotsResponse> => process(event, metrics), logger, metrics);
 }
 
 const logger = new Logger();
 const metrics = new Metrics();
-let configured: ReturnType<typeof createHotspotsProcessor> | undefined;
 
 /**
- * Built on the first invoke (the cold start): configuration and detectors.yml are validated there, and a problem
- * fails the invoke with a message saying what to fix. The environment is the windows function's (docs/architecture.md); errors name this function.
+ * Configuration and detectors.yml are validated on the first invoke; a problem fails it with what to fix. The
+ * environment is the windows function's (docs/architecture.md).
  */
-function defaultProcessor(): ReturnType<typeof createHotspotsProcessor> {
-  if (configured) return configured;
-  const config = readWindowsConfig(process.env, 'hotspots');
-  const detectors = loadDetectorsFile(config.detectorsFile ?? detectorsFilePath(), {
-    windowSeconds: config.windowSeconds,
-    threshold: config.defaultThreshold,
-  });
+const processor = onFirstInvoke(() => {
+  const { config, detectorsFile, detectors, documentClient, rejects } = setUpStreamFunction('hotspots', logger);
   if (hotspotsDetectors(detectors).length === 0) {
-    logger.warn('no detector of kind hotspots in the detectors file: this function writes nothing', {
-      file: config.detectorsFile ?? detectorsFilePath(),
-    });
+    logger.warn('no detector of kind hotspots in the detectors file: this function writes nothing', { file: detectorsFile });
   }
-  const rejects = rejectsSinkFor(config, logger);
-  configured = createHotspotsProcessor({
+  return createHotspotsProcessor({
     detectors,
-    documentClient: dynamoDocumentClient(),
+    documentClient,
     tableName: config.tableName,
     retentionDays: config.retentionDays,
     rejects,
     logger,
   });
-  return configured;
-}
+});
 
-export const handler = middy(async (event: HotspotsEvent, _context: Context): Promise<HotspotsResponse> =>
-  defaultProcessor()(event, metrics),
-)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = withPowertools((event: HotspotsEvent): Promise<HotspotsResponse> => processor()(event, metrics), logger, metrics);

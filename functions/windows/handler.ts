@@ -1,14 +1,11 @@
-import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
-import { dynamoDocumentClient } from '../../shared/aws/clients';
-import { readWindowsConfig } from '../../shared/config/windows';
-import { detectorsFilePath, hotspotsDetectors, loadDetectorsFile, rcfDetectors, type Detector } from '../../shared/detectors';
-import { keepRejects, rejectsSinkFor, type RejectsSink } from '../../shared/rejects';
+import type { KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import { hotspotsDetectors, rcfDetectors, type Detector } from '../../shared/detectors';
+import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
+import { setUpStreamFunction } from '../../shared/lambda/stream-function';
+import { keepRejects, type RejectsSink } from '../../shared/rejects';
 import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
 import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type InputRecord } from '../../shared/windows';
 
@@ -108,41 +105,32 @@ export function createWindowsHandler(deps: WindowsDeps) {
   const logger = deps.logger ?? new Logger();
   const metrics = deps.metrics ?? new Metrics();
   const process = createWindowsProcessor({ ...deps, logger });
-  return middy(async (event: WindowsEvent, _context: Context): Promise<WindowsResponse> => process(event, metrics))
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics));
+  return withPowertools((event: WindowsEvent): Promise<WindowsResponse> => process(event, metrics), logger, metrics);
 }
 
 const logger = new Logger();
 const metrics = new Metrics();
-let configured: ReturnType<typeof createWindowsProcessor> | undefined;
 
-/**
- * Built on the first invoke (the cold start): configuration and detectors.yml are validated there, and a
- * problem fails the invoke with a message saying what to fix.
- */
-function defaultProcessor(): ReturnType<typeof createWindowsProcessor> {
-  if (configured) return configured;
-  const config = readWindowsConfig();
-  const detectors = loadDetectorsFile(config.detectorsFile ?? detectorsFilePath(), { windowSeconds: config.windowSeconds, threshold: config.defaultThreshold });
+/** Configuration and detectors.yml are validated on the first invoke; a problem fails it with what to fix. */
+const processor = onFirstInvoke(() => {
+  const { config, detectors, documentClient, rejects } = setUpStreamFunction('windows', logger);
   for (const d of rcfDetectors(detectors)) {
     if (!d.time && d.windowSeconds > config.windowSeconds) {
-      logger.warn('detector window is longer than the function tumbling window: its windows are emitted in parts, the later parts as late', { detector: d.name, windowSeconds: d.windowSeconds, functionWindowSeconds: config.windowSeconds });
+      logger.warn(
+        'detector window is longer than the function tumbling window: its windows are emitted in parts, the later parts as late',
+        { detector: d.name, windowSeconds: d.windowSeconds, functionWindowSeconds: config.windowSeconds },
+      );
     }
   }
-  const rejects = rejectsSinkFor(config, logger);
-  configured = createWindowsProcessor({
+  return createWindowsProcessor({
     detectors,
-    documentClient: dynamoDocumentClient(),
+    documentClient,
     tableName: config.tableName,
     retentionDays: config.retentionDays,
     rejects,
     logger,
     modelCacheSize: config.modelCacheSize,
   });
-  return configured;
-}
+});
 
-export const handler = middy(async (event: WindowsEvent, _context: Context): Promise<WindowsResponse> => defaultProcessor()(event, metrics))
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = withPowertools((event: WindowsEvent): Promise<WindowsResponse> => processor()(event, metrics), logger, metrics);
