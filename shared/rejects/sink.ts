@@ -18,7 +18,7 @@ export interface RejectsSink {
 }
 
 /**
- * `rejects/<detector>/<date>/<shard>-<first sequence number>.jsonl` (no detector segment for records no detector
+ * `<detector>/<date>/<shard>-<first sequence number>.jsonl` (no detector segment for records no detector
  * took): the first sequence number makes the name unique per batch and stable across retries, so a retried
  * invoke overwrites its file instead of adding one.
  */
@@ -26,7 +26,7 @@ export function rejectObjectKey(batch: RejectBatch, nowMs: number): string {
   const date = new Date(nowMs).toISOString().slice(0, 10);
   const first = batch.rejects[0]?.sequenceNumber ?? 'none';
   const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return ['rejects', ...(batch.detector ? [safe(batch.detector)] : []), date, `${safe(batch.shardId)}-${safe(first)}.jsonl`].join('/');
+  return [...(batch.detector ? [safe(batch.detector)] : []), date, `${safe(batch.shardId)}-${safe(first)}.jsonl`].join('/');
 }
 
 /**
@@ -68,7 +68,7 @@ export function rejectLines(batch: RejectBatch, nowMs: number): string[] {
   });
 }
 
-/** Local runs: JSON lines under a directory, one file per batch (`<dir>/rejects/<detector>/<date>/<shard>-<seq>.jsonl`). */
+/** Local runs: JSON lines under a directory, one file per batch (`<dir>/<detector>/<date>/<shard>-<seq>.jsonl`). */
 export class FileRejectsSink implements RejectsSink {
   constructor(
     private readonly dir: string,

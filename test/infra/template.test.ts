@@ -443,6 +443,8 @@ describe.each(STAGES)('the packaged template (%s)', (stage) => {
           LOG_LEVEL: p.logLevel,
         }),
       ]);
+      // Files are for the local stage only; deployed functions keep rejects through Firehose.
+      expect([id, 'REJECTS_DIR' in props(fn).Environment.Variables]).toEqual([id, false]);
     }
   });
 
@@ -540,6 +542,10 @@ describe('the local stage', () => {
   it('gives `sls invoke local --stage local` an environment that needs no deployed stack or credentials', async () => {
     const environment = (await printConfig('local', 'provider.environment')) as Record<string, unknown>;
     expect(Object.entries(environment).filter(([, v]) => typeof v !== 'string' && typeof v !== 'number')).toEqual([]);
-    expect(environment).toMatchObject({ TABLE_NAME: 'stream-sentinel-local-data', STREAM_NAME: 'stream-sentinel-local-input' });
+    expect(environment).toMatchObject({
+      TABLE_NAME: 'stream-sentinel-local-data',
+      STREAM_NAME: 'stream-sentinel-local-input',
+      REJECTS_DIR: join(REPO_ROOT, '.stream-sentinel', 'rejects'),
+    });
   });
 });

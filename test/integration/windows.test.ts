@@ -158,7 +158,7 @@ describe('windows function against dynalite', () => {
     );
     expect(h.rejects.all).toHaveLength(7);
     for (const r of h.rejects.all) expect(r.sequenceNumber).toMatch(/^\d+$/);
-    expect([...h.rejects.objects.keys()].every((k) => /^rejects\/(wind\/)?2026-01-01\/shardId-000000000000-\d+\.jsonl$/.test(k))).toBe(true);
+    expect([...h.rejects.objects.keys()].every((k) => /^(wind\/)?2026-01-01\/shardId-000000000000-\d+\.jsonl$/.test(k))).toBe(true);
   });
 
   it('gives a key that went quiet zero-count windows so it is scored, and forgets it after its horizon', async () => {
