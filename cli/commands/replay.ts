@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ProduceSummary } from '../../shared/producers/put';
-import type { ReplayRecord } from '../../shared/producers/replay';
+import type { ReplayRecord, ReplaySkip } from '../../shared/producers/replay';
 import {
   CliOptionError,
   load,
@@ -18,7 +18,9 @@ import {
 /**
  * `stream-sentinel replay`: streams a CSV / NDJSON / concatenated-JSON file (local file or directory, S3
  * object or prefix) into the input stream as it is, keeping the records' event time, at the file's pace,
- * N× faster, or as fast as the stream accepts. Nothing is read whole and nothing is written to disk.
+ * N× faster, or as fast as the stream accepts. Nothing is read whole and nothing is written to disk; gzip
+ * files are decompressed as they stream. Kept rejects (`--format rejects`, or detected) send the records they
+ * kept.
  */
 
 const replayOptionsSchema = z.object({
@@ -26,10 +28,16 @@ const replayOptionsSchema = z.object({
     .string()
     .refine((t) => t === 'max' || /^\d+(\.\d+)?x?$/.test(t), '--speed is a factor (1, 10, 60x) or "max"')
     .transform((t): number | 'max' => (t === 'max' ? 'max' : Number(t.replace('x', '')))),
-  format: z.enum(['auto', 'csv', 'ndjson', 'json-concat'], { message: '--format is one of auto, csv, ndjson, json-concat' }),
+  format: z.enum(['auto', 'csv', 'ndjson', 'json-concat', 'rejects'], {
+    message: '--format is one of auto, csv, ndjson, json-concat, rejects',
+  }),
   timeField: z.string().min(1).optional(),
   keyField: z.string().min(1).optional(),
-  from: z.string().regex(/^\d+$/, "--from is a byte offset (a previous run's position)").transform(Number).optional(),
+  from: z
+    .string()
+    .regex(/^\d+$/, "--from is a byte offset (a previous run's position; uncompressed bytes for a gzip file)")
+    .transform(Number)
+    .optional(),
 });
 
 export interface ReplayCliOptions extends TargetCliOptions {
@@ -46,8 +54,10 @@ export async function runReplay(source: string, opts: ReplayCliOptions, io: CliI
   const o = parsed.data;
   if (o.speed !== 'max' && !(o.speed > 0)) throw new CliOptionError('--speed must be more than 0 (or "max")');
   const concurrency = parseConcurrency(opts.concurrency);
+  const skipped = { repeat: 0, cut: 0 };
   const read = {
     format: o.format,
+    onSkip: (skip: ReplaySkip) => skipped[skip.reason]++,
     ...(o.timeField ? { timeField: o.timeField } : {}),
     ...(o.keyField ? { keyField: o.keyField } : {}),
   };
@@ -93,6 +103,11 @@ export async function runReplay(source: string, opts: ReplayCliOptions, io: CliI
     });
     progress.stop();
     io.log(summaryText('replay', target.description, summary));
+    if (skipped.repeat + skipped.cut > 0) {
+      io.log(
+        `  kept rejects not sent: ${skipped.repeat} repeating a record already sent, ${skipped.cut} with data cut at 64 KiB when kept (not the record that arrived)`,
+      );
+    }
     if (summary.stopped && summary.lastRecord) {
       io.log(
         `  interrupted after ${summary.lastRecord.file} byte ${summary.lastRecord.offset}: continue that file with --from ${summary.lastRecord.offset}`,
@@ -117,7 +132,7 @@ export function register(program: Command): void {
   const command = program
     .command('replay')
     .description(
-      'Stream a CSV, NDJSON or concatenated-JSON file (or directory, S3 object, S3 prefix/) into the input stream, keeping event time',
+      'Stream a CSV, NDJSON, concatenated-JSON or kept-rejects file, gzip or not (or a directory, S3 object, S3 prefix/) into the input stream, keeping event time',
     )
     .argument('<source>', 'a file, a directory (its files in name order), s3://bucket/key, or s3://bucket/prefix/')
     .option(
@@ -125,7 +140,11 @@ export function register(program: Command): void {
       "pace: 1 = the file's own (by its time field), 10 = ten times faster, max = as fast as the stream accepts",
       '1',
     )
-    .option('--format <format>', 'auto | csv | ndjson | json-concat (auto: "{" first means JSON objects, else CSV)', 'auto')
+    .option(
+      '--format <format>',
+      'auto | csv | ndjson | json-concat | rejects (auto: "{" first means JSON objects, kept rejects when the first has reason, data and sequenceNumber; else CSV)',
+      'auto',
+    )
     .option(
       '--time-field <field>',
       'field with the event time (CSV: header name or column number); default: timestamp, time, date, … or the first date-like CSV column',
@@ -134,16 +153,22 @@ export function register(program: Command): void {
       '--key-field <field>',
       'field used as partition key; default: key, station, location, player_id, url, ticker_symbol, … else the file name',
     )
-    .option('--from <offset>', 'start at this byte offset of a single file (where an interrupted replay or the replay Lambda stopped)');
+    .option(
+      '--from <offset>',
+      'start at this byte offset of a single file (where an interrupted replay or the replay Lambda stopped; uncompressed bytes for gzip)',
+    );
   targetOptions(command).addHelpText(
     'after',
     `
 Records go to the stream as they are in the file (the CSV line, the JSON object's text); a CSV header is not sent.
+Gzip files and objects (by their first bytes, whatever their name) are decompressed as they stream.
+Kept rejects (JSON lines under rejects/): each line's "data" is sent, with its "partitionKey", once per record.
 
 Examples:
   stream-sentinel replay ../shared/data/nab/data/realKnownCause/nyc_taxi.csv --local --speed max
   stream-sentinel replay ../shared/data/ticker-firehose --local --speed max
-  stream-sentinel replay s3://my-archive/raw/2026/11/22/ --stage dev --speed 60`,
+  stream-sentinel replay s3://my-archive/raw/year=2026/month=11/day=22/ --stage dev --speed 60
+  stream-sentinel replay s3://my-archive/rejects/year=2026/month=11/day=22/ --stage dev --format rejects --speed max`,
   );
   command.action(async (source: string, opts: ReplayCliOptions) => {
     await runReplay(source, opts);

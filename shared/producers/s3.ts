@@ -20,17 +20,20 @@ export function parseS3Uri(uri: string): S3Location {
 
 export const isS3Uri = (source: string) => source.startsWith('s3://');
 
-/** The object's bytes from `from` on, as the response body stream (a Node Readable in Lambda and the CLI). */
+/**
+ * The object's bytes from `from` on (up to and including byte `last`, when given), as the response body stream
+ * (a Node Readable in Lambda and the CLI).
+ */
 export async function openS3Object(
   client: Pick<S3Client, 'send'>,
   location: S3Location,
   from = 0,
+  last?: number,
 ): Promise<{ body: AsyncIterable<Uint8Array>; size?: number }> {
   if (!location.key) throw new S3SourceError(`s3://${location.bucket}/ names no object: add its key`);
   try {
-    const out = await client.send(
-      new GetObjectCommand({ Bucket: location.bucket, Key: location.key, ...(from > 0 ? { Range: `bytes=${from}-` } : {}) }),
-    );
+    const range = from > 0 || last !== undefined ? `bytes=${from}-${last ?? ''}` : undefined;
+    const out = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, ...(range ? { Range: range } : {}) }));
     const body = out.Body as (Readable & AsyncIterable<Uint8Array>) | undefined;
     if (!body) throw new S3SourceError(`s3://${location.bucket}/${location.key} has no body`);
     const size = out.ContentRange ? Number(out.ContentRange.split('/')[1]) : out.ContentLength;
@@ -42,12 +45,18 @@ export async function openS3Object(
   }
 }
 
-/** The first line of an object (a CSV header, when a resumed read starts past it), read with a small ranged GET. */
-export async function readFirstLine(client: Pick<S3Client, 'send'>, location: S3Location, maxBytes = 64 * 1024): Promise<string> {
-  const out = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, Range: `bytes=0-${maxBytes - 1}` }));
-  const text = out.Body ? await out.Body.transformToString('utf8') : '';
-  const nl = text.indexOf('\n');
-  return (nl >= 0 ? text.slice(0, nl) : text).replace(/\r$/, '').replace(/^\uFEFF/, '');
+/**
+ * The first bytes of an object (gzip's magic bytes; the format and CSV header of a read resumed past them),
+ * read with a small ranged GET. Empty for an empty object.
+ */
+export async function readHead(client: Pick<S3Client, 'send'>, location: S3Location, maxBytes = 64 * 1024): Promise<Buffer> {
+  try {
+    const out = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, Range: `bytes=0-${maxBytes - 1}` }));
+    return out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
+  } catch (error) {
+    if ((error as { name?: string }).name === 'InvalidRange') return Buffer.alloc(0);
+    throw error;
+  }
 }
 
 /** Keys under a prefix in key order (Firehose's time-ordered names), for replaying a whole prefix. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { kinesisClient } from '../aws/clients';
 
 /**
@@ -35,9 +35,9 @@ export class TargetError extends Error {
 export const DEFAULT_STACK_FILE = '.stream-sentinel/stack.json';
 
 const stackFileSchema = z.object({
-  kinesisEndpoint: z.string().url(),
-  streamName: z.string().min(1),
-  region: z.string().min(1).optional(),
+  kinesisEndpoint: z.url(),
+  streamName: z.string().check(z.minLength(1)),
+  region: z.optional(z.string().check(z.minLength(1))),
 });
 
 export const stackName = (stage: string) => `stream-sentinel-${stage}`;

@@ -22,7 +22,7 @@ export class ReplayFormatError extends Error {
   }
 }
 
-const toBuffer = (chunk: Uint8Array | string): Buffer =>
+export const toBuffer = (chunk: Uint8Array | string): Buffer =>
   typeof chunk === 'string'
     ? Buffer.from(chunk, 'utf8')
     : Buffer.isBuffer(chunk)
