@@ -7,8 +7,8 @@ import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } fr
  * two coincide, but a demo that compresses event time would split a detector window across two arrival
  * windows whenever their edges fall differently, and the second part would be merged as late instead of
  * scored with the first. So the pacer gives each arrival-time slot (the event source's window, aligned to
- * the same epoch grid) a whole number of detector windows, puts them early in the slot, and waits for the
- * next one: every detector window is then read, counted and scored in one Lambda window.
+ * the same epoch grid) whole detector windows, puts each only when it can finish inside the slot, and waits
+ * for the next one: every detector window is then read, counted and scored in one Lambda window.
  */
 
 export interface PacedRecord {
@@ -35,29 +35,47 @@ export interface PacingOptions {
 
 export interface PacingResult {
   put: number;
+  /** Arrival-time slots used. */
   slots: number;
-  /** Slots whose puts were still running when the next slot began (their last records may count as late). */
+  /** Detector windows whose puts ended after their slot: their last records count as late. */
   overruns: number;
+  /** Detector windows moved to the next slot because too little of theirs was left to put them whole. */
+  deferred: number;
 }
 
 const MAX_BATCH = 500;
 const MAX_BATCH_BYTES = 5 * 1024 * 1024;
 /** Past a slot's edge before putting, so arrival stamps (ms resolution) land clearly inside it. */
 const EDGE_MARGIN_MS = 15;
+/** A window is started only if its estimated put time, times this, fits in what is left of the slot. */
+const SAFETY_FACTOR = 2;
 
-/** The event-time window index of each record and the slot it goes to, from the first record's window. */
-export function planSlots(records: readonly PacedRecord[], eventWindowMs: number, windowsPerSlot: number): PacedRecord[][] {
+/** Records grouped by event-time window from the first record's window, oldest first; quiet windows stay, empty. */
+export function planWindows(records: readonly PacedRecord[], eventWindowMs: number): PacedRecord[][] {
   if (!records.length) return [];
   const sorted = [...records].sort((a, b) => a.eventTime - b.eventTime);
   const first = Math.floor(sorted[0]!.eventTime / eventWindowMs);
-  const slots: PacedRecord[][] = [];
-  for (const r of sorted) {
-    const slot = Math.floor((Math.floor(r.eventTime / eventWindowMs) - first) / windowsPerSlot);
-    (slots[slot] ??= []).push(r);
+  const windows: PacedRecord[][] = [];
+  for (const r of sorted) (windows[Math.floor(r.eventTime / eventWindowMs) - first] ??= []).push(r);
+  for (let i = 0; i < windows.length; i++) windows[i] ??= [];
+  return windows;
+}
+
+/**
+ * How long putting n records takes here, learnt from the puts so far (exponential average per record, plus a
+ * fixed cost per PutRecords call). Starts pessimistic, so the first slots are not overfilled before it knows.
+ */
+export class PutTimeEstimator {
+  private msPerRecord = 0.2;
+  private readonly msPerCall = 5;
+  estimate(records: number): number {
+    return records === 0 ? 0 : Math.ceil(records / MAX_BATCH) * this.msPerCall + records * this.msPerRecord;
   }
-  // Gaps in event time keep their (empty) slots: quiet periods stay quiet in wall time too.
-  for (let i = 0; i < slots.length; i++) slots[i] ??= [];
-  return slots;
+  observe(records: number, elapsedMs: number): void {
+    if (records < 50) return;
+    const perRecord = Math.max(0, elapsedMs - Math.ceil(records / MAX_BATCH) * this.msPerCall) / records;
+    this.msPerRecord = 0.7 * this.msPerRecord + 0.3 * perRecord;
+  }
 }
 
 async function putAll(
@@ -95,27 +113,52 @@ async function putAll(
   if (batch.length) await flush();
 }
 
-/** Puts every record, slot by slot; resolves with what was put. */
+/**
+ * Puts every record, detector window by detector window, at most `windowsPerSlot` windows per arrival-time slot.
+ * A window is only started in a slot if it can be put whole before the slot ends (by the estimate); otherwise it
+ * waits for the next slot, so a busy machine slows the demo down instead of splitting windows. A window that
+ * overruns anyway (a stall in the middle of its puts) is counted, and the next one starts in a fresh slot.
+ */
 export async function pacedPut(records: readonly PacedRecord[], options: PacingOptions): Promise<PacingResult> {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((ok) => setTimeout(ok, ms)));
-  const slots = planSlots(records, options.eventWindowMs, options.windowsPerSlot);
-  // The first slot is the next whole one on the epoch grid the event source's windows use.
-  const t0 = (Math.floor(now() / options.slotMs) + 1) * options.slotMs;
-  let put = 0;
-  let overruns = 0;
-  let done = 0;
-  for (let i = 0; i < slots.length; i++) {
-    if (options.shouldStop?.()) break;
-    const start = t0 + i * options.slotMs;
-    const wait = start + EDGE_MARGIN_MS - now();
+  const { slotMs } = options;
+  const windows = planWindows(records, options.eventWindowMs);
+  const estimator = new PutTimeEstimator();
+  const result: PacingResult = { put: 0, slots: 0, overruns: 0, deferred: 0 };
+  if (!windows.length) return result;
+
+  let slotStart = 0;
+  let inSlot = 0;
+  let fresh = false;
+  /** The next slot on the epoch grid the event source's windows use that has not begun yet; waits for it. */
+  const nextSlot = async () => {
+    slotStart = Math.max(slotStart + slotMs, (Math.floor((now() - EDGE_MARGIN_MS) / slotMs) + 1) * slotMs);
+    const wait = slotStart + EDGE_MARGIN_MS - now();
     if (wait > 0) await sleep(wait);
-    else if (i > 0) overruns++;
-    await putAll(options.client, options.streamName, slots[i]!, (n) => {
-      put += n;
-      options.onProgress?.(put);
+    result.slots++;
+    inSlot = 0;
+    fresh = true;
+  };
+  const fits = (n: number) => now() + SAFETY_FACTOR * estimator.estimate(n) <= slotStart + slotMs - EDGE_MARGIN_MS;
+
+  await nextSlot();
+  for (const window of windows) {
+    if (options.shouldStop?.()) break;
+    // At the start of a slot a window goes whatever its size: waiting longer would not make it fit better.
+    while (inSlot >= options.windowsPerSlot || !(fresh || fits(window.length))) {
+      if (inSlot < options.windowsPerSlot) result.deferred++;
+      await nextSlot();
+    }
+    const began = now();
+    await putAll(options.client, options.streamName, window, (n) => {
+      result.put += n;
+      options.onProgress?.(result.put);
     });
-    done++;
+    estimator.observe(window.length, now() - began);
+    if (now() > slotStart + slotMs) result.overruns++;
+    inSlot++;
+    fresh = false;
   }
-  return { put, slots: done, overruns };
+  return result;
 }
