@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { dynamoDocumentClient } from '../shared/aws/clients';
-import { loadDetectorsFile, rcfDetectors } from '../shared/detectors';
+import { loadDetectorsFile } from '../shared/detectors';
 import { MemoryRejectsSink } from '../shared/rejects';
-import { aggregateRecords, compileDetector, emptyState, ModelCache, type InputRecord } from '../shared/windows';
+import { ModelCache } from '../shared/windows';
 import { createWindowsProcessor } from '../functions/windows/handler';
 import { createDataTable, startDynalite } from '../test/support/emulators';
 import { windowEvent } from '../test/factories/kinesis';
@@ -19,34 +19,35 @@ const ROOT = resolve(__dirname, '..');
 const { onDemandCredentialProviders } = require('../serverless/bundle.js') as { onDemandCredentialProviders: string[] };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** A batch like the seeds produce: toll CSV lines and wind JSON, one Kinesis record each. */
-function batch(n: number, t0: number): InputRecord[] {
-  const stations = ['183A', 'SH130', 'TX45', 'TX290', 'Exit79', 'Exit29', 'Exit620', 'Exit66', '35North', '35South'];
-  return Array.from({ length: n }, (_, i) => {
-    const t = t0 + i * 7;
-    const text =
-      i % 2 === 0
-        ? `${new Date(t).toISOString()},${stations[i % 10]},PLATE${i % 97}`
-        : JSON.stringify({ location: `farm-${i % 20}`, speed: 5 + (i % 13) * 0.7, timestamp: new Date(t).toISOString() });
-    return { data: Buffer.from(text).toString('base64'), sequenceNumber: String(1e20 + i), arrivalMs: t };
-  });
-}
+const ESBUILD_OPTIONS: BuildOptions = {
+  // As serverless.yml's custom.esbuild configures serverless-esbuild.
+  bundle: true,
+  minify: true,
+  keepNames: true,
+  sourcemap: false,
+  target: 'node22',
+  platform: 'node',
+  format: 'cjs',
+  mainFields: ['module', 'main'],
+  external: onDemandCredentialProviders,
+  logLevel: 'error',
+};
 
-async function throughput(): Promise<number> {
-  const compiled = rcfDetectors(loadDetectorsFile(join(ROOT, 'detectors.yml'))).map(compileDetector);
-  const records = batch(10_000, Date.parse('2026-01-01T00:00:00Z'));
-  const rates: number[] = [];
-  for (let run = 0; run < 12; run++) {
-    const state = emptyState();
-    const started = process.hrtime.bigint();
-    const rejects = aggregateRecords(state, records, compiled);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (rejects.length) throw new Error(`bench batch has rejects: ${rejects[0]!.reason}`);
-    // JSON round trip of the state is part of every invoke's cost (Lambda carries it).
-    JSON.parse(JSON.stringify(state));
-    if (run >= 2) rates.push(records.length / seconds);
+/**
+ * Records/s of decode + aggregate, measured on the bundled code in fresh processes (the speed of one process
+ * varies between runs by up to 1.6× on this machine as the JIT settles differently): the median of five medians.
+ */
+async function throughput(): Promise<{ median: number; min: number; max: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'windows-throughput-'));
+  try {
+    const outfile = join(dir, 'windows-throughput.js');
+    await build({ ...ESBUILD_OPTIONS, entryPoints: [join(ROOT, 'bench/windows-throughput.entry.ts')], outfile });
+    const runs: number[] = [];
+    for (let i = 0; i < 5; i++) runs.push(Number(execFileSync(process.execPath, [outfile, join(ROOT, 'detectors.yml')]).toString()));
+    return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return median(rates);
 }
 
 async function finalInvoke(): Promise<{ coldMs: number; warmMs: number; stateBytes: number }> {
@@ -90,24 +91,10 @@ async function bundle(): Promise<{ bytes: number; initMs: number; largest: Array
   try {
     const outfile = join(dir, 'functions/windows/handler.js');
     // As serverless.yml's custom.esbuild configures serverless-esbuild.
-    const result = await build({
-      entryPoints: [join(ROOT, 'functions/windows/handler.ts')],
-      metafile: true,
-      outfile,
-      bundle: true,
-      minify: true,
-      keepNames: true,
-      sourcemap: false,
-      target: 'node22',
-      platform: 'node',
-      format: 'cjs',
-      mainFields: ['module', 'main'],
-      external: onDemandCredentialProviders,
-      logLevel: 'error',
-    });
+    const result = await build({ ...ESBUILD_OPTIONS, entryPoints: [join(ROOT, 'functions/windows/handler.ts')], outfile, metafile: true });
     const bytes = statSync(outfile).size;
     const byOwner = new Map<string, number>();
-    for (const output of Object.values(result.metafile.outputs)) {
+    for (const output of Object.values(result.metafile!.outputs)) {
       for (const [input, { bytesInOutput }] of Object.entries(output.inputs))
         byOwner.set(ownerOf(input), (byOwner.get(ownerOf(input)) ?? 0) + bytesInOutput);
     }
@@ -138,7 +125,8 @@ export default async function run(): Promise<BenchReport> {
   return {
     name: 'windows function',
     figures: {
-      'decode+aggregate records/s (10,000-record batch, CSV+JSON)': Math.round(rate),
+      'decode+aggregate records/s (10,000-record batch, CSV+JSON; bundled, median of 5 processes)': rate.median,
+      'decode+aggregate records/s, slowest and fastest process': `${rate.min}–${rate.max}`,
       'final invoke, 100 keys, new models (ms, dynalite)': Math.round(final.coldMs),
       'final invoke, 100 keys, warm models (ms, dynalite)': Math.round(final.warmMs),
       'state bytes for 100 keys': final.stateBytes,
@@ -149,9 +137,9 @@ export default async function run(): Promise<BenchReport> {
     targets: [
       {
         name: 'decode + aggregate throughput',
-        value: `${Math.round(rate)} records/s`,
+        value: `${rate.median} records/s`,
         target: '≥ 200,000 records/s',
-        met: rate >= 200_000,
+        met: rate.median >= 200_000,
       },
       { name: 'bundle size', value: `${kb} KB`, target: '≤ 500 KB', met: b.bytes <= 500 * 1024 },
       { name: 'cold-start module init', value: `${Math.round(b.initMs)} ms`, target: '≤ 200 ms', met: b.initMs <= 200 },

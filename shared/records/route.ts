@@ -27,29 +27,22 @@ export interface RouteReject {
  * detectors can share a stream without rejecting each other's records. An object no detector takes, or text
  * that does not decode, is a reject; the reason says what each detector thought of it.
  */
-export function routeRecord<D extends Selectable>(text: string, detectors: readonly D[], defaultField: (d: D) => string): { events: Routed<D>[]; rejects: RouteReject[] } {
+export function routeRecord<D extends Selectable>(
+  text: string,
+  detectors: readonly D[],
+  defaultField: (d: D) => string,
+): { events: Routed<D>[]; rejects: RouteReject[] } {
   const events: Routed<D>[] = [];
   const rejects: RouteReject[] = [];
   const trimmed = text.trimStart();
-  const looksJson = trimmed.startsWith('{') || trimmed.startsWith('[');
-  const offers = (fields: Fields, index: number, notes: string[]): void => {
-    let taken = false;
-    for (const d of detectors) {
-      if (d.format !== 'json') continue;
-      const member = d.match ? matchesRule(fields, d.match) : getField(fields, defaultField(d)) !== undefined;
-      if (member) {
-        events.push({ detector: d, fields, index });
-        taken = true;
-      } else notes.push(`${d.name}: ${d.match ? 'match rule not met' : `no ${defaultField(d)} field`}`);
-    }
-    if (!taken) rejects.push({ reason: `matches no detector (${notes.join('; ') || 'no json detectors'}): ${JSON.stringify(preview(JSON.stringify(fields), 60))}`, index });
-  };
-  if (looksJson) {
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     const pieces = parseJsonObjects(text);
-    pieces.forEach((piece, index) => {
+    for (let index = 0; index < pieces.length; index++) {
+      const piece = pieces[index]!;
       if (!piece.ok) rejects.push({ reason: piece.reason, index });
-      else offers(piece.value, index, detectors.filter((d) => d.format === 'csv').map((d) => `${d.name}: JSON, not CSV`));
-    });
+      else if (!offerJson(piece.value, index, detectors, defaultField, events))
+        rejects.push({ reason: jsonRejectReason(piece.value, detectors, defaultField), index });
+    }
     return { events, rejects };
   }
   const notes: string[] = [];
@@ -78,4 +71,31 @@ export function routeRecord<D extends Selectable>(text: string, detectors: reado
     rejects.push({ reason, index: 0 });
   }
   return { events, rejects };
+}
+
+/** Gives a JSON object to every JSON detector that takes it; false when none does. */
+function offerJson<D extends Selectable>(
+  fields: Fields,
+  index: number,
+  detectors: readonly D[],
+  defaultField: (d: D) => string,
+  events: Routed<D>[],
+): boolean {
+  let taken = false;
+  for (const d of detectors) {
+    if (d.format !== 'json') continue;
+    if (d.match ? matchesRule(fields, d.match) : getField(fields, defaultField(d)) !== undefined) {
+      events.push({ detector: d, fields, index });
+      taken = true;
+    }
+  }
+  return taken;
+}
+
+/** What each detector thought of a JSON object none took: only worked out for rejects, off the hot path. */
+function jsonRejectReason<D extends Selectable>(fields: Fields, detectors: readonly D[], defaultField: (d: D) => string): string {
+  const notes = detectors.map((d) =>
+    d.format === 'csv' ? `${d.name}: JSON, not CSV` : `${d.name}: ${d.match ? 'match rule not met' : `no ${defaultField(d)} field`}`,
+  );
+  return `matches no detector (${notes.join('; ') || 'no json detectors'}): ${JSON.stringify(preview(JSON.stringify(fields), 60))}`;
 }
