@@ -5,6 +5,7 @@ import { kinesisClient } from '../shared/aws/clients';
 import { readReplayFile, readReplayRecords, scenarios, type ProducedRecord } from '../shared/producers';
 import { produce } from '../shared/producers/put';
 import { createStream, startKinesalite } from '../test/support/emulators';
+import { LAMBDA_ESBUILD_OPTIONS } from './lambda-bundle';
 import type { BenchReport } from './types';
 
 const ROOT = resolve(__dirname, '..');
@@ -125,16 +126,7 @@ export default async function bench(): Promise<BenchReport> {
     figures['ticker-firehose objects'] = reader.objects;
 
     // The replay Lambda's bundle (esbuild, minified, the SDK included as serverless.yml bundles it).
-    const bundle = await build({
-      entryPoints: [join(ROOT, 'functions/replay/handler.ts')],
-      bundle: true,
-      minify: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      write: false,
-      mainFields: ['module', 'main'],
-    });
+    const bundle = await build({ ...LAMBDA_ESBUILD_OPTIONS, entryPoints: [join(ROOT, 'functions/replay/handler.ts')], write: false });
     figures['replay Lambda bundle (KB)'] = round(bundle.outputFiles[0]!.contents.byteLength / 1024);
 
     const shardLimit = 1000;

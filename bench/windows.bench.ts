@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { build } from 'esbuild';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { dynamoDocumentClient } from '../shared/aws/clients';
 import { loadDetectorsFile } from '../shared/detectors';
@@ -11,27 +11,11 @@ import { ModelCache } from '../shared/windows';
 import { createWindowsProcessor } from '../functions/windows/handler';
 import { createDataTable, startDynalite } from '../test/support/emulators';
 import { windowEvent } from '../test/factories/kinesis';
+import { LAMBDA_ESBUILD_OPTIONS } from './lambda-bundle';
 import type { BenchReport } from './types';
 
 const ROOT = resolve(__dirname, '..');
-// What serverless.yml's custom.esbuild.exclude leaves out of the bundles.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { onDemandCredentialProviders } = require('../serverless/bundle.js') as { onDemandCredentialProviders: string[] };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-const ESBUILD_OPTIONS: BuildOptions = {
-  // As serverless.yml's custom.esbuild configures serverless-esbuild.
-  bundle: true,
-  minify: true,
-  keepNames: true,
-  sourcemap: false,
-  target: 'node22',
-  platform: 'node',
-  format: 'cjs',
-  mainFields: ['module', 'main'],
-  external: onDemandCredentialProviders,
-  logLevel: 'error',
-};
 
 /**
  * Records/s of decode + aggregate, measured on the bundled code in fresh processes (the speed of one process
@@ -41,7 +25,7 @@ async function throughput(): Promise<{ median: number; min: number; max: number 
   const dir = mkdtempSync(join(tmpdir(), 'windows-throughput-'));
   try {
     const outfile = join(dir, 'windows-throughput.js');
-    await build({ ...ESBUILD_OPTIONS, entryPoints: [join(ROOT, 'bench/windows-throughput.entry.ts')], outfile });
+    await build({ ...LAMBDA_ESBUILD_OPTIONS, entryPoints: [join(ROOT, 'bench/windows-throughput.entry.ts')], outfile });
     const runs: number[] = [];
     for (let i = 0; i < 5; i++) runs.push(Number(execFileSync(process.execPath, [outfile, join(ROOT, 'detectors.yml')]).toString()));
     return { median: median(runs), min: Math.min(...runs), max: Math.max(...runs) };
@@ -91,7 +75,12 @@ async function bundle(): Promise<{ bytes: number; initMs: number; largest: Array
   try {
     const outfile = join(dir, 'functions/windows/handler.js');
     // As serverless.yml's custom.esbuild configures serverless-esbuild.
-    const result = await build({ ...ESBUILD_OPTIONS, entryPoints: [join(ROOT, 'functions/windows/handler.ts')], outfile, metafile: true });
+    const result = await build({
+      ...LAMBDA_ESBUILD_OPTIONS,
+      entryPoints: [join(ROOT, 'functions/windows/handler.ts')],
+      outfile,
+      metafile: true,
+    });
     const bytes = statSync(outfile).size;
     const byOwner = new Map<string, number>();
     for (const output of Object.values(result.metafile!.outputs)) {
