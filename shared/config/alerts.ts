@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { envNumber } from './env';
+import { envNumber, sharedEnv } from './env';
 
 /** The alerts function's environment (docs/architecture.md), read and validated once at cold start. */
 export interface AlertsConfig {
@@ -59,18 +59,8 @@ const schema = z.object({
     ),
     300,
   ),
-  ANOMALY_THRESHOLD: z._default(
-    envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
-      x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0',
-    ),
-    2,
-  ),
-  DATA_RETENTION_DAYS: z._default(
-    envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
-      x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0',
-    ),
-    30,
-  ),
+  ANOMALY_THRESHOLD: sharedEnv.ANOMALY_THRESHOLD,
+  DATA_RETENTION_DAYS: sharedEnv.DATA_RETENTION_DAYS,
   DETECTORS_FILE: z.optional(z.string()),
 });
 

@@ -17,3 +17,19 @@ export const envNumber = (name: string, hint: string, check: (x: number) => stri
       return x;
     }),
   );
+
+/** Variables every function reads, with the same default and the same message wherever they appear. */
+export const sharedEnv = {
+  DATA_RETENTION_DAYS: z._default(
+    envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
+      x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0',
+    ),
+    30,
+  ),
+  ANOMALY_THRESHOLD: z._default(
+    envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
+      x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0',
+    ),
+    2,
+  ),
+};

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { envNumber } from './env';
+import { envNumber, sharedEnv } from './env';
 
 /**
  * The environment of the stream functions, windows and hotspots (docs/architecture.md), read and validated once
@@ -30,18 +30,8 @@ const schemaFor = (fn: StreamFunction) =>
       .check(z.trim(), z.minLength(1, 'TABLE_NAME is empty: set it to the data table name')),
     REJECTS_STREAM: z.optional(z.string()),
     REJECTS_DIR: z.optional(z.string()),
-    DATA_RETENTION_DAYS: z._default(
-      envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
-        x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0',
-      ),
-      30,
-    ),
-    ANOMALY_THRESHOLD: z._default(
-      envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
-        x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0',
-      ),
-      2,
-    ),
+    DATA_RETENTION_DAYS: sharedEnv.DATA_RETENTION_DAYS,
+    ANOMALY_THRESHOLD: sharedEnv.ANOMALY_THRESHOLD,
     WINDOW_SECONDS: z._default(
       envNumber('WINDOW_SECONDS', "the function's tumbling window in seconds", (x) =>
         Number.isInteger(x) && x >= 1 && x <= 900

@@ -100,3 +100,19 @@ export function keptRejects(
     repeatLines: repeats + 1,
   };
 }
+
+/** The bytes as chunks of the given sizes, cycling: splits records, strings and UTF-8 characters anywhere. */
+export async function* chunked(text: string | Buffer, sizes: number[]): AsyncGenerator<Buffer> {
+  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
+  for (let i = 0, k = 0; i < bytes.length; k++) {
+    const n = sizes[k % sizes.length]!;
+    yield bytes.subarray(i, i + n);
+    i += n;
+  }
+}
+
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}

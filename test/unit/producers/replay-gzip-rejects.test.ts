@@ -18,24 +18,9 @@ import {
   type ReplayRecord,
   type ReplaySkip,
 } from '../../../shared/producers';
-import { KEPT_AT, keptRejects, NAB_TAXI as NAB, tickerArchive, TICKER_DIR } from './replay-fixtures';
+import { chunked, collect, KEPT_AT, keptRejects, NAB_TAXI as NAB, tickerArchive, TICKER_DIR } from './replay-fixtures';
 
 const TICKER_FILES = readdirSync(TICKER_DIR).sort();
-
-/** The bytes as chunks of the given sizes, cycling. */
-async function* chunked(bytes: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
-  for (let i = 0, k = 0; i < bytes.length; k++) {
-    const n = sizes[k % sizes.length]!;
-    yield bytes.subarray(i, i + n);
-    i += n;
-  }
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 const bytesOf = async (it: AsyncIterable<Uint8Array>) => Buffer.concat(await collect(it));
 const slim = (records: ReplayRecord[]) =>

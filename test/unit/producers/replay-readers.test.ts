@@ -14,26 +14,11 @@ import {
   type ReplayReadOptions,
   type ReplayRecord,
 } from '../../../shared/producers';
+import { chunked, collect } from './replay-fixtures';
 
 const NAB = path('../shared/data/nab/data/realKnownCause/nyc_taxi.csv');
 function path(p: string) {
   return resolve(__dirname, '../../..', p);
-}
-
-/** The text as chunks of the given sizes, cycling: splits records, strings and UTF-8 characters anywhere. */
-async function* chunked(text: string | Buffer, sizes: number[]): AsyncGenerator<Buffer> {
-  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
-  for (let i = 0, k = 0; i < bytes.length; k++) {
-    const n = sizes[k % sizes.length]!;
-    yield bytes.subarray(i, i + n);
-    i += n;
-  }
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
 }
 
 const read = (text: string | Buffer, sizes: number[], options: ReplayReadOptions = {}): Promise<ReplayRecord[]> =>
