@@ -41,7 +41,10 @@ export function register(program: Command): void {
       'Local mode: emulators, the real functions, captured alerts, a producer scenario and a live dashboard — no AWS account needed',
     )
     .option('--scenario <name>', 'producer scenario to run', 'toll')
-    .option('--replay <file>', 'replay a file of records (event time from the file) instead of a scenario')
+    .option(
+      '--replay <file|dir>',
+      "replay a file or directory instead of a scenario (CSV, NDJSON, raw Firehose JSON or kept rejects, gzip or not; key and event time from the detectors' fields)",
+    )
     .option('--duration <seconds>', "event-time length of the scenario (default: the scenario's demo length)")
     .option('--seed <n>', 'seed of the scenario (same seed, same records)', '7')
     .option('--speed <x>', 'event seconds per wall-clock second (default: fast enough to reach the anomaly in about a minute)')

@@ -45,7 +45,7 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
   };
 
   const source = options.replay
-    ? replaySource({ file: options.replay, ...(options.speed !== undefined ? { speed: options.speed } : {}) })
+    ? await replaySource({ file: options.replay, ...(options.speed !== undefined ? { speed: options.speed } : {}) })
     : scenarioSource({
         scenario: options.scenario,
         seed: options.seed,

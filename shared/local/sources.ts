@@ -1,7 +1,14 @@
-import { readFileSync } from 'node:fs';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { getScenario, injectedAnomalies, parseAnomaly, type ProducedRecord, type ScenarioName } from '../producers';
-import { rcfDetectors, type RcfDetector } from '../detectors';
+import {
+  getScenario,
+  injectedAnomalies,
+  parseAnomaly,
+  readReplayFile,
+  type ProducedRecord,
+  type ReplayReadOptions,
+  type ScenarioName,
+} from '../producers';
+import { rcfDetectors, type Detector } from '../detectors';
 import { getField, keyField, parseEventTime, routeRecord } from '../records';
 import { pacedPut, type PacedRecord } from './pacing';
 import { loadLocalDetectors } from './pipeline';
@@ -113,15 +120,24 @@ export interface ReplaySourceOptions {
   slotSeconds?: number;
 }
 
-export function replaySource(options: ReplaySourceOptions): RecordSource {
-  const records = readReplayFile(options.file, rcfDetectors(loadLocalDetectors()));
+/** Replays a file or directory (any format the replay reader takes, gzip or not), read whole before it starts. */
+export async function replaySource(options: ReplaySourceOptions): Promise<RecordSource> {
+  const formats = new Set<string>();
+  let notSent = 0;
+  const records = await pacedRecordsFromFile(options.file, loadLocalDetectors(), {
+    onFormat: (format) => formats.add(format),
+    onSkip: () => notSent++,
+  });
   if (!records.length) throw new Error(`${options.file} has no records to replay`);
   const eventWindowMs = detectorWindowMs();
   const slotMs = (options.slotSeconds ?? 1) * 1000;
   const perSlot = windowsPerSlot(options.speed, eventWindowMs, slotMs);
   let stopped = false;
   return {
-    description: `replay of ${options.file} (${records.length} records, event time from the file) at ${(perSlot * eventWindowMs) / slotMs}× real time`,
+    description:
+      `replay of ${options.file} (${[...formats].join(', ')}, ${records.length} records` +
+      `${notSent ? `, ${notSent} kept reject line(s) not sent: repeats or cut data` : ''}, event time from the detectors' time fields) ` +
+      `at ${(perSlot * eventWindowMs) / slotMs}× real time`,
     total: records.length,
     injected: [],
     run: async (client, streamName, onProgress) =>
@@ -144,24 +160,43 @@ export function replaySource(options: ReplaySourceOptions): RecordSource {
 
 const toPaced = (r: ProducedRecord): PacedRecord => ({ data: r.data, partitionKey: r.partitionKey, eventTime: r.eventTime.getTime() });
 
+/** Kinesis allows partition keys of up to 256 characters; the detectors' keys may be longer (up to 512). */
+const MAX_PARTITION_KEY = 256;
+
 /**
- * A file to replay: one record per line (CSV or JSON, as the detectors read them). Each line's partition key
- * and event time come from the first detector that takes it, as a producer would set them. Lines no detector
- * takes are replayed too (keyed "unrouted", at the previous line's time): the windows function rejects and
- * counts them, as it would in the cloud.
+ * The records of a file (or a directory's files) to replay, each with the partition key and event time a producer
+ * would have set. The bytes are read by the project's replay reader (shared/producers/replay: CSV, NDJSON,
+ * concatenated JSON such as raw Firehose output, kept rejects; gzip by its magic bytes; a CSV header is not sent).
+ * Each record's data is then routed through the detectors as the stream functions route it: the key is the first
+ * rcf detector's `key` field, the event time the first taking detector's `time` field. A record no detector takes
+ * (or whose time does not parse) is replayed too, at the previous record's event time (records before the first
+ * timed one at its time: a stray first line does not open a gap of years), keyed as the reader keyed it (key
+ * field, kept partition key or the file's name); the stream functions reject and count it, as in the cloud. When
+ * no record has a detector time, all of them are at the time of the read. The pacer orders them by event time.
  */
-export function readReplayFile(file: string, detectors: RcfDetector[]): PacedRecord[] {
-  const lines = readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .filter((l) => l.trim() !== '');
-  let last = Date.now();
-  return lines.map((line) => {
-    const routed = routeRecord(line, detectors, (d) => d.key).events[0];
-    const key = routed ? keyField(routed.fields, routed.detector.key) : undefined;
-    const time = routed?.detector.time
-      ? parseEventTime(getField(routed.fields, routed.detector.time.field), routed.detector.time.format)
-      : undefined;
-    if (time?.ok) last = time.value;
-    return { data: line, partitionKey: key?.ok ? key.value : 'unrouted', eventTime: last };
+export async function pacedRecordsFromFile(path: string, detectors: Detector[], read: ReplayReadOptions = {}): Promise<PacedRecord[]> {
+  const records: Array<{ data: string; partitionKey: string; eventTime: number | undefined }> = [];
+  let first: number | undefined;
+  for await (const record of readReplayFile(path, read)) {
+    const { events } = routeRecord(record.data, detectors, (d) => (d.kind === 'hotspots' ? d.columns[0]! : d.key));
+    let key: string | undefined;
+    let eventTime: number | undefined;
+    for (const { detector, fields } of events) {
+      if (key === undefined && detector.kind === 'rcf') {
+        const k = keyField(fields, detector.key);
+        if (k.ok) key = k.value.slice(0, MAX_PARTITION_KEY);
+      }
+      if (eventTime === undefined && detector.time) {
+        const t = parseEventTime(getField(fields, detector.time.field), detector.time.format);
+        if (t.ok) eventTime = t.value;
+      }
+    }
+    first ??= eventTime;
+    records.push({ data: record.data, partitionKey: key ?? record.partitionKey, eventTime });
+  }
+  let last = first ?? Date.now();
+  return records.map((r) => {
+    if (r.eventTime !== undefined) last = r.eventTime;
+    return { data: r.data, partitionKey: r.partitionKey, eventTime: last };
   });
 }
