@@ -1,6 +1,7 @@
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ReplayFormatError, toBuffer } from './frames';
+import { peek, resume } from './peek';
 
 /**
  * Gzip sources (Firehose writes the archive and the rejects with `CompressionFormat: GZIP`): recognised by their
@@ -23,33 +24,13 @@ export interface DecodedChunks {
  * beyond the first chunk(s) until `chunks` is iterated; stopping early releases the source (an S3 body's socket).
  */
 export async function decodeChunks(source: AsyncIterable<Uint8Array | string>): Promise<DecodedChunks> {
-  const it = source[Symbol.asyncIterator]();
-  const head: Buffer[] = [];
-  let length = 0;
-  let ended = false;
-  while (length < 2) {
-    const next = await it.next();
-    if (next.done) {
-      ended = true;
-      break;
-    }
-    const chunk = toBuffer(next.value);
-    head.push(chunk);
-    length += chunk.length;
-  }
-  const first = head.length === 1 ? head[0]! : Buffer.concat(head);
-  const all = async function* (): AsyncGenerator<Buffer> {
-    let finished = ended;
-    try {
-      if (first.length) yield first;
-      if (!ended) for (let n = await it.next(); !n.done; n = await it.next()) yield toBuffer(n.value);
-      finished = true;
-    } finally {
-      if (!finished) await it.return?.();
-    }
-  };
-  if (!isGzip(first)) return { gzip: false, chunks: all() };
-  return { gzip: true, chunks: gunzip(all()) };
+  const { head, all } = await peek(source, (seen) => seen.reduce((n, chunk) => n + chunk.length, 0) >= 2);
+  const chunks = asBuffers(all);
+  return isGzip(Buffer.concat(head.map(toBuffer))) ? { gzip: true, chunks: gunzip(chunks) } : { gzip: false, chunks };
+}
+
+async function* asBuffers(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) yield toBuffer(chunk);
 }
 
 const isZlibError = (error: unknown) => /^Z_/.test(String((error as { code?: unknown }).code ?? ''));
@@ -112,17 +93,7 @@ export async function skipBytes(source: AsyncIterable<Uint8Array | string>, n: n
     if (position + chunk.length > n) pending.push(chunk.subarray(Math.max(0, n - position)));
     position += chunk.length;
   }
-  const rest = async function* (): AsyncGenerator<Buffer> {
-    let finished = ended;
-    try {
-      yield* pending;
-      if (!ended) for (let next = await it.next(); !next.done; next = await it.next()) yield toBuffer(next.value);
-      finished = true;
-    } finally {
-      if (!finished) await it.return?.();
-    }
-  };
-  return { head: Buffer.concat(head), rest: rest(), skipped: Math.min(n, position) };
+  return { head: Buffer.concat(head), rest: asBuffers(resume(pending, it, ended)), skipped: Math.min(n, position) };
 }
 
 /** The first `n` bytes of a source, then it is released (a prefix read again: the kept rejects before an offset). */

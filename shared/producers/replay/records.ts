@@ -1,4 +1,5 @@
-import { jsonFrames, lineFrames, ReplayFormatError, type Frame } from './frames';
+import { jsonFrames, lineFrames, ReplayFormatError, toBuffer, type Frame } from './frames';
+import { peek } from './peek';
 
 /**
  * Replay records from a file's bytes: the framing (frames.ts) plus what each record's event time and
@@ -175,22 +176,6 @@ export function resumeReadOptions(options: ReplayReadOptions, head: Buffer): Rep
   return out;
 }
 
-/** Lets the first chunk be looked at (format detection) and then replays it. */
-async function peek(chunks: AsyncIterable<Uint8Array | string>): Promise<{ first: Buffer; rest: AsyncIterable<Uint8Array | string> }> {
-  const it = chunks[Symbol.asyncIterator]();
-  const head = await it.next();
-  const first = head.done ? Buffer.alloc(0) : typeof head.value === 'string' ? Buffer.from(head.value) : Buffer.from(head.value);
-  return {
-    first,
-    rest: {
-      async *[Symbol.asyncIterator]() {
-        if (first.length) yield first;
-        for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
-      },
-    },
-  };
-}
-
 function columnIndex(field: string, header: string[] | undefined, what: string): number {
   if (header) {
     const i = header.indexOf(field);
@@ -201,22 +186,6 @@ function columnIndex(field: string, header: string[] | undefined, what: string):
     `${what} "${field}" is not ${header ? `a column of the header (${header.join(', ')})` : 'a column number (the file has no header)'}`,
     0,
   );
-}
-
-/** The first frame looked at (to tell kept rejects from other JSON objects), then all of them. */
-async function peekFrame(frames: AsyncIterable<Frame>): Promise<{ first?: Frame; all: AsyncIterable<Frame> }> {
-  const it = frames[Symbol.asyncIterator]();
-  const head = await it.next();
-  return {
-    ...(head.done ? {} : { first: head.value }),
-    all: {
-      async *[Symbol.asyncIterator]() {
-        if (head.done) return;
-        yield head.value;
-        for (let n = await it.next(); !n.done; n = await it.next()) yield n.value;
-      },
-    },
-  };
 }
 
 /**
@@ -233,9 +202,10 @@ export async function* readReplayRecords(
   let format: ReplayFormat;
   let source = chunks;
   if (given === 'auto') {
+    // The first chunk tells CSV from JSON.
     const peeked = await peek(chunks);
-    format = detectFormat(peeked.first);
-    source = peeked.rest;
+    format = detectFormat(Buffer.concat(peeked.head.map(toBuffer)));
+    source = peeked.all;
   } else format = given;
   const defaultKey = options.defaultKey ?? 'replay';
   if (format === 'csv') {
@@ -245,9 +215,10 @@ export async function* readReplayRecords(
   }
   let frames: AsyncIterable<Frame> = format === 'ndjson' ? lineFrames(source, startOffset) : jsonFrames(source, startOffset);
   if (given === 'auto') {
-    const peeked = await peekFrame(frames);
+    // The first object tells kept rejects from other JSON.
+    const peeked = await peek(frames);
     frames = peeked.all;
-    if (peeked.first && isKeptReject(parseFrame(peeked.first))) format = 'rejects';
+    if (peeked.head[0] && isKeptReject(parseFrame(peeked.head[0]))) format = 'rejects';
   }
   options.onFormat?.(format);
   yield* format === 'rejects' ? rejectRecords(frames, options, defaultKey) : jsonRecords(frames, options, defaultKey);
