@@ -1,7 +1,7 @@
 import { closeSync, createReadStream, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { decodeChunks, firstBytes, isGzip, skipBytes } from './gzip';
-import { readReplayRecords, resumeReadOptions, seenRejectsIn, type ReplayReadOptions, type ReplayRecord } from './records';
+import type { ReplayReadOptions, ReplayRecord } from './records';
+import { openReplaySource, type ByteSource } from './source';
 
 /** A record read from a local file or directory, with the file it came from. */
 export type FileReplayRecord = ReplayRecord & { file: string };
@@ -20,47 +20,23 @@ export const fileKey = (file: string): string => basename(file.replace(/\.gz$/i,
 
 const HEAD_BYTES = 64 * 1024;
 
-/** A file's first bytes: gzip's magic bytes, or the first line of a plain file read from an offset. */
-function readHead(file: string): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(HEAD_BYTES);
-    return head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0));
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * One file's records from `start` (uncompressed bytes for a gzip file, which is decompressed from its start and
- * skipped up to there; a plain file is read from there). A read from an offset takes the format (when auto) and
- * the CSV header from the file's first line; a rejects file's lines before the offset are read for the records
- * already sent.
- */
-async function* fileRecords(file: string, start: number, options: ReplayReadOptions): AsyncGenerator<ReplayRecord> {
-  const stream = (from: number) => createReadStream(file, { start: from, highWaterMark: 256 * 1024 });
-  if (start === 0) {
-    const { chunks } = await decodeChunks(stream(0));
-    yield* readReplayRecords(chunks, { ...options, startOffset: 0 });
-    return;
-  }
-  const head = readHead(file);
-  const gzip = isGzip(head);
-  let rest: AsyncIterable<Uint8Array>;
-  let read: ReplayReadOptions;
-  if (gzip) {
-    const skipped = await skipBytes((await decodeChunks(stream(0))).chunks, start, HEAD_BYTES);
-    rest = skipped.rest;
-    read = resumeReadOptions(options, skipped.head);
-  } else {
-    rest = stream(start);
-    read = resumeReadOptions(options, head);
-  }
-  if (read.format === 'rejects') {
-    const prefix = gzip ? firstBytes((await decodeChunks(stream(0))).chunks, start) : createReadStream(file, { start: 0, end: start - 1 });
-    read.seenRejects = await seenRejectsIn(prefix, read.seenRejects);
-  }
-  yield* readReplayRecords(rest, { ...read, startOffset: start });
+/** A local file as a replay's byte source. */
+function fileSource(file: string): ByteSource {
+  return {
+    open: async (start, last) => ({
+      body: createReadStream(file, { start, ...(last !== undefined ? { end: last } : {}), highWaterMark: 256 * 1024 }),
+      size: statSync(file).size,
+    }),
+    head: async () => {
+      const fd = openSync(file, 'r');
+      try {
+        const head = Buffer.alloc(HEAD_BYTES);
+        return head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0));
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
 }
 
 /**
@@ -75,7 +51,12 @@ export async function* readReplayFile(path: string, options: ReplayReadOptions =
   let index = 0;
   for (const file of files) {
     const start = files.length === 1 ? (options.startOffset ?? 0) : 0;
-    for await (const record of fileRecords(file, start, { ...options, seenRejects, defaultKey: options.defaultKey ?? fileKey(file) })) {
+    const { records } = await openReplaySource(fileSource(file), start, {
+      ...options,
+      seenRejects,
+      defaultKey: options.defaultKey ?? fileKey(file),
+    });
+    for await (const record of records) {
       yield { ...record, index: index++, file };
     }
   }

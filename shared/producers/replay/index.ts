@@ -20,3 +20,4 @@ export {
 } from './records';
 export { decodeChunks, firstBytes, isGzip, skipBytes, type DecodedChunks, type Skipped } from './gzip';
 export { fileKey, readReplayFile, replayFiles, type FileReplayRecord } from './files';
+export { openReplaySource, type ByteSource, type OpenedRecords } from './source';
