@@ -34,22 +34,28 @@ function issuePath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
 function zodProblems(prefix: string, error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => {
     // A discriminated union reports an unknown kind with the raw list of options; say it plainly.
-    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind') return `${issuePath(prefix, issue.path)}: kind must be rcf (default) or hotspots`;
+    if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind')
+      return `${issuePath(prefix, issue.path)}: kind must be rcf (default) or hotspots`;
     if (issue.code === 'invalid_union') {
       // Report the alternative that got furthest: a custom message from it, else what was expected.
       const inner = issue.errors.flat();
       const custom = inner.find((i) => i.code === 'custom');
       if (custom) return `${issuePath(prefix, [...issue.path, ...custom.path])}: ${custom.message}`;
-      const deepest = inner.reduce<(typeof inner)[number] | undefined>((best, i) => (!best || i.path.length > best.path.length ? i : best), undefined);
+      const deepest = inner.reduce<(typeof inner)[number] | undefined>(
+        (best, i) => (!best || i.path.length > best.path.length ? i : best),
+        undefined,
+      );
       if (deepest && deepest.path.length) return `${issuePath(prefix, [...issue.path, ...deepest.path])}: ${deepest.message}`;
     }
-    if (issue.code === 'unrecognized_keys') return `${issuePath(prefix, issue.path)}: unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling against docs/detectors.md)`;
+    if (issue.code === 'unrecognized_keys')
+      return `${issuePath(prefix, issue.path)}: unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling against docs/detectors.md)`;
     return `${issuePath(prefix, issue.path)}: ${issue.message}`;
   });
 }
 
 function checkCommon(where: string, d: Detector, problems: string[]): void {
-  if (d.format === 'csv' && !d.csv) problems.push(`${where}: format csv needs csv.columns, the column names in order (e.g. csv: { columns: [date, station, plate] })`);
+  if (d.format === 'csv' && !d.csv)
+    problems.push(`${where}: format csv needs csv.columns, the column names in order (e.g. csv: { columns: [date, station, plate] })`);
   if (d.format === 'json' && d.csv) problems.push(`${where}: csv settings are only for format csv (this detector reads json)`);
   const columns = d.csv?.columns;
   if (columns) {
@@ -57,7 +63,8 @@ function checkCommon(where: string, d: Detector, problems: string[]): void {
     if (dup) problems.push(`${where}: csv.columns names ${dup} twice`);
   }
   const needs = (field: string, what: string) => {
-    if (columns && !columns.includes(field)) problems.push(`${where}: ${what} "${field}" is not one of the CSV columns (${columns.join(', ')})`);
+    if (columns && !columns.includes(field))
+      problems.push(`${where}: ${what} "${field}" is not one of the CSV columns (${columns.join(', ')})`);
   };
   if (d.time) needs(d.time.field, 'time field');
   for (const f of Object.keys(d.match ?? {})) needs(f, 'match field');
@@ -81,7 +88,8 @@ function checkRcf(where: string, d: RcfDetector, problems: string[]): void {
     if (!names.has(f)) problems.push(`${where}: feature ${f} is not an aggregate of this detector (aggregates: ${[...names].join(', ')})`);
   }
   if (new Set(d.features).size !== d.features.length) problems.push(`${where}: features lists an aggregate twice`);
-  if (d.rcf.shingleSize * d.features.length > 30) problems.push(`${where}: features × rcf.shingleSize must be at most 30 (a forest point has at most 30 dimensions)`);
+  if (d.rcf.shingleSize * d.features.length > 30)
+    problems.push(`${where}: features × rcf.shingleSize must be at most 30 (a forest point has at most 30 dimensions)`);
   if (d.silentKeys) {
     const undefinedWhenEmpty = d.features.filter((f) => {
       const fn = d.aggregates.find((a) => a.name === f)?.fn;
@@ -95,7 +103,8 @@ function checkRcf(where: string, d: RcfDetector, problems: string[]): void {
   }
   const allowed = new Set<string>([...RCF_PLACEHOLDERS, ...names]);
   for (const m of d.message.matchAll(PLACEHOLDER)) {
-    if (!allowed.has(m[1]!)) problems.push(`${where}: message placeholder {${m[1]}} is unknown; use ${[...allowed].map((p) => `{${p}}`).join(', ')}`);
+    if (!allowed.has(m[1]!))
+      problems.push(`${where}: message placeholder {${m[1]}} is unknown; use ${[...allowed].map((p) => `{${p}}`).join(', ')}`);
   }
 }
 
@@ -123,7 +132,10 @@ export function parseDetectors(text: string, source = 'detectors.yml', defaults:
   const problems: string[] = [];
   const detectors: Detector[] = [];
   file.data.detectors.forEach((entry, i) => {
-    const label = entry && typeof entry === 'object' && typeof (entry as { name?: unknown }).name === 'string' ? `detectors[${i}] (${(entry as { name: string }).name})` : `detectors[${i}]`;
+    const label =
+      entry && typeof entry === 'object' && typeof (entry as { name?: unknown }).name === 'string'
+        ? `detectors[${i}] (${(entry as { name: string }).name})`
+        : `detectors[${i}]`;
     const withKind = entry && typeof entry === 'object' && !('kind' in entry) ? { ...entry, kind: 'rcf' } : entry;
     const parsed = detectorInput.safeParse(withKind);
     if (!parsed.success) {
@@ -156,7 +168,10 @@ export function parseDetectors(text: string, source = 'detectors.yml', defaults:
       checkCommon(label, detector, problems);
       checkHotspots(label, detector, problems);
     }
-    if (detectors.some((x) => x.name === detector.name)) problems.push(`${label}: the name ${detector.name} is used by another detector; names must be unique (they are part of the table keys)`);
+    if (detectors.some((x) => x.name === detector.name))
+      problems.push(
+        `${label}: the name ${detector.name} is used by another detector; names must be unique (they are part of the table keys)`,
+      );
     detectors.push(detector);
   });
   if (problems.length) throw new DetectorsConfigError(source, problems);
@@ -169,7 +184,9 @@ export function loadDetectorsFile(file: string, defaults: DetectorDefaults = BUI
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new DetectorsConfigError(file, [`cannot read the detectors file (${error instanceof Error ? error.message : String(error)}); set DETECTORS_FILE or package detectors.yml with the function`]);
+    throw new DetectorsConfigError(file, [
+      `cannot read the detectors file (${error instanceof Error ? error.message : String(error)}); set DETECTORS_FILE or package detectors.yml with the function`,
+    ]);
   }
   return parseDetectors(text, file, defaults);
 }
@@ -180,9 +197,12 @@ export function loadDetectorsFile(file: string, defaults: DetectorDefaults = BUI
  */
 export function detectorsFilePath(env: NodeJS.ProcessEnv = process.env, fallbackDir = process.cwd()): string {
   if (env.DETECTORS_FILE) return resolve(env.DETECTORS_FILE);
-  const candidates = [env.LAMBDA_TASK_ROOT, fallbackDir, resolve(__dirname, '../..')].filter((d): d is string => Boolean(d)).map((d) => resolve(d, 'detectors.yml'));
+  const candidates = [env.LAMBDA_TASK_ROOT, fallbackDir, resolve(__dirname, '../..')]
+    .filter((d): d is string => Boolean(d))
+    .map((d) => resolve(d, 'detectors.yml'));
   return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
 }
 
 export const rcfDetectors = (detectors: Detector[]): RcfDetector[] => detectors.filter((d): d is RcfDetector => d.kind === 'rcf');
-export const hotspotsDetectors = (detectors: Detector[]): HotspotsDetector[] => detectors.filter((d): d is HotspotsDetector => d.kind === 'hotspots');
+export const hotspotsDetectors = (detectors: Detector[]): HotspotsDetector[] =>
+  detectors.filter((d): d is HotspotsDetector => d.kind === 'hotspots');

@@ -15,7 +15,8 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 export type Scalar = string | number | boolean | null;
 
 const fieldName = z.string().check(z.regex(FIELD, 'a field name is 1–128 characters without spaces or "|"'));
-const int = (lo: number, hi: number) => z.int().check(z.gte(lo, `must be an integer from ${lo} to ${hi}`), z.lte(hi, `must be an integer from ${lo} to ${hi}`));
+const int = (lo: number, hi: number) =>
+  z.int().check(z.gte(lo, `must be an integer from ${lo} to ${hi}`), z.lte(hi, `must be an integer from ${lo} to ${hi}`));
 
 const csvLayout = z.strictObject({
   columns: z.array(fieldName).check(z.minLength(1, 'list the CSV columns in order, e.g. [date, station, plate]')),
@@ -48,7 +49,11 @@ const aggregateSpec = z.union([
     z.transform((text: string, ctx): AggregateSpec => {
       const m = AGGREGATE.exec(text.trim());
       if (!m) {
-        ctx.issues.push({ code: 'custom', input: text, message: `"${text}" is not an aggregate: write count, sum(field), avg(field), min(field) or max(field)` });
+        ctx.issues.push({
+          code: 'custom',
+          input: text,
+          message: `"${text}" is not an aggregate: write count, sum(field), avg(field), min(field) or max(field)`,
+        });
         return z.NEVER;
       }
       const fn = m[1] as AggregateFn;
@@ -87,7 +92,9 @@ const rcfDetectorInput = z.strictObject({
   ...common,
   kind: z._default(z.literal('rcf'), 'rcf'),
   key: fieldName,
-  aggregates: z._default(z.array(aggregateSpec).check(z.minLength(1, 'list at least one aggregate, e.g. [count]')), [{ fn: 'count', name: 'count' }]),
+  aggregates: z._default(z.array(aggregateSpec).check(z.minLength(1, 'list at least one aggregate, e.g. [count]')), [
+    { fn: 'count', name: 'count' },
+  ]),
   features: z.optional(z.array(z.string()).check(z.minLength(1), z.maxLength(30))),
   rcf: z._default(rcfParams, { numberOfTrees: 100, subSampleSize: 256, timeDecay: 100000, shingleSize: 1 }),
   /** Zero-count windows for keys seen within the last `windows` windows (a station gone quiet). */
@@ -168,4 +175,20 @@ export const DEFAULT_RCF_MESSAGE =
 export const DEFAULT_HOTSPOTS_MESSAGE = '{detector}: a hotspot of {points} points (density {density}) in the window starting {windowStart}';
 
 /** Placeholders every rcf message may use besides the detector's aggregate names. */
-export const RCF_PLACEHOLDERS = ['detector', 'key', 'score', 'threshold', 'windowStart', 'windowEnd', 'count', 'feature', 'direction'] as const;
+export const RCF_PLACEHOLDERS = [
+  'detector',
+  'key',
+  'score',
+  'threshold',
+  'windowStart',
+  'windowEnd',
+  'count',
+  'feature',
+  'direction',
+] as const;
+
+/**
+ * The field that makes a JSON object a detector's when the detector has no match rule: its key, or a hotspots
+ * detector's first column (shared/records routeRecord), so that detectors sharing a stream take only their own.
+ */
+export const defaultField = (d: Detector): string => (d.kind === 'rcf' ? d.key : d.columns[0]!);

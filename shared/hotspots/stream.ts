@@ -1,4 +1,4 @@
-import type { Detector, HotspotsDetector } from '../detectors/schema';
+import { defaultField, type Detector, type HotspotsDetector } from '../detectors/schema';
 import { decodeBase64, getField, numberField, parseEventTime, routeRecord } from '../records';
 import type { InputRecord, Reject } from '../windows/aggregate';
 import { pointProblem, type Hotspot, HotspotsWindow } from './window';
@@ -52,7 +52,7 @@ export function collectPoints(state: HotspotsState, records: readonly InputRecor
   if (mine.size === 0) return rejects;
   for (const rec of records) {
     const text = decodeBase64(rec.data);
-    const { events } = routeRecord(text, detectors, (d) => (d.kind === 'rcf' ? d.key : d.columns[0]!));
+    const { events } = routeRecord(text, detectors, defaultField);
     for (const ev of events) {
       const d = ev.detector;
       if (d.kind !== 'hotspots' || !mine.has(d.name)) continue;

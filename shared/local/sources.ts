@@ -8,7 +8,7 @@ import {
   type ReplayReadOptions,
   type ScenarioName,
 } from '../producers';
-import { rcfDetectors, type Detector } from '../detectors';
+import { defaultField, rcfDetectors, type Detector } from '../detectors';
 import { getField, keyField, parseEventTime, routeRecord } from '../records';
 import { pacedPut, type PacedRecord } from './pacing';
 import { loadLocalDetectors } from './pipeline';
@@ -178,7 +178,7 @@ export async function pacedRecordsFromFile(path: string, detectors: Detector[], 
   const records: Array<{ data: string; partitionKey: string; eventTime: number | undefined }> = [];
   let first: number | undefined;
   for await (const record of readReplayFile(path, read)) {
-    const { events } = routeRecord(record.data, detectors, (d) => (d.kind === 'hotspots' ? d.columns[0]! : d.key));
+    const { events } = routeRecord(record.data, detectors, defaultField);
     let key: string | undefined;
     let eventTime: number | undefined;
     for (const { detector, fields } of events) {

@@ -1,4 +1,4 @@
-import type { Detector, RcfDetector } from '../detectors/schema';
+import { defaultField, type Detector, type RcfDetector } from '../detectors/schema';
 import { decodeBase64, keyField, numberField, parseEventTime, getField, routeRecord, type Fields } from '../records';
 
 /**
@@ -55,7 +55,8 @@ export const emptyState = (): WindowsState => ({ v: 1, w: {} });
 
 /** Accepts whatever Lambda hands back (an empty object on a window's first invoke). */
 export function readState(raw: unknown): WindowsState {
-  if (!raw || typeof raw !== 'object' || (raw as { v?: unknown }).v !== 1 || typeof (raw as { w?: unknown }).w !== 'object') return emptyState();
+  if (!raw || typeof raw !== 'object' || (raw as { v?: unknown }).v !== 1 || typeof (raw as { w?: unknown }).w !== 'object')
+    return emptyState();
   return raw as WindowsState;
 }
 
@@ -109,7 +110,7 @@ export function aggregateRecords(
   };
   for (const rec of records) {
     const text = decodeBase64(rec.data);
-    const { events, rejects: routeRejects } = routeRecord(text, detectors, (d) => (d.kind === 'hotspots' ? d.columns[0]! : d.key));
+    const { events, rejects: routeRejects } = routeRecord(text, detectors, defaultField);
     for (const rr of routeRejects) reject(rec, text, rr.index, rr.reason);
     for (const ev of events) {
       const c = byName.get(ev.detector.name);
