@@ -46,6 +46,23 @@ function slotsOfWindows(
   return out;
 }
 
+/** Paces `seconds` of traffic at 10 records/s through the fake Kinesis: 10 s detector windows, 1 s slots. */
+async function paced(msPerRecord: (callIndex: number) => number, seconds: number, windowsPerSlot: number) {
+  const k = fakeKinesis(msPerRecord);
+  const result = await pacedPut(traffic(seconds, 10), {
+    client: k.client,
+    streamName: 's',
+    eventWindowMs: 10_000,
+    slotMs: 1000,
+    windowsPerSlot,
+    now: k.now,
+    sleep: k.sleep,
+  });
+  /** Detector windows whose records arrived in more than one slot. */
+  const split = [...slotsOfWindows(k.arrivals, 10_000, 1000)].filter(([, slots]) => slots.size > 1).map(([window]) => window);
+  return { result, split };
+}
+
 const traffic = (seconds: number, perSecond: number) =>
   Array.from({ length: seconds * perSecond }, (_, i) => at(i / perSecond, `k${i % 7}`));
 
@@ -57,54 +74,25 @@ describe('window-synchronous pacing', () => {
   });
 
   it('puts the requested number of whole detector windows per slot when puts are quick', async () => {
-    const k = fakeKinesis(() => 0.01);
-    const records = traffic(120, 10);
-    const result = await pacedPut(records, {
-      client: k.client,
-      streamName: 's',
-      eventWindowMs: 10_000,
-      slotMs: 1000,
-      windowsPerSlot: 3,
-      now: k.now,
-      sleep: k.sleep,
-    });
+    const { result, split } = await paced(() => 0.01, 120, 3);
     expect(result).toMatchObject({ put: 1200, overruns: 0, deferred: 0, slots: 4 });
-    for (const [window, slots] of slotsOfWindows(k.arrivals, 10_000, 1000)) expect([window, slots.size]).toEqual([window, 1]);
+    expect(split).toEqual([]);
   });
 
   it('slows down instead of splitting windows when puts are slow: a window only starts if it can finish in its slot', async () => {
     // 100 records take 350 ms: three windows would need 1050 ms of a 1000 ms slot.
-    const k = fakeKinesis(() => 3.5);
-    const result = await pacedPut(traffic(90, 10), {
-      client: k.client,
-      streamName: 's',
-      eventWindowMs: 10_000,
-      slotMs: 1000,
-      windowsPerSlot: 3,
-      now: k.now,
-      sleep: k.sleep,
-    });
+    const { result, split } = await paced(() => 3.5, 90, 3);
     expect(result.put).toBe(900);
     expect(result.overruns).toBe(0);
     expect(result.deferred).toBeGreaterThan(0);
-    for (const [window, slots] of slotsOfWindows(k.arrivals, 10_000, 1000)) expect([window, slots.size]).toEqual([window, 1]);
+    expect(split).toEqual([]);
   });
 
   it('counts a window that a stall pushes past its slot, and starts the next one in a fresh slot', async () => {
     // The fourth PutRecords call stalls for 1.5 slots.
-    const k = fakeKinesis((call) => (call === 3 ? 15 : 0.01));
-    const result = await pacedPut(traffic(60, 10), {
-      client: k.client,
-      streamName: 's',
-      eventWindowMs: 10_000,
-      slotMs: 1000,
-      windowsPerSlot: 2,
-      now: k.now,
-      sleep: k.sleep,
-    });
+    const { result, split } = await paced((call) => (call === 3 ? 15 : 0.01), 60, 2);
     expect(result.put).toBe(600);
     expect(result.overruns).toBe(1);
-    const split = [...slotsOfWindows(k.arrivals, 10_000, 1000)].filter(([, slots]) => slots.size > 1);
     expect(split).toEqual([]);
     // The stalled window arrived whole in the slot after its own (Kinesis stamps at the end of the call here).
   });
