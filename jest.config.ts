@@ -5,7 +5,7 @@ import type { Config } from 'jest';
 // @middy/* ships ES modules only, so it is transformed too instead of being ignored with the rest of node_modules.
 const config: Config = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/shared', '<rootDir>/functions', '<rootDir>/cli'],
+  roots: ['<rootDir>/test', '<rootDir>/shared', '<rootDir>/functions', '<rootDir>/cli', '<rootDir>/local'],
   testMatch: ['**/*.test.ts'],
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],

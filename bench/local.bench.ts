@@ -1,8 +1,8 @@
 import { scenarios } from '../shared/producers';
-import { createLocalPipeline } from '../shared/local/pipeline';
-import { scenarioSource } from '../shared/local/sources';
-import { pacedPut } from '../shared/local/pacing';
-import { startLocalRun, type RecordSource } from '../shared/local/run';
+import { createLocalPipeline } from '../local/pipeline';
+import { scenarioSource } from '../local/sources';
+import { pacedPut } from '../local/pacing';
+import { startLocalRun, type RecordSource } from '../local/run';
 import type { BenchReport } from './types';
 
 /**

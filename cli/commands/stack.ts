@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--shards <n>', 'shards of the input stream (default: ShardCount in resources/stream.yml, via serverless.yml params)')
     .option('--port <n>', 'first of four consecutive ports: all services, Kinesis, DynamoDB, SNS (default: any free ports)')
     .action(async (opts: StackCommandOptions) => {
-      const { startLocalStack } = load<typeof import('../../shared/local/stack')>('../../shared/local/stack');
+      const { startLocalStack } = load<typeof import('../../local/stack')>('../../local/stack');
       const shards = positiveInt(opts.shards, '--shards');
       const port = positiveInt(opts.port, '--port');
       const stack = await startLocalStack({
@@ -84,8 +84,8 @@ export function register(program: Command): void {
     .option('--port <n>', 'port to serve on (default: any free port)')
     .action(async (opts: { stage?: string; table?: string; region?: string; port?: string }) => {
       const { readFileSync } = await import('node:fs');
-      const { DEFAULT_STACK_FILE } = load<typeof import('../../shared/local/stack')>('../../shared/local/stack');
-      const { startDashboard } = load<typeof import('../../shared/local/dashboard/server')>('../../shared/local/dashboard/server');
+      const { DEFAULT_STACK_FILE } = load<typeof import('../../local/stack')>('../../local/stack');
+      const { startDashboard } = load<typeof import('../../local/dashboard/server')>('../../local/dashboard/server');
       const { dynamoClient } = load<typeof import('../../shared/aws/clients')>('../../shared/aws/clients');
       let tableName: string;
       let client;

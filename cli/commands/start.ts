@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .option('--port <n>', 'dashboard port (default: any free port)')
     .option('--keep-open', 'after the run, keep the stack and dashboard up until Ctrl-C')
     .action(async (opts: StartCommandOptions) => {
-      const { runLocalMode } = load<typeof import('../../shared/local/main')>('../../shared/local/main');
+      const { runLocalMode } = load<typeof import('../../local/main')>('../../local/main');
       const seed = number(opts.seed, '--seed', Number.isInteger, 'an integer')!;
       const duration = number(opts.duration, '--duration', (n) => n > 0, 'a positive number of seconds');
       const speed = number(opts.speed, '--speed', (n) => n > 0, 'a positive number');

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { createLocalPipeline } from '../../shared/local/pipeline';
-import { scenarioSource } from '../../shared/local/sources';
-import { startLocalRun, type LocalRun } from '../../shared/local/run';
+import { createLocalPipeline } from '../../local/pipeline';
+import { scenarioSource } from '../../local/sources';
+import { startLocalRun, type LocalRun } from '../../local/run';
 
 /** The dashboard in Debian's Chromium, headless, during a local run: charts drawn and an alert shown. */
 const CHROMIUM = '/usr/bin/chromium';

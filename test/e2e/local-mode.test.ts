@@ -1,9 +1,9 @@
 import { parseAnomaly, scenarios, type ProducedRecord } from '../../shared/producers';
 import { rcfDetectors } from '../../shared/detectors';
-import { createLocalPipeline, loadLocalDetectors } from '../../shared/local/pipeline';
-import { scenarioSource, SCENARIO_DEFAULTS } from '../../shared/local/sources';
-import { startLocalRun } from '../../shared/local/run';
-import type { RunReport } from '../../shared/local/report';
+import { createLocalPipeline, loadLocalDetectors } from '../../local/pipeline';
+import { scenarioSource, SCENARIO_DEFAULTS } from '../../local/sources';
+import { startLocalRun } from '../../local/run';
+import type { RunReport } from '../../local/report';
 
 /**
  * `npm start` end to end on the toll scenario with a fixed seed: the real windows and alerts functions

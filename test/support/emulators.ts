@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { dynamoClient, kinesisClient } from '../../shared/aws/clients';
-import { tableDefinition } from '../../shared/local/definitions';
+import { tableDefinition } from '../../local/definitions';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (opts: Record<string, unknown>) => Server;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { CLOUDFORMATION_SCHEMA } from '../../shared/local/definitions';
+import { CLOUDFORMATION_SCHEMA } from '../../local/definitions';
 import { parseYaml } from '../../shared/yaml';
 import type { CfnTemplate } from './cfn-spec';
 

@@ -1,5 +1,5 @@
 import type { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { pacedPut, planWindows, type PacedRecord } from '../../../shared/local/pacing';
+import { pacedPut, planWindows, type PacedRecord } from '../../../local/pacing';
 
 const T0 = Date.UTC(2026, 0, 1);
 const at = (seconds: number, key = 'k'): PacedRecord => ({ data: `${seconds}`, partitionKey: key, eventTime: T0 + seconds * 1000 });

@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { PacedRecord } from '../../../shared/local/pacing';
-import { loadLocalDetectors } from '../../../shared/local/pipeline';
-import { pacedRecordsFromFile, replaySource } from '../../../shared/local/sources';
+import type { PacedRecord } from '../../../local/pacing';
+import { loadLocalDetectors } from '../../../local/pipeline';
+import { pacedRecordsFromFile, replaySource } from '../../../local/sources';
 import { getScenario, type ProducedRecord, type ScenarioName } from '../../../shared/producers';
 import { rejectLines } from '../../../shared/rejects/sink';
 import { TICKER_DIR } from '../producers/replay-fixtures';

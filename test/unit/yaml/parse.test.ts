@@ -1,4 +1,4 @@
-import { CLOUDFORMATION_SCHEMA } from '../../../shared/local/definitions';
+import { CLOUDFORMATION_SCHEMA } from '../../../local/definitions';
 import { describeYamlError, parseYaml } from '../../../shared/yaml';
 
 const value = (scalar: string): unknown => (parseYaml(`v: ${scalar}\n`) as { v: unknown }).v;

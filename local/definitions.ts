@@ -2,14 +2,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Type } from 'js-yaml';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CORE_SCHEMA, parseYaml } from '../yaml';
+import { CORE_SCHEMA, parseYaml } from '../shared/yaml';
 
 /**
  * Reads the CloudFormation resources in `resources/*.yml` so that local mode and the tests create the
  * very tables and streams the stack declares: one source of truth, not a second copy.
  */
 
-export const RESOURCES_DIR = resolve(__dirname, '../../resources');
+export const RESOURCES_DIR = resolve(__dirname, '../resources');
 
 /**
  * CloudFormation short-form intrinsics (`!Ref`, `!Sub`, …) parsed into their long form, as a scalar, a sequence
@@ -95,7 +95,7 @@ export function ttlAttribute(logicalId = 'DataTable'): string | undefined {
   return (found?.[1].Properties as any)?.TimeToLiveSpecification?.AttributeName;
 }
 
-export const SERVERLESS_FILE = resolve(__dirname, '../../serverless.yml');
+export const SERVERLESS_FILE = resolve(__dirname, '../serverless.yml');
 
 /** Shards used locally when the stream's ShardCount is neither a number nor a `${param:…}` with a default. */
 export const LOCAL_FALLBACK_SHARDS = 2;
@@ -136,7 +136,7 @@ export function streamDefinition(logicalId = 'InputStream', params: Record<strin
   return { logicalId: found[0], shardCount: LOCAL_FALLBACK_SHARDS, shardCountSource: 'local default' };
 }
 
-export const FUNCTIONS_DIR = resolve(__dirname, '../../functions');
+export const FUNCTIONS_DIR = resolve(__dirname, '../functions');
 
 /** The Kinesis event source settings a function declares (functions/<name>/function.yml), as local mode applies them. */
 export interface KinesisEventSourceDefinition {

@@ -1,5 +1,5 @@
 import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { dynamoClient } from '../../aws/clients';
+import { dynamoClient } from '../../shared/aws/clients';
 import { startLocalStack, type LocalStack } from '../stack';
 import { startDashboard, type Dashboard } from './server';
 import type { KeySeries } from './data';

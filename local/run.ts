@@ -2,7 +2,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoClient, kinesisClient } from '../aws/clients';
+import { dynamoClient, kinesisClient } from '../shared/aws/clients';
 import { kinesisEventSourceDefinition } from './definitions';
 import { startDashboard, type Dashboard } from './dashboard/server';
 import { TableReader } from './dashboard/data';

@@ -1,5 +1,5 @@
 import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { kinesisClient } from '../aws/clients';
+import { kinesisClient } from '../shared/aws/clients';
 import { startKinesalite, type RunningServer } from './emulators';
 import {
   KinesisEventSource,

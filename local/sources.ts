@@ -7,9 +7,9 @@ import {
   type ProducedRecord,
   type ReplayReadOptions,
   type ScenarioName,
-} from '../producers';
-import { defaultField, rcfDetectors, type Detector } from '../detectors';
-import { getField, keyField, parseEventTime, routeRecord } from '../records';
+} from '../shared/producers';
+import { defaultField, rcfDetectors, type Detector } from '../shared/detectors';
+import { getField, keyField, parseEventTime, routeRecord } from '../shared/records';
 import { pacedPut, type PacedRecord } from './pacing';
 import { loadLocalDetectors } from './pipeline';
 import type { RecordSource } from './run';

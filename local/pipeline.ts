@@ -1,11 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { dynamoDocumentClient } from '../aws/clients';
-import { BUILTIN_DEFAULTS, detectorsFilePath, hotspotsDetectors, loadDetectorsFile, rcfDetectors, type Detector } from '../detectors';
-import { MemoryRejectsSink } from '../rejects/sink';
-import { createWindowsHandler } from '../../functions/windows/handler';
-import { createAlertsHandler } from '../../functions/alerts/handler';
-import { createHotspotsHandler } from '../../functions/hotspots/handler';
+import { dynamoDocumentClient } from '../shared/aws/clients';
+import { BUILTIN_DEFAULTS, detectorsFilePath, hotspotsDetectors, loadDetectorsFile, rcfDetectors, type Detector } from '../shared/detectors';
+import { MemoryRejectsSink } from '../shared/rejects/sink';
+import { createWindowsHandler } from '../functions/windows/handler';
+import { createAlertsHandler } from '../functions/alerts/handler';
+import { createHotspotsHandler } from '../functions/hotspots/handler';
 import { lambdaContext, type StreamHandler } from './event-source';
 import type { LocalPipeline } from './run';
 import type { LocalStack } from './stack';

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CreateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
-import { dynamoClient, kinesisClient } from '../aws/clients';
+import { dynamoClient, kinesisClient } from '../shared/aws/clients';
 import { streamDefinition, tableDefinition } from './definitions';
 import { startDynalite, startGateway, startKinesalite, type RunningServer } from './emulators';
 import { SnsCapture } from './sns-capture';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeStreamSummaryCommand, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { dynamoClient, kinesisClient, snsClient } from '../aws/clients';
+import { dynamoClient, kinesisClient, snsClient } from '../shared/aws/clients';
 import { streamDefinition } from './definitions';
 import { startLocalStack, type LocalStack, type StackFile } from './stack';
 
