@@ -1,3 +1,4 @@
+import { alertableFamily, parsePk } from '../store/keys';
 import {
   CRITICAL_RATIO,
   HOTSPOTS_KEY,
@@ -39,11 +40,6 @@ const str = (value: unknown): string | undefined => (typeof value === 'string' &
 export const severityOf = (score: number, threshold: number): Severity =>
   threshold > 0 && score >= threshold * CRITICAL_RATIO ? 'critical' : 'warning';
 
-/** `W#<detector>#<key>` / `H#<detector>`: the detector and key when the item lacks the attributes. */
-function fromPk(pk: string): { detector?: string; key?: string } {
-  const [, detector, ...rest] = pk.split('#');
-  return { ...(detector ? { detector } : {}), ...(rest.length ? { key: rest.join('#') } : {}) };
-}
 
 function numbersOf(value: unknown): Record<string, number> {
   const out: Record<string, number> = {};
@@ -104,13 +100,13 @@ export function evaluateItem(item: Record<string, unknown>, options: EvaluateOpt
   const pk = str(item.pk);
   const sk = str(item.sk);
   if (!pk || !sk) return { skip: 'the item has no pk/sk' };
-  const parsed = fromPk(pk);
-  const detector = str(item.detector) ?? str(item.pendingAlert) ?? parsed.detector;
+  const parsed = parsePk(pk);
+  const detector = str(item.detector) ?? str(item.pendingAlert) ?? parsed?.detector;
   if (!detector) return { skip: 'the item names no detector' };
   const threshold = toNumber(item.threshold) ?? options.thresholds?.get(detector) ?? options.defaultThreshold;
   const windowStart = str(item.windowStart) ?? sk;
   const windowEnd = str(item.windowEnd);
-  const type = str(item.type) ?? (pk.startsWith('H#') ? 'hotspots' : pk.startsWith('W#') ? 'window' : undefined);
+  const type = str(item.type) ?? alertableFamily(pk);
   const common = { ref: { pk, sk }, detector, threshold, windowStart, ...(windowEnd ? { windowEnd } : {}) };
 
   if (type === 'window') {
@@ -122,7 +118,7 @@ export function evaluateItem(item: Record<string, unknown>, options: EvaluateOpt
       send: {
         ...common,
         kind: 'window',
-        key: str(item.key) ?? parsed.key ?? '',
+        key: str(item.key) ?? parsed?.key ?? '',
         score,
         severity: severityOf(score, threshold),
         ...(count !== undefined ? { count } : {}),

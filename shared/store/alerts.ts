@@ -2,12 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type
 import type { AlertStore } from '../alerts/run';
 import type { CooldownState } from '../alerts/cooldown';
 import type { ItemRef, Severity } from '../alerts/types';
-import { isConditionalFailure } from './keys';
-
-/** The sparse index of items that carry `pendingAlert` (resources/tables.yml). */
-export const PENDING_ALERTS_INDEX = 'pending-alerts';
-export const COOLDOWN_SK = 'COOLDOWN';
-export const cooldownPk = (detector: string, key: string): string => `C#${detector}#${key}`;
+import { COOLDOWN_SK, PENDING_ALERTS_INDEX, cooldownPk, isConditionalFailure } from './keys';
 
 export interface DynamoAlertStoreOptions {
   client: DynamoDBDocumentClient;

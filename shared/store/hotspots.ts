@@ -1,11 +1,9 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Hotspot } from '../hotspots/window';
-import { expiresAt, isConditionalFailure, iso } from './keys';
+import { expiresAt, hotspotsPk, hotspotsStatePk, isConditionalFailure, iso } from './keys';
 
-/** `H#<detector>` / `<windowStart ISO>`: the hotspots of one window (docs/data-model.md). */
-export const hotspotsPk = (detector: string): string => `H#${detector}`;
-/** `HS#<detector>` / `<shardId>`: the sliding window a shard carries from one tumbling window to the next. */
-export const hotspotsStatePk = (detector: string): string => `HS#${detector}`;
+// The formats live in ./keys (the one owner of the table layout); re-exported for callers not yet switched.
+export { hotspotsPk, hotspotsStatePk };
 
 export interface StoredHotspot extends Hotspot {
   shardId: string;

@@ -1,7 +1,8 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { runAlerts } from '../../shared/alerts';
-import { DynamoAlertStore, cooldownPk } from '../../shared/store/alerts';
+import { DynamoAlertStore } from '../../shared/store/alerts';
+import { cooldownPk } from '../../shared/store/keys';
 import { SnsAlertPublisher } from '../../shared/store/sns-publisher';
 import { snsClient } from '../../shared/aws/clients';
 import { gsm7Length } from '../../shared/alerts/text';
