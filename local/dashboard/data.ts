@@ -1,4 +1,5 @@
 import { QueryCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PK_PREFIX, parseWindowPk as parseWindowKeys } from '../../shared/store/keys';
 
 /**
  * Reads window items (docs/data-model.md) for the dashboard and the local-mode report. Keys are found from
@@ -52,10 +53,10 @@ export function unmarshal(value: AttributeValue): unknown {
 export const unmarshalItem = (item: Record<string, AttributeValue>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(item).map(([k, v]) => [k, unmarshal(v)]));
 
-/** `W#<detector>#<key>`: the detector name has no `#`, the key may. */
+/** A window item's pk as detector and key (the format is shared/store/keys.ts's). */
 export function parseWindowPk(pk: string): WindowKey | undefined {
-  const m = /^W#([^#]+)#(.+)$/.exec(pk);
-  return m ? { pk, detector: m[1]!, key: m[2]! } : undefined;
+  const parsed = parseWindowKeys(pk);
+  return parsed ? { pk, detector: parsed.detector, key: parsed.key } : undefined;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -113,7 +114,7 @@ export class TableReader {
           TableName: this.tableName,
           ProjectionExpression: 'pk',
           FilterExpression: 'begins_with(pk, :w)',
-          ExpressionAttributeValues: { ':w': { S: 'W#' } },
+          ExpressionAttributeValues: { ':w': { S: PK_PREFIX.window } },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
