@@ -1,116 +1,29 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   GetRecordsCommand,
   GetShardIteratorCommand,
-  ListShardsCommand,
   type KinesisClient,
   type _Record as KinesisRecord,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import type { Context, KinesisStreamRecord, KinesisStreamTumblingWindowEvent } from 'aws-lambda';
+import type { CheckpointStore } from './checkpoints';
+import {
+  arrivalMs,
+  iso,
+  lambdaContext,
+  onFailureRecord,
+  toLambdaRecord,
+  type OnFailureRecord,
+  type StreamHandler,
+  type TumblingWindowEvent,
+} from './lambda-shapes';
 
 /**
- * A local stand-in for Lambda's Kinesis event source mapping: it polls every shard of a stream and invokes
- * a handler in-process with the events Lambda would send, following the documented semantics
- * (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html):
- *
- * - one invoke at a time per shard (parallelization factor 1), records in shard order, at most `batchSize`;
- * - tumbling windows by arrival time: every invoke holds records of one window only, `state` is carried
- *   from invoke to invoke within a window and starts empty in the next; when the window has ended the last
- *   invoke has `isFinalInvokeForWindow` (with the remaining records of the window, or none); a state above
- *   1 MB ends the window early (`isWindowTerminatedEarly`) and the window continues with a fresh state;
- * - a tumbling-window response without `state` counts as a function error, as in Lambda;
- * - `ReportBatchItemFailures`: the batch resumes from the lowest failed sequence number;
- * - function errors: the batch is bisected (`bisectBatchOnFunctionError`) and retried up to
- *   `maximumRetryAttempts`; then it goes to the on-failure destination (kept here, with Lambda's
- *   on-failure record shape) and the shard moves on;
- * - a checkpoint per shard (the last sequence number done with), optionally persisted so a restart resumes.
- *
- * Window length is configurable below Lambda's one-second granularity: local demos compress event time,
- * and what matters for them is the detector's event-time windows, so short arrival-time windows just make
- * final invokes (and therefore DynamoDB writes) happen promptly.
+ * One shard's consumer: reads the shard in order, cuts arrival-time tumbling windows, invokes the handler
+ * one batch at a time and applies Lambda's failure semantics (partial batch responses, bisection, retries,
+ * the on-failure destination), moving the shard's checkpoint as records are done with. The event source
+ * (index.ts) only lists shards, runs one consumer each and aggregates their stats.
  */
-
-export interface TumblingWindowEvent extends KinesisStreamTumblingWindowEvent {
-  shardId: string;
-  eventSourceARN: string;
-}
-
-export interface HandlerResponse {
-  state?: Record<string, unknown>;
-  batchItemFailures?: Array<{ itemIdentifier?: string | null }>;
-}
-
-export type StreamHandler = (event: TumblingWindowEvent, context: Context) => Promise<HandlerResponse | void | undefined | null>;
-
-/** Lambda's on-failure destination record for a Kinesis event source. */
-export interface OnFailureRecord {
-  requestContext: { requestId: string; functionArn: string; condition: 'RetryAttemptsExhausted'; approximateInvokeCount: number };
-  responseContext: { statusCode: number; executedVersion: string; functionError: string };
-  version: '1.0';
-  timestamp: string;
-  KinesisBatchInfo: {
-    shardId: string;
-    startSequenceNumber?: string;
-    endSequenceNumber?: string;
-    approximateArrivalOfFirstRecord?: string;
-    approximateArrivalOfLastRecord?: string;
-    batchSize: number;
-    streamArn: string;
-  };
-  /** Local extras: the window and the error, so the failure can be understood without CloudWatch. */
-  window?: { start: string; end: string };
-  isFinalInvokeForWindow: boolean;
-  error: string;
-}
-
-export interface InvokeReport {
-  shardId: string;
-  window?: { start: string; end: string };
-  records: number;
-  final: boolean;
-  terminatedEarly: boolean;
-  outcome: 'ok' | 'partial' | 'error';
-  error?: string;
-  millis: number;
-}
-
-export interface CheckpointStore {
-  get(shardId: string): string | undefined;
-  set(shardId: string, sequenceNumber: string): void;
-}
-
-export class MemoryCheckpoints implements CheckpointStore {
-  readonly values = new Map<string, string>();
-  get(shardId: string): string | undefined {
-    return this.values.get(shardId);
-  }
-  set(shardId: string, sequenceNumber: string): void {
-    this.values.set(shardId, sequenceNumber);
-  }
-}
-
-/** Checkpoints in a JSON file, so a restarted event source resumes after what it already handled. */
-export class FileCheckpoints implements CheckpointStore {
-  private readonly values: Record<string, string>;
-  constructor(private readonly file: string) {
-    try {
-      this.values = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
-    } catch {
-      this.values = {};
-    }
-  }
-  get(shardId: string): string | undefined {
-    return this.values[shardId];
-  }
-  set(shardId: string, sequenceNumber: string): void {
-    this.values[shardId] = sequenceNumber;
-    mkdirSync(dirname(this.file), { recursive: true });
-    writeFileSync(this.file, JSON.stringify(this.values, null, 2));
-  }
-}
 
 export interface EventSourceOptions {
   client: KinesisClient;
@@ -143,19 +56,19 @@ export interface EventSourceOptions {
   onFailure?: (failure: OnFailureRecord) => void;
 }
 
-interface Piece {
-  records: KinesisRecord[];
-  attempts: number;
-}
+export type ResolvedOptions = Required<Omit<EventSourceOptions, 'onInvoke' | 'onFailure' | 'checkpoints' | 'region' | 'functionName'>> &
+  Pick<EventSourceOptions, 'onInvoke' | 'onFailure'> & { region: string; functionName: string };
 
-class HandlerResponseError extends Error {
-  override readonly name = 'HandlerResponseError';
+export interface InvokeReport {
+  shardId: string;
+  window?: { start: string; end: string };
+  records: number;
+  final: boolean;
+  terminatedEarly: boolean;
+  outcome: 'ok' | 'partial' | 'error';
+  error?: string;
+  millis: number;
 }
-
-const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
-const arrivalMs = (r: KinesisRecord): number => r.ApproximateArrivalTimestamp?.getTime() ?? Date.now();
-const iso = (ms: number) => new Date(ms).toISOString();
-const errorText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 export interface EventSourceStats {
   recordsRead: number;
@@ -170,102 +83,32 @@ export interface EventSourceStats {
   recordsSentToOnFailure: number;
 }
 
-export class KinesisEventSource {
-  readonly failures: OnFailureRecord[] = [];
-  readonly stats: EventSourceStats = {
-    recordsRead: 0,
-    recordsDelivered: 0,
-    invokes: 0,
-    finalInvokes: 0,
-    windowsTerminatedEarly: 0,
-    functionErrors: 0,
-    partialFailures: 0,
-    retries: 0,
-    recordsSentToOnFailure: 0,
-  };
+/** What a consumer needs from the event source that runs it. */
+export interface ConsumerHost {
+  readonly options: ResolvedOptions;
+  readonly stats: EventSourceStats;
   readonly checkpoints: CheckpointStore;
-  private readonly consumers: ShardConsumer[] = [];
-  private loops: Promise<void>[] = [];
-  private running = false;
-  readonly options: Required<Omit<EventSourceOptions, 'onInvoke' | 'onFailure' | 'checkpoints' | 'region' | 'functionName'>> &
-    Pick<EventSourceOptions, 'onInvoke' | 'onFailure'> & { region: string; functionName: string };
-
-  constructor(options: EventSourceOptions) {
-    if (!(options.tumblingWindowSeconds > 0)) throw new Error(`tumblingWindowSeconds must be > 0, got ${options.tumblingWindowSeconds}`);
-    const batchSize = options.batchSize ?? 100;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
-      throw new Error(`batchSize must be an integer in 1..10000, got ${batchSize}`);
-    this.checkpoints = options.checkpoints ?? new MemoryCheckpoints();
-    this.options = {
-      batchSize,
-      startingPosition: 'TRIM_HORIZON',
-      reportBatchItemFailures: true,
-      bisectBatchOnFunctionError: true,
-      maximumRetryAttempts: 3,
-      pollIntervalMs: 100,
-      arrivalGraceMs: 250,
-      maxStateBytes: 1024 * 1024,
-      retryDelayMs: 20,
-      region: 'us-east-1',
-      functionName: 'local-function',
-      ...options,
-    } as KinesisEventSource['options'];
-  }
-
-  /** Lists the shards and starts one polling loop per shard. */
-  async start(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    const shards: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.options.client.send(
-        new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.options.streamName }),
-      );
-      for (const s of page.Shards ?? []) if (s.ShardId) shards.push(s.ShardId);
-      token = page.NextToken;
-    } while (token);
-    for (const shardId of shards) this.consumers.push(new ShardConsumer(this, shardId));
-    this.loops = this.consumers.map((c) => c.run());
-  }
-
-  /** Stops polling after the invoke in progress; open windows are left unfinished (as a disabled mapping would). */
-  async stop(): Promise<void> {
-    this.running = false;
-    await Promise.all(this.loops);
-  }
-
-  get isRunning(): boolean {
-    return this.running;
-  }
-
-  /**
-   * Resolves once every shard has read everything put before `since` (ms epoch, default now), has no
-   * buffered records and no open window: every record handled and every window's final invoke done.
-   */
-  async drained(since = Date.now(), timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.consumers.every((c) => c.idleSince(since))) {
-      if (!this.running) throw new Error('event source stopped before it drained');
-      if (Date.now() > deadline) throw new Error(`event source did not drain within ${timeoutMs} ms`);
-      await sleep(25);
-    }
-  }
-
-  /** Shards and their state, for progress displays. */
-  shards(): Array<{ shardId: string; checkpoint?: string; buffered: number; window?: { start: string; end: string } }> {
-    return this.consumers.map((c) => c.describe());
-  }
-
-  /** @internal */
-  recordFailure(failure: OnFailureRecord): void {
-    this.failures.push(failure);
-    this.stats.recordsSentToOnFailure += failure.KinesisBatchInfo.batchSize;
-    this.options.onFailure?.(failure);
-  }
+  readonly isRunning: boolean;
+  recordFailure(failure: OnFailureRecord): void;
 }
 
-class ShardConsumer {
+interface Piece {
+  records: KinesisRecord[];
+  attempts: number;
+}
+
+type InvokeResult =
+  | { kind: 'ok'; state: Record<string, unknown> }
+  | { kind: 'partial'; state: Record<string, unknown>; firstFailed: number; error: string }
+  | { kind: 'error'; error: string };
+
+class HandlerResponseError extends Error {
+  override readonly name = 'HandlerResponseError';
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+export class ShardConsumer {
   private iterator: string | undefined;
   private shardEnded = false;
   private readonly pending: KinesisRecord[] = [];
@@ -276,11 +119,11 @@ class ShardConsumer {
   private state: Record<string, unknown> = {};
 
   constructor(
-    private readonly source: KinesisEventSource,
+    private readonly source: ConsumerHost,
     readonly shardId: string,
   ) {}
 
-  describe() {
+  describe(): { shardId: string; checkpoint?: string; buffered: number; window?: { start: string; end: string } } {
     const checkpoint = this.source.checkpoints.get(this.shardId);
     return {
       shardId: this.shardId,
@@ -444,47 +287,19 @@ class ShardConsumer {
   }
 
   private giveUp(piece: Piece, isFinal: boolean, error: string): void {
-    const { streamArn, region, functionName } = this.source.options;
-    const first = piece.records[0];
-    const last = piece.records[piece.records.length - 1];
-    this.source.recordFailure({
-      requestContext: {
-        requestId: randomUUID(),
-        functionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
-        condition: 'RetryAttemptsExhausted',
-        approximateInvokeCount: piece.attempts,
-      },
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-      version: '1.0',
-      timestamp: new Date().toISOString(),
-      KinesisBatchInfo: {
-        shardId: this.shardId,
-        ...(first?.SequenceNumber ? { startSequenceNumber: first.SequenceNumber } : {}),
-        ...(last?.SequenceNumber ? { endSequenceNumber: last.SequenceNumber } : {}),
-        ...(first ? { approximateArrivalOfFirstRecord: iso(arrivalMs(first)) } : {}),
-        ...(last ? { approximateArrivalOfLastRecord: iso(arrivalMs(last)) } : {}),
-        batchSize: piece.records.length,
-        streamArn,
-      },
-      ...(this.window ? { window: { start: iso(this.window.start), end: iso(this.window.end) } } : {}),
-      isFinalInvokeForWindow: isFinal,
-      error,
-    });
+    this.source.recordFailure(
+      onFailureRecord(
+        { shardId: this.shardId, records: piece.records, attempts: piece.attempts, window: this.window, isFinal, error },
+        this.source.options,
+      ),
+    );
   }
 
-  private async invoke(
-    records: KinesisRecord[],
-    final: boolean,
-    terminatedEarly: boolean,
-  ): Promise<
-    | { kind: 'ok'; state: Record<string, unknown> }
-    | { kind: 'partial'; state: Record<string, unknown>; firstFailed: number; error: string }
-    | { kind: 'error'; error: string }
-  > {
+  private async invoke(records: KinesisRecord[], final: boolean, terminatedEarly: boolean): Promise<InvokeResult> {
     const { handler, streamArn, region, functionName, reportBatchItemFailures, onInvoke } = this.source.options;
     const window = this.window!;
     const event: TumblingWindowEvent = {
-      Records: records.map((r) => this.toLambdaRecord(r)),
+      Records: records.map((r) => toLambdaRecord(r, this.shardId, this.source.options)),
       window: { start: iso(window.start), end: iso(window.end) },
       // A copy: a handler that mutates its input must not change what a retry sees.
       state: structuredClone(this.state),
@@ -536,43 +351,4 @@ class ShardConsumer {
       return { kind: 'error', error };
     }
   }
-
-  private toLambdaRecord(r: KinesisRecord): KinesisStreamRecord {
-    const { streamArn, region, functionName } = this.source.options;
-    return {
-      kinesis: {
-        kinesisSchemaVersion: '1.0',
-        partitionKey: r.PartitionKey ?? '',
-        sequenceNumber: r.SequenceNumber ?? '',
-        data: Buffer.from(r.Data ?? new Uint8Array()).toString('base64'),
-        approximateArrivalTimestamp: arrivalMs(r) / 1000,
-      },
-      eventSource: 'aws:kinesis',
-      eventVersion: '1.0',
-      eventID: `${this.shardId}:${r.SequenceNumber ?? ''}`,
-      eventName: 'aws:kinesis:record',
-      invokeIdentityArn: `arn:aws:iam::000000000000:role/${functionName}-role`,
-      awsRegion: region,
-      eventSourceARN: streamArn,
-    };
-  }
-}
-
-/** The Lambda context a handler (and Powertools) reads; the deadline is Lambda's default 30 s timeout. */
-export function lambdaContext(functionName: string, region: string, timeoutMs = 30_000): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: `local/${process.pid}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
