@@ -6,13 +6,27 @@ import { describeYamlError, parseYaml } from '../yaml';
 import {
   DEFAULT_HOTSPOTS_MESSAGE,
   DEFAULT_RCF_MESSAGE,
+  DEFAULT_RECORDS_MESSAGE,
   RCF_PLACEHOLDERS,
+  RECORDS_PLACEHOLDERS,
   detectorInput,
   detectorsFileInput,
+  type AnyDetector,
   type Detector,
   type HotspotsDetector,
+  type OutputSpec,
   type RcfDetector,
+  type RecordsDetector,
 } from './schema';
+import { unsupportedByRuntime } from './support';
+
+export interface ParseOptions {
+  /**
+   * Validate the schema only: accept the settings the functions do not implement yet (support.ts). For tools that
+   * write or read detectors without running them (import-sql, compare); never for a function that runs them.
+   */
+  schemaOnly?: boolean;
+}
 
 export interface DetectorDefaults {
   /** Window length for detectors that set none (the function's tumbling window, WINDOW_SECONDS). */
@@ -35,7 +49,7 @@ function zodProblems(prefix: string, error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => {
     // A discriminated union reports an unknown kind with the raw list of options; say it plainly.
     if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind')
-      return `${issuePath(prefix, issue.path)}: kind must be rcf (default) or hotspots`;
+      return `${issuePath(prefix, issue.path)}: kind must be rcf (default), hotspots or records`;
     if (issue.code === 'invalid_union') {
       // Report the alternative that got furthest: a custom message from it, else what was expected.
       const inner = issue.errors.flat();
@@ -53,7 +67,7 @@ function zodProblems(prefix: string, error: z.core.$ZodError): string[] {
   });
 }
 
-function checkCommon(where: string, d: Detector, problems: string[]): void {
+function checkCommon(where: string, d: AnyDetector, problems: string[]): void {
   if (d.format === 'csv' && !d.csv)
     problems.push(`${where}: format csv needs csv.columns, the column names in order (e.g. csv: { columns: [date, station, plate] })`);
   if (d.format === 'json' && d.csv) problems.push(`${where}: csv settings are only for format csv (this detector reads json)`);
@@ -70,9 +84,58 @@ function checkCommon(where: string, d: Detector, problems: string[]): void {
   for (const f of Object.keys(d.match ?? {})) needs(f, 'match field');
   if (d.kind === 'rcf') {
     needs(d.key, 'key field');
-    for (const a of d.aggregates) if (a.field) needs(a.field, `aggregate ${a.name}'s field`);
+    for (const a of d.aggregates) {
+      if (a.field) needs(a.field, `aggregate ${a.name}'s field`);
+      for (const f of Object.keys(a.where ?? {})) needs(f, `aggregate ${a.name}'s where field`);
+    }
+  } else if (d.kind === 'records') {
+    if (d.key) needs(d.key, 'key field');
+    for (const f of d.features) needs(f, 'feature');
   } else {
     for (const c of d.columns) needs(c, 'column');
+  }
+}
+
+const SCORE_COLUMN = /^anomaly_score$/i;
+const EXPLANATION_COLUMN = /^anomaly_score_explanation$/i;
+
+/** Output targets and columns: each column must be something the detector produces. */
+function checkOutputs(where: string, d: RcfDetector | RecordsDetector, problems: string[]): void {
+  (d.outputs ?? []).forEach((o: OutputSpec, i) => {
+    const at = `${where}: outputs[${i}]`;
+    if ((o.kinesis === undefined) === (o.firehose === undefined))
+      problems.push(`${at}: name exactly one target, kinesis: <stream name or ARN> or firehose: <delivery stream name or ARN>`);
+    const columns = o.columns;
+    if (!columns) return;
+    const dup = columns.find((c, j) => columns.findIndex((x) => x.toLowerCase() === c.toLowerCase()) !== j);
+    if (dup) problems.push(`${at}: columns names ${dup} twice`);
+    if (!columns.some((c) => SCORE_COLUMN.test(c))) problems.push(`${at}: columns has no ANOMALY_SCORE column (any case), so the consumer gets no score`);
+    if (columns.some((c) => EXPLANATION_COLUMN.test(c)) && !d.explain)
+      problems.push(`${at}: column ANOMALY_SCORE_EXPLANATION needs explain: true`);
+    if (d.kind === 'rcf') {
+      const known = new Set([d.key, 'windowStart', 'windowEnd', ...d.aggregates.map((a) => a.name)]);
+      for (const c of columns) {
+        if (!SCORE_COLUMN.test(c) && !EXPLANATION_COLUMN.test(c) && !known.has(c))
+          problems.push(`${at}: column ${c} is not the key, an aggregate, windowStart, windowEnd or ANOMALY_SCORE (known: ${[...known].join(', ')})`);
+      }
+    } else if (d.csv) {
+      for (const c of columns) {
+        if (!SCORE_COLUMN.test(c) && !EXPLANATION_COLUMN.test(c) && !d.csv.columns.includes(c))
+          problems.push(`${at}: column ${c} is not one of the CSV columns (${d.csv.columns.join(', ')}) or ANOMALY_SCORE`);
+      }
+    }
+  });
+}
+
+function checkRecords(where: string, d: RecordsDetector, problems: string[]): void {
+  if (new Set(d.features).size !== d.features.length) problems.push(`${where}: features lists a field twice`);
+  if (d.rcf.shingleSize * d.features.length > 30)
+    problems.push(`${where}: features × rcf.shingleSize must be at most 30 (a forest point has at most 30 dimensions)`);
+  checkOutputs(where, d, problems);
+  const allowed = new Set<string>([...RECORDS_PLACEHOLDERS, ...d.features]);
+  for (const m of d.message.matchAll(PLACEHOLDER)) {
+    if (!allowed.has(m[1]!))
+      problems.push(`${where}: message placeholder {${m[1]}} is unknown; use ${[...allowed].map((p) => `{${p}}`).join(', ')}`);
   }
 }
 
@@ -82,8 +145,25 @@ function checkRcf(where: string, d: RcfDetector, problems: string[]): void {
     if (names.has(a.name)) problems.push(`${where}: two aggregates are named ${a.name}; give one a different name`);
     names.add(a.name);
     if (a.fn === 'count' && a.field) problems.push(`${where}: aggregate ${a.name}: count takes no field`);
-    if (a.fn !== 'count' && !a.field) problems.push(`${where}: aggregate ${a.name}: ${a.fn} needs a field, e.g. ${a.fn}(speed)`);
+    if (a.fn !== 'count' && a.fn !== 'ratio' && !a.field) problems.push(`${where}: aggregate ${a.name}: ${a.fn} needs a field, e.g. ${a.fn}(speed)`);
+    if (a.where && a.fn !== 'count' && a.fn !== 'sum')
+      problems.push(`${where}: aggregate ${a.name}: where is for count and sum only (COUNT/SUM of the matching records)`);
   }
+  for (const a of d.aggregates) {
+    if (a.fn !== 'ratio') continue;
+    for (const operand of a.ratio!) {
+      const target = d.aggregates.find((b) => b.name === operand);
+      if (!target) problems.push(`${where}: aggregate ${a.name}: ratio operand ${operand} is not an aggregate of this detector`);
+      else if (target.fn === 'ratio') problems.push(`${where}: aggregate ${a.name}: ratio operand ${operand} is itself a ratio; use count, sum, avg, min, max or count_distinct aggregates`);
+    }
+  }
+  if (d.everySeconds !== undefined) {
+    if (d.everySeconds >= d.windowSeconds)
+      problems.push(`${where}: everySeconds (${d.everySeconds}) must be less than windowSeconds (${d.windowSeconds}); equal is a tumbling window, leave everySeconds out`);
+    else if (d.windowSeconds % d.everySeconds !== 0)
+      problems.push(`${where}: windowSeconds (${d.windowSeconds}) must be a multiple of everySeconds (${d.everySeconds}) so that windows start on hop boundaries`);
+  }
+  checkOutputs(where, d, problems);
   for (const f of d.features) {
     if (!names.has(f)) problems.push(`${where}: feature ${f} is not an aggregate of this detector (aggregates: ${[...names].join(', ')})`);
   }
@@ -93,7 +173,7 @@ function checkRcf(where: string, d: RcfDetector, problems: string[]): void {
   if (d.silentKeys) {
     const undefinedWhenEmpty = d.features.filter((f) => {
       const fn = d.aggregates.find((a) => a.name === f)?.fn;
-      return fn === 'avg' || fn === 'min' || fn === 'max';
+      return fn === 'avg' || fn === 'min' || fn === 'max' || fn === 'ratio';
     });
     if (undefinedWhenEmpty.length) {
       problems.push(
@@ -116,9 +196,17 @@ function checkHotspots(where: string, d: HotspotsDetector, problems: string[]): 
 
 /**
  * Parses and validates a detectors document. Every problem is collected (not just the first), each naming the
- * detector and the setting, so one run of `stream-sentinel detectors validate` shows everything to fix.
+ * detector and the setting, so one run of `stream-sentinel detectors validate` shows everything to fix. Settings the
+ * functions do not implement yet are problems too, unless `options.schemaOnly` (support.ts).
  */
-export function parseDetectors(text: string, source = 'detectors.yml', defaults: DetectorDefaults = BUILTIN_DEFAULTS): Detector[] {
+export function parseDetectors(text: string, source?: string, defaults?: DetectorDefaults, options?: ParseOptions & { schemaOnly?: false }): Detector[];
+export function parseDetectors(text: string, source: string, defaults: DetectorDefaults, options: ParseOptions & { schemaOnly: true }): AnyDetector[];
+export function parseDetectors(
+  text: string,
+  source = 'detectors.yml',
+  defaults: DetectorDefaults = BUILTIN_DEFAULTS,
+  options: ParseOptions = {},
+): AnyDetector[] {
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -130,7 +218,7 @@ export function parseDetectors(text: string, source = 'detectors.yml', defaults:
   const file = detectorsFileInput.safeParse(raw);
   if (!file.success) throw new DetectorsConfigError(source, zodProblems('', file.error));
   const problems: string[] = [];
-  const detectors: Detector[] = [];
+  const detectors: AnyDetector[] = [];
   file.data.detectors.forEach((entry, i) => {
     const label =
       entry && typeof entry === 'object' && typeof (entry as { name?: unknown }).name === 'string'
@@ -148,7 +236,7 @@ export function parseDetectors(text: string, source = 'detectors.yml', defaults:
       windowSeconds: d.windowSeconds ?? defaults.windowSeconds,
       threshold: d.threshold ?? defaults.threshold,
     };
-    let detector: Detector;
+    let detector: AnyDetector;
     if (d.kind === 'rcf') {
       detector = {
         ...base,
@@ -163,6 +251,10 @@ export function parseDetectors(text: string, source = 'detectors.yml', defaults:
       } as RcfDetector;
       checkCommon(label, detector, problems);
       checkRcf(label, detector, problems);
+    } else if (d.kind === 'records') {
+      detector = { ...base, kind: 'records', rcf: d.rcf, message: d.message ?? DEFAULT_RECORDS_MESSAGE } as RecordsDetector;
+      checkCommon(label, detector, problems);
+      checkRecords(label, detector, problems);
     } else {
       detector = { ...base, kind: 'hotspots', message: d.message ?? DEFAULT_HOTSPOTS_MESSAGE } as HotspotsDetector;
       checkCommon(label, detector, problems);
@@ -172,14 +264,19 @@ export function parseDetectors(text: string, source = 'detectors.yml', defaults:
       problems.push(
         `${label}: the name ${detector.name} is used by another detector; names must be unique (they are part of the table keys)`,
       );
+    if (!options.schemaOnly)
+      for (const why of unsupportedByRuntime(detector))
+        problems.push(`${label}: ${why} — remove it before deploying (only schema-only validation, e.g. import-sql, accepts it)`);
     detectors.push(detector);
   });
   if (problems.length) throw new DetectorsConfigError(source, problems);
   return detectors;
 }
 
-/** Reads and validates a detectors file. */
-export function loadDetectorsFile(file: string, defaults: DetectorDefaults = BUILTIN_DEFAULTS): Detector[] {
+/** Reads and validates a detectors file (see parseDetectors for `options`). */
+export function loadDetectorsFile(file: string, defaults?: DetectorDefaults, options?: ParseOptions & { schemaOnly?: false }): Detector[];
+export function loadDetectorsFile(file: string, defaults: DetectorDefaults, options: ParseOptions & { schemaOnly: true }): AnyDetector[];
+export function loadDetectorsFile(file: string, defaults: DetectorDefaults = BUILTIN_DEFAULTS, options: ParseOptions = {}): AnyDetector[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -188,7 +285,7 @@ export function loadDetectorsFile(file: string, defaults: DetectorDefaults = BUI
       `cannot read the detectors file (${error instanceof Error ? error.message : String(error)}); set DETECTORS_FILE or package detectors.yml with the function`,
     ]);
   }
-  return parseDetectors(text, file, defaults);
+  return options.schemaOnly ? parseDetectors(text, file, defaults, { schemaOnly: true }) : parseDetectors(text, file, defaults);
 }
 
 /**

@@ -1,9 +1,13 @@
 import * as z from 'zod/mini';
 
 /**
- * The detectors file (detectors.yml): what KDA's SQL pumps did, as data. Two kinds share the record
+ * The detectors file (detectors.yml): what KDA's SQL pumps did, as data. Three kinds share the record
  * selection fields (format, csv layout, match, time): `rcf` detectors aggregate per key and tumbling window and
- * score each window with a per-key Random Cut Forest; `hotspots` detectors look for dense regions of points.
+ * score each window with a per-key Random Cut Forest; `hotspots` detectors look for dense regions of points;
+ * `records` detectors score every record as KDA's RANDOM_CUT_FOREST over raw rows did.
+ *
+ * Some settings are schema only: the runtime does not implement them yet, and the loader refuses them unless
+ * asked for schema-only validation (shared/detectors/support.ts lists them and says why).
  *
  * zod/mini rather than classic zod: the same validation at a twentieth of the bundle size (Lambda cold start).
  */
@@ -34,14 +38,24 @@ const timeSpec = z.union([
   }),
 ]);
 
-const AGGREGATE = /^(count|sum|avg|min|max)(?:\(([^()\s]+)\))?$/;
+const AGGREGATE = /^(count|sum|avg|min|max|count_distinct)(?:\(([^()\s]+)\))?$/;
 
-export type AggregateFn = 'count' | 'sum' | 'avg' | 'min' | 'max';
+/** `count_distinct` (approximate) and `ratio` (of two other aggregates) are schema only for now (support.ts). */
+export type AggregateFn = 'count' | 'sum' | 'avg' | 'min' | 'max' | 'count_distinct' | 'ratio';
 export interface AggregateSpec {
   name: string;
   fn: AggregateFn;
   field?: string;
+  /** Conditional count/sum: only the records where every field matches (COUNT/SUM(CASE WHEN …)). */
+  where?: Record<string, Scalar | Scalar[]>;
+  /** For fn `ratio`: numerator and denominator, names of two other aggregates (clicks / impressions). */
+  ratio?: [string, string];
 }
+
+const matchRule = z.record(fieldName, z.union([scalar, z.array(scalar).check(z.minLength(1))]));
+const aggregateName = z
+  .string()
+  .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'an aggregate name is a letter or _ followed by letters, digits or _'));
 
 const aggregateSpec = z.union([
   z.pipe(
@@ -62,11 +76,55 @@ const aggregateSpec = z.union([
     }),
   ),
   z.strictObject({
-    name: z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'an aggregate name is a letter or _ followed by letters, digits or _')),
-    fn: z.enum(['count', 'sum', 'avg', 'min', 'max']),
+    name: aggregateName,
+    fn: z.enum(['count', 'sum', 'avg', 'min', 'max', 'count_distinct']),
     field: z.optional(fieldName),
+    where: z.optional(matchRule),
   }),
+  z.pipe(
+    z.strictObject({ name: aggregateName, ratio: z.tuple([aggregateName, aggregateName]) }),
+    z.transform((r): AggregateSpec => ({ name: r.name, fn: 'ratio', ratio: [r.ratio[0], r.ratio[1]] })),
+  ),
 ]);
+
+const STREAM_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const KINESIS_ARN = /^arn:aws[a-z-]*:kinesis:[a-z0-9-]+:\d{12}:stream\/[A-Za-z0-9_.-]{1,128}$/;
+const FIREHOSE_ARN = /^arn:aws[a-z-]*:firehose:[a-z0-9-]+:\d{12}:deliverystream\/[A-Za-z0-9_.-]{1,64}$/;
+
+/** Where a detector's results go, one record per result, in the shape KDA's output stream had. */
+export interface OutputSpec {
+  /** A Kinesis stream: a name declared by the service or an existing stream's ARN. */
+  kinesis?: string;
+  /** A Firehose delivery stream: a name declared by the service or an existing one's ARN. */
+  firehose?: string;
+  format: 'json' | 'csv';
+  /**
+   * Output columns in order, spelt as the consumer reads them. ANOMALY_SCORE and ANOMALY_SCORE_EXPLANATION (any
+   * case: KDA kept the stream's spelling, e.g. "anomaly_score") carry the score and attribution; other names are
+   * the key, aggregates, windowStart/windowEnd (rcf) or input fields (records).
+   */
+  columns?: string[];
+}
+
+const outputSpec = z.strictObject({
+  kinesis: z.optional(
+    z.string().check(z.refine((s) => STREAM_NAME.test(s) || KINESIS_ARN.test(s), 'a Kinesis stream name or arn:aws:kinesis:<region>:<account>:stream/<name>')),
+  ),
+  firehose: z.optional(
+    z
+      .string()
+      .check(
+        z.refine((s) => STREAM_NAME.test(s) || FIREHOSE_ARN.test(s), 'a Firehose delivery stream name or arn:aws:firehose:<region>:<account>:deliverystream/<name>'),
+      ),
+  ),
+  format: z._default(z.enum(['json', 'csv']), 'json'),
+  columns: z.optional(z.array(fieldName).check(z.minLength(1))),
+});
+
+/** Alert on the raw KDA-scale score (`score ≥ threshold`, what a migrated Lambda did) or on the anomaly grade. */
+export type AlertOn = 'score' | 'grade';
+/** The schema's default; until the runtime has the grade (issue 16), detectors that leave alertOn out alert on score. */
+export const DEFAULT_ALERT_ON: AlertOn = 'grade';
 
 const rcfParams = z.strictObject({
   numberOfTrees: z._default(int(1, 1000), 100),
@@ -80,7 +138,7 @@ const common = {
   format: z.enum(['json', 'csv']),
   csv: z.optional(csvLayout),
   /** Field → value (or list of accepted values); a record belongs to the detector when all hold. */
-  match: z.optional(z.record(fieldName, z.union([scalar, z.array(scalar).check(z.minLength(1))]))),
+  match: z.optional(matchRule),
   time: z.optional(timeSpec),
   windowSeconds: z.optional(int(1, 7 * 86400)),
   threshold: z.optional(z.number().check(z.positive('must be more than 0'))),
@@ -88,10 +146,21 @@ const common = {
   description: z.optional(z.string()),
 };
 
+/** Settings of the scoring kinds (rcf, records); each is schema only for now (support.ts). */
+const scoring = {
+  /** RANDOM_CUT_FOREST_WITH_EXPLANATION: per-feature attribution with each score. */
+  explain: z.optional(z.boolean()),
+  outputs: z.optional(z.array(outputSpec).check(z.minLength(1))),
+  alertOn: z.optional(z.enum(['score', 'grade'])),
+};
+
 const rcfDetectorInput = z.strictObject({
   ...common,
+  ...scoring,
   kind: z._default(z.literal('rcf'), 'rcf'),
   key: fieldName,
+  /** Hopping windows: every `everySeconds`, the last `windowSeconds` (KDA's sliding windows, approximated). */
+  everySeconds: z.optional(int(1, 7 * 86400)),
   aggregates: z._default(z.array(aggregateSpec).check(z.minLength(1, 'list at least one aggregate, e.g. [count]')), [
     { fn: 'count', name: 'count' },
   ]),
@@ -123,7 +192,20 @@ const hotspotsDetectorInput = z.strictObject({
   minPoints: int(2, 1_000_000),
 });
 
-export const detectorInput = z.discriminatedUnion('kind', [rcfDetectorInput, hotspotsDetectorInput]);
+const recordsDetectorInput = z.strictObject({
+  ...common,
+  ...scoring,
+  kind: z.literal('records'),
+  /** One forest per key; without a key, one forest per detector and shard (KDA had one per application). */
+  key: z.optional(fieldName),
+  /** The numeric fields scored, in column order (KDA: the numeric columns of the cursor's SELECT). */
+  features: z.array(fieldName).check(z.minLength(1, 'list the numeric fields to score, e.g. [price]'), z.maxLength(30)),
+  rcf: z._default(rcfParams, { numberOfTrees: 100, subSampleSize: 256, timeDecay: 100000, shingleSize: 1 }),
+  /** Store a record only when its score is at least this (plus periodic summaries), to stay cheap per record. */
+  storeAbove: z.optional(z.number().check(z.gte(0, 'must be 0 or more'))),
+});
+
+export const detectorInput = z.discriminatedUnion('kind', [rcfDetectorInput, hotspotsDetectorInput, recordsDetectorInput]);
 
 export const detectorsFileInput = z.strictObject({
   version: z.optional(z.literal(1)),
@@ -149,9 +231,20 @@ export interface RcfParams {
   shingleSize: number;
 }
 
-export interface RcfDetector extends CommonDetector {
+interface ScoringOptions {
+  /** Schema only: attribution per feature (RANDOM_CUT_FOREST_WITH_EXPLANATION). */
+  explain?: boolean;
+  /** Schema only: KDA-shaped output streams. */
+  outputs?: OutputSpec[];
+  /** Absent = DEFAULT_ALERT_ON. */
+  alertOn?: AlertOn;
+}
+
+export interface RcfDetector extends CommonDetector, ScoringOptions {
   kind: 'rcf';
   key: string;
+  /** Schema only: hop length of hopping windows (windowSeconds is their length). */
+  everySeconds?: number;
   aggregates: AggregateSpec[];
   /** Aggregate names fed to the forest, in column order. */
   features: string[];
@@ -168,10 +261,24 @@ export interface HotspotsDetector extends CommonDetector {
   minPoints: number;
 }
 
+/** Schema only for now: the loader returns it only with `schemaOnly` (support.ts). */
+export interface RecordsDetector extends CommonDetector, ScoringOptions {
+  kind: 'records';
+  key?: string;
+  features: string[];
+  rcf: RcfParams;
+  storeAbove?: number;
+}
+
+/** What the deployed functions run. */
 export type Detector = RcfDetector | HotspotsDetector;
+/** What a schema-only parse can return (the importer's output): also the kinds the runtime does not run yet. */
+export type AnyDetector = Detector | RecordsDetector;
 
 export const DEFAULT_RCF_MESSAGE =
   '{detector}: {key} is unusual in the window starting {windowStart}: score {score} (threshold {threshold}), count {count}; {feature} {direction}';
+export const DEFAULT_RECORDS_MESSAGE =
+  '{detector}: an unusual record at {time}: score {score} (threshold {threshold}); {feature} {direction}';
 export const DEFAULT_HOTSPOTS_MESSAGE = '{detector}: a hotspot of {points} points (density {density}) in the window starting {windowStart}';
 
 /** Placeholders every rcf message may use besides the detector's aggregate names. */
@@ -186,6 +293,9 @@ export const RCF_PLACEHOLDERS = [
   'feature',
   'direction',
 ] as const;
+
+/** Placeholders every records message may use besides its feature names. */
+export const RECORDS_PLACEHOLDERS = ['detector', 'key', 'score', 'threshold', 'time', 'feature', 'direction'] as const;
 
 /**
  * The field that makes a JSON object a detector's when the detector has no match rule: its key, or a hotspots
