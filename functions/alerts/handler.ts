@@ -2,12 +2,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
-import { dynamoDocumentClient, snsClient } from '../../shared/aws/clients';
+import { dynamoDocumentClient } from '../../shared/aws/dynamodb';
+import { snsClient } from '../../shared/aws/sns';
 import { readAlertsConfig } from '../../shared/config/alerts';
 import { BUILTIN_DEFAULTS, detectorsFilePath, loadDetectorsFile, type Detector } from '../../shared/detectors';
 import { runAlerts, type AlertPublisher, type DetectorText, type RunSummary } from '../../shared/alerts';
 import { DynamoAlertStore } from '../../shared/store/alerts';
-import { SnsAlertPublisher } from '../../shared/store/sns-publisher';
+import { SnsAlertPublisher } from '../../shared/aws/sns-publisher';
 import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
 
 export interface AlertsDeps {

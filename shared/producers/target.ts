@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import * as z from 'zod/mini';
-import { kinesisClient } from '../aws/clients';
+import { kinesisClient } from '../aws/kinesis';
 
 /**
  * Where produce and replay put records: the deployed stack's stream (`--stage`), the local emulators

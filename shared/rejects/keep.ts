@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { firehoseClient } from '../aws/clients';
+import { firehoseClient } from '../aws/firehose';
 import type { Reject } from '../windows/aggregate';
 import { FirehoseRejectsSink } from './firehose';
 import { FileRejectsSink, type RejectBatch, type RejectsSink } from './sink';

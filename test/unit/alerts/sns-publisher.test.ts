@@ -1,7 +1,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { AlertPublishError, SnsAlertPublisher } from '../../../shared/store/sns-publisher';
+import { AlertPublishError, SnsAlertPublisher } from '../../../shared/aws/sns-publisher';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:stream-sentinel-dev-alerts';
 const message = {
