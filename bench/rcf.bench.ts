@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { RandomCutForest, type ForestOptions } from '../shared/rcf';
@@ -155,6 +156,101 @@ function reloadMs(bytes: Uint8Array): number {
     times.push(performance.now() - started);
   }
   return median(times);
+}
+
+
+/**
+ * Multi-column sensor rows (think wind average and gust, or an IoT row of several sensors): per column a daily
+ * cycle (144 ten-minute readings), a slow random walk and reading noise, rounded to 0.1 as sensors report.
+ * Deterministic, so every run and every version of the forest sees the same series.
+ */
+export function sensorRows(n: number, columns: number, seed = 11): Float64Array {
+  const rng = new Xoshiro128(seed);
+  const out = new Float64Array(n * columns);
+  const walk = new Float64Array(columns);
+  for (let t = 0; t < n; t++) {
+    for (let c = 0; c < columns; c++) {
+      walk[c] = 0.995 * walk[c]! + (rng.nextDouble() - 0.5);
+      const x = 20 + 5 * c + (8 + c) * Math.sin((2 * Math.PI * t) / 144 + c) + walk[c]! + 2 * (rng.nextDouble() - 0.5);
+      out[t * columns + c] = Math.round(x * 10) / 10;
+    }
+  }
+  return out;
+}
+
+/** Uniform random floats: nothing for deflate to find, the worst case for state size. */
+function noiseRows(n: number, columns: number, seed = 5): Float64Array {
+  const rng = new Xoshiro128(seed);
+  return Float64Array.from({ length: n * columns }, () => rng.nextDouble() * 1000);
+}
+
+export interface Shape {
+  name: string;
+  options: ForestOptions & { dimensions: number };
+  /** Rows of `options.dimensions` values, row-major. */
+  data: Float64Array;
+  /** Points processed before the clock starts (the forest is new each run). */
+  warm: number;
+  measured: number;
+}
+
+/** The shapes issue 18 tracks: KDA's defaults at 4 columns × shingle 8 and 10 × 1, and the one-column figures beside them. */
+export function shapes(scale = 1): Shape[] {
+  const nab = nabStream();
+  const s = (n: number): number => Math.max(1000, Math.round(n * scale));
+  return [
+    { name: '4 columns × shingle 8 (100, 256, 100000)', options: { ...KDA, shingleSize: 8, dimensions: 4 }, data: sensorRows(40_000, 4), warm: s(10_000), measured: s(10_000) },
+    { name: '4 columns × shingle 8 (100, 256, 100000), random floats', options: { ...KDA, shingleSize: 8, dimensions: 4 }, data: noiseRows(40_000, 4), warm: s(10_000), measured: s(10_000) },
+    { name: '10 columns × shingle 1 (100, 256, 100000)', options: { ...KDA, dimensions: 10 }, data: sensorRows(40_000, 10), warm: s(10_000), measured: s(20_000) },
+    { name: '1 column, KDA defaults (100, 256, 100000, 1)', options: { ...KDA, dimensions: 1 }, data: nab, warm: s(20_000), measured: s(100_000) },
+    { name: '1 column, shipped detectors (50, 64, 1000, 1)', options: { numberOfTrees: 50, subSampleSize: 64, timeDecay: 1000, dimensions: 1 }, data: nab, warm: s(20_000), measured: s(200_000) },
+    { name: '1 column, seed SQL (1, 10, 10, shingle 2)', options: { numberOfTrees: 1, subSampleSize: 10, timeDecay: 10, shingleSize: 2, dimensions: 1 }, data: nab, warm: s(10_000), measured: s(1_000_000) },
+  ];
+}
+
+/** Score + update points/s of one shape on a fresh forest, after `warm` points (rows cycle through `data`). */
+export function shapeThroughput(shape: Shape, seed = 7): number {
+  const forest = new RandomCutForest({ ...shape.options, seed });
+  const cols = shape.options.dimensions;
+  const rows = shape.data.length / cols;
+  const record = new Array<number>(cols).fill(0);
+  const feed = (i: number): void => {
+    const base = (i % rows) * cols;
+    for (let c = 0; c < cols; c++) record[c] = shape.data[base + c]!;
+    forest.process(record);
+  };
+  let i = 0;
+  for (; i < shape.warm; i++) feed(i);
+  const started = performance.now();
+  for (let k = 0; k < shape.measured; k++, i++) feed(i);
+  return shape.measured / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Every shape `reps` times, interleaved (shape A, B, C, A, B, C…) so a burst of load from other users of this
+ * shared machine lands on all shapes alike; the median is the figure, min–max shows the noise.
+ */
+export function shapeRuns(reps: number, scale = 1): Array<{ name: string; runs: number[]; median: number }> {
+  const list = shapes(scale);
+  const runs = list.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++) list.forEach((shape, k) => runs[k]!.push(shapeThroughput(shape)));
+  return list.map((shape, k) => ({ name: shape.name, runs: runs[k]!, median: median(runs[k]!) }));
+}
+
+/** State after `points` rows at 4 × 8 and the median time of 7 reloads. */
+export function stateAt4x8(data: Float64Array, points: number): { bytes: number; reloadMs: number; distinct: number } {
+  const forest = new RandomCutForest({ ...KDA, shingleSize: 8, dimensions: 4, seed: 3 });
+  const record = [0, 0, 0, 0];
+  for (let i = 0; i < points; i++) {
+    for (let c = 0; c < 4; c++) record[c] = data[i * 4 + c]!;
+    forest.process(record);
+  }
+  const bytes = forest.toBytes();
+  return { bytes: bytes.length, reloadMs: reloadMs(bytes), distinct: forest.storedPoints };
+}
+
+export function stateFigures(): { sensor: ReturnType<typeof stateAt4x8>; noise: ReturnType<typeof stateAt4x8> } {
+  return { sensor: stateAt4x8(sensorRows(10_000, 4), 10_000), noise: stateAt4x8(noiseRows(10_000, 4), 10_000) };
 }
 
 export default async function bench(): Promise<BenchReport> {
