@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { StreamSentinelError } from '../errors';
 import { envNumber, sharedEnv } from './env';
 
 /** The alerts function's environment (docs/architecture.md), read and validated once at cold start. */
@@ -14,7 +15,7 @@ export interface AlertsConfig {
   detectorsFile?: string;
 }
 
-export class AlertsConfigError extends Error {
+export class AlertsConfigError extends StreamSentinelError {
   override readonly name = 'AlertsConfigError';
 }
 

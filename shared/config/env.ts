@@ -1,6 +1,26 @@
 import * as z from 'zod/mini';
 
 /**
+ * The one place configuration defaults live (issue 12: not in serverless params, zod and factory fallbacks at
+ * once). The zod schemas default to these; factories that take a setting as an option (tests, local mode) fall
+ * back to the same constants; serverless.yml may pass a stage's value but the code's default is this one.
+ */
+export const CONFIG_DEFAULTS = {
+  /** DATA_RETENTION_DAYS */
+  retentionDays: 30,
+  /** ANOMALY_THRESHOLD */
+  anomalyThreshold: 2,
+  /** WINDOW_SECONDS */
+  windowSeconds: 10,
+  /** MODEL_CACHE_SIZE: forests kept in a warm windows container. */
+  modelCacheSize: 256,
+  /** Hotspots kept per window and shard (densest first), so an item stays far below DynamoDB's 400 KB. */
+  maxHotspots: 50,
+  /** The replay function stops taking records when less than this is left of its invoke: a last batch and its retries. */
+  replayReserveMs: 20_000,
+} as const;
+
+/**
  * An environment variable holding a number: parsed from its text, then checked, with a message that names the
  * variable and what it should be. Shared by every function's configuration (zod/mini, for the bundle size).
  */
@@ -24,12 +44,12 @@ export const sharedEnv = {
     envNumber('DATA_RETENTION_DAYS', 'days items are kept before TTL deletes them', (x) =>
       x > 0 ? undefined : 'DATA_RETENTION_DAYS must be more than 0',
     ),
-    30,
+    CONFIG_DEFAULTS.retentionDays,
   ),
   ANOMALY_THRESHOLD: z._default(
     envNumber('ANOMALY_THRESHOLD', 'the score from which a window is an anomaly when its detector sets no threshold', (x) =>
       x > 0 ? undefined : 'ANOMALY_THRESHOLD must be more than 0',
     ),
-    2,
+    CONFIG_DEFAULTS.anomalyThreshold,
   ),
 };

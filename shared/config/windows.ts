@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
-import { envNumber, sharedEnv } from './env';
+import { StreamSentinelError } from '../errors';
+import { CONFIG_DEFAULTS, envNumber, sharedEnv } from './env';
 
 /**
  * The environment of the stream functions, windows and hotspots (docs/architecture.md), read and validated once
@@ -18,7 +19,7 @@ export interface WindowsConfig {
   modelCacheSize: number;
 }
 
-export class WindowsConfigError extends Error {
+export class WindowsConfigError extends StreamSentinelError {
   override readonly name = 'WindowsConfigError';
 }
 
@@ -38,14 +39,14 @@ const schemaFor = (fn: StreamFunction) =>
           ? undefined
           : 'WINDOW_SECONDS must be a whole number of seconds from 1 to 900 (Lambda tumbling windows)',
       ),
-      10,
+      CONFIG_DEFAULTS.windowSeconds,
     ),
     DETECTORS_FILE: z.optional(z.string()),
     MODEL_CACHE_SIZE: z._default(
       envNumber('MODEL_CACHE_SIZE', 'forests kept in a warm container', (x) =>
         Number.isInteger(x) && x >= 1 ? undefined : 'MODEL_CACHE_SIZE must be a whole number, at least 1',
       ),
-      256,
+      CONFIG_DEFAULTS.modelCacheSize,
     ),
   });
 

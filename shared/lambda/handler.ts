@@ -6,11 +6,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 
 /**
- * The one way the functions become Lambda handlers: middy with Powertools' logger (the invoke's context on every
- * log line, cold start included) and metrics (one EMF flush per invoke, and an error flush if the work throws).
+ * The Lambda wiring every function shares (windows, hotspots, alerts, replay): middy with Powertools' logger (the
+ * invoke's context on every log line, cold start included) and metrics (one EMF flush per invoke, an error flush if
+ * the work throws, and the ColdStart metric on a container's first invoke), and configuration built once per
+ * container on the first invoke.
  */
 export function withPowertools<E, R>(work: (event: E, context: Context) => Promise<R>, logger: Logger, metrics: Metrics) {
-  return middy(work).use(injectLambdaContext(logger)).use(logMetrics(metrics));
+  return middy(work).use(injectLambdaContext(logger)).use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
 /**

@@ -1,11 +1,51 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDocumentClient } from '../aws/clients';
+import { dynamoDocumentClient } from '../aws/dynamodb';
+import { CONFIG_DEFAULTS } from '../config/env';
 import { readWindowsConfig, type StreamFunction, type WindowsConfig } from '../config/windows';
 import { detectorsFilePath, loadDetectorsFile, type Detector } from '../detectors';
 import { rejectsSinkFor, type RejectsSink } from '../rejects';
+import { withPowertools } from './handler';
+import type { TumblingWindowEvent, TumblingWindowProcessor, TumblingWindowResponse } from './tumbling-window';
 
-/** What the stream functions (windows, hotspots) build at cold start from the environment and detectors.yml. */
+/**
+ * What the stream functions (windows, hotspots) share around their tumbling-window step: the dependencies their
+ * factories take, the cold-start setup from the environment and detectors.yml, and the middy handler around a
+ * processor (local mode and tests build handlers with their own dependencies through the same factories).
+ */
+
+/** The dependencies both stream functions take (tests and local mode pass their own). */
+export interface StreamFunctionDeps {
+  /** Validated detectors: each function computes its kind and routes records against all of them. */
+  detectors: Detector[];
+  documentClient: DynamoDBDocumentClient;
+  tableName: string;
+  retentionDays?: number;
+  rejects: RejectsSink;
+  /** The clock for TTLs and reject object dates. */
+  now?: () => number;
+  logger?: Logger;
+  metrics?: Metrics;
+}
+
+/** The table adapters' options, defaults from shared/config. */
+export const tableOptions = (deps: StreamFunctionDeps) => ({
+  client: deps.documentClient,
+  tableName: deps.tableName,
+  retentionDays: deps.retentionDays ?? CONFIG_DEFAULTS.retentionDays,
+  ...(deps.now ? { now: deps.now } : {}),
+});
+
+/** A middy handler (Powertools logger and metrics) around a stream function's processor. */
+export function streamHandler<D extends StreamFunctionDeps>(deps: D, create: (deps: D & { logger: Logger }) => TumblingWindowProcessor) {
+  const logger = deps.logger ?? new Logger();
+  const metrics = deps.metrics ?? new Metrics();
+  const process = create({ ...deps, logger });
+  return withPowertools((event: TumblingWindowEvent): Promise<TumblingWindowResponse> => process(event, metrics), logger, metrics);
+}
+
+/** What the stream functions build at cold start from the environment and detectors.yml. */
 export interface StreamFunctionSetup {
   config: WindowsConfig;
   detectorsFile: string;

@@ -1,9 +1,16 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Hotspot } from '../hotspots/window';
-import { expiresAt, hotspotsPk, hotspotsStatePk, isConditionalFailure, iso } from './keys';
+import type { Hotspot } from '../hotspots/definitions';
+import type { CarriedWindow, HotspotsStore, HotspotsWindowWrite } from '../hotspots/ports';
+import { expiresAt, hotspotsPk, hotspotsStatePk, isConditionalFailure, iso, windowSk } from './keys';
 
-// The formats live in ./keys (the one owner of the table layout); re-exported for callers not yet switched.
-export { hotspotsPk, hotspotsStatePk };
+/**
+ * The hotspots store over DynamoDB (docs/data-model.md): one item per detector and window holding every shard's
+ * hotspots, and the sliding window each shard carries between tumbling windows. Item keys come from ./keys.ts.
+ */
+
+export type { CarriedWindow, HotspotsWindowWrite } from '../hotspots/ports';
+/** Kept for callers of the old location; the formats live in ./keys.ts. */
+export { hotspotsPk, hotspotsStatePk } from './keys';
 
 export interface StoredHotspot extends Hotspot {
   shardId: string;
@@ -29,30 +36,6 @@ export interface HotspotsItem {
   expiresAt: number;
 }
 
-export interface HotspotsWindowWrite {
-  detector: string;
-  startMs: number;
-  endMs: number;
-  shardId: string;
-  /** Shard and first sequence number of the tumbling window: a retried final invoke writes nothing twice. */
-  emissionId: string;
-  threshold: number;
-  points: number;
-  hotspots: Hotspot[];
-  found: number;
-}
-
-export interface CarriedWindow {
-  /** HotspotsWindow.toBytes() */
-  points: Uint8Array;
-  version: number;
-  lastEmission?: string;
-  /** Start (ms) of the newest window written from this shard. */
-  lastWindowMs?: number;
-  /** The detector settings the points were collected under; different columns start a new window. */
-  columns: string[];
-}
-
 export interface DynamoHotspotsStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
@@ -63,7 +46,7 @@ export interface DynamoHotspotsStoreOptions {
 const MAX_ATTEMPTS = 8;
 
 /** Hotspot items and the sliding windows carried per shard, in the data table. */
-export class DynamoHotspotsStore {
+export class DynamoHotspotsStore implements HotspotsStore {
   private readonly now: () => number;
   constructor(private readonly options: DynamoHotspotsStoreOptions) {
     this.now = options.now ?? Date.now;
@@ -77,7 +60,7 @@ export class DynamoHotspotsStore {
    */
   async writeWindow(w: HotspotsWindowWrite): Promise<'written' | 'duplicate'> {
     const { client, tableName } = this.options;
-    const key = { pk: hotspotsPk(w.detector), sk: iso(w.startMs) };
+    const key = { pk: hotspotsPk(w.detector), sk: windowSk(w.startMs) };
     for (let attempt = 1; ; attempt++) {
       const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
       const current = Item as (Partial<HotspotsItem> & { notifiedAt?: string }) | undefined;

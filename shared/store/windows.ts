@@ -1,7 +1,15 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { finishAggregate, type KeyRegistry, type WindowAggregate } from '../windows/plan';
+import { StreamSentinelError } from '../errors';
+import { mergeLateWindow } from '../windows/merge';
+import type { KeyRegistry, WindowAggregate } from '../windows/plan';
 import type { FreshOutcome, LateOutcome, WindowResult, WindowStore } from '../windows/ports';
-import { expiresAt, isConditionalFailure, iso, registryPk, windowPk } from './keys';
+import { expiresAt, isConditionalFailure, iso, registryPk, windowPk, windowSk } from './keys';
+
+/**
+ * The window store over DynamoDB (docs/data-model.md): window items and per-shard key registries. Fresh windows
+ * are put once (a retried emission finds its own id); late records are merged by read, pure merge
+ * (shared/windows/merge.ts), conditional write on the number of emissions read.
+ */
 
 export interface WindowItem {
   pk: string;
@@ -36,6 +44,11 @@ export interface DynamoWindowStoreOptions {
 
 const MAX_MERGE_ATTEMPTS = 8;
 
+/** Late records could not be merged into a window item that other writers kept changing; the invoke fails and is retried. */
+export class WindowMergeError extends StreamSentinelError {
+  override readonly name = 'WindowMergeError';
+}
+
 /** Window items and per-shard key registries in the data table. */
 export class DynamoWindowStore implements WindowStore {
   private readonly now: () => number;
@@ -46,7 +59,7 @@ export class DynamoWindowStore implements WindowStore {
   private baseItem(w: WindowAggregate, emissionId: string, shardId: string): WindowItem {
     return {
       pk: windowPk(w.detector.name, w.key),
-      sk: iso(w.startMs),
+      sk: windowSk(w.startMs),
       type: 'window',
       detector: w.detector.name,
       key: w.key,
@@ -87,7 +100,7 @@ export class DynamoWindowStore implements WindowStore {
 
   async mergeLate(w: WindowAggregate, emissionId: string, shardId: string): Promise<LateOutcome> {
     const { client, tableName } = this.options;
-    const Key = { pk: windowPk(w.detector.name, w.key), sk: iso(w.startMs) };
+    const Key = { pk: windowPk(w.detector.name, w.key), sk: windowSk(w.startMs) };
     for (let attempt = 0; attempt < MAX_MERGE_ATTEMPTS; attempt++) {
       const got = await client.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
       const old = got.Item as WindowItem | undefined;
@@ -104,13 +117,7 @@ export class DynamoWindowStore implements WindowStore {
       }
       const emissions = old.emissions ?? [];
       if (emissions.includes(emissionId)) return 'duplicate';
-      const partials: WindowItem['partials'] = { ...(old.partials ?? {}) };
-      for (const [field, p] of Object.entries(w.partials)) {
-        const o = partials[field];
-        partials[field] = o ? { sum: o.sum + p.sum, min: Math.min(o.min, p.min), max: Math.max(o.max, p.max) } : p;
-      }
-      const count = (old.count ?? 0) + w.count;
-      const merged = finishAggregate(w.detector, w.key, w.startMs, count, partials);
+      const merged = mergeLateWindow(old, w);
       try {
         // size(emissions) is the optimistic token: every merge appends exactly one id.
         await client.send(
@@ -122,9 +129,9 @@ export class DynamoWindowStore implements WindowStore {
             ConditionExpression: 'attribute_exists(pk) AND size(emissions) = :size',
             ExpressionAttributeNames: { '#count': 'count' },
             ExpressionAttributeValues: {
-              ':count': count,
+              ':count': merged.count,
               ':aggregates': merged.aggregates,
-              ':partials': partials,
+              ':partials': merged.partials,
               ':true': true,
               ':false': false,
               ':zero': 0,
@@ -141,7 +148,7 @@ export class DynamoWindowStore implements WindowStore {
         if (!isConditionalFailure(error)) throw error;
       }
     }
-    throw new Error(`window ${Key.pk} ${Key.sk}: could not merge late records after ${MAX_MERGE_ATTEMPTS} attempts (concurrent writers)`);
+    throw new WindowMergeError(`window ${Key.pk} ${Key.sk}: could not merge late records after ${MAX_MERGE_ATTEMPTS} attempts (concurrent writers); the batch will be retried`);
   }
 
   async getRegistry(detector: string, shardId: string): Promise<KeyRegistry> {

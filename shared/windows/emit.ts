@@ -1,7 +1,14 @@
+import type { Logger } from '../lambda/logger';
 import type { CompiledDetector, WindowsState } from './aggregate';
 import { liveModel, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
 import { modelId, type ModelStore, type StoredModel, type WindowResult, type WindowStore } from './ports';
+
+/**
+ * The windows service (pure, over the ports in ./ports.ts): what the windows function does at a Lambda window's
+ * final invoke — plan the windows the state holds, score and learn each key's windows on its forest, merge late
+ * ones, save each forest, record the keys seen.
+ */
 
 export interface EmitInput {
   state: WindowsState;
@@ -14,7 +21,7 @@ export interface EmitInput {
   cache: ModelCache;
   /** Keys processed at once (I/O overlaps; scoring itself is synchronous). */
   concurrency?: number;
-  log?: (level: 'info' | 'warn', message: string, extra?: Record<string, unknown>) => void;
+  logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 export interface EmitStats {
@@ -60,7 +67,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     let model = cache.get(id);
     if (!model) {
       const live = liveModel(d, key, stored.get(id));
-      if (live.reset) input.log?.('warn', 'model parameters changed: starting a new forest for this key', { detector: d.name, key });
+      if (live.reset) input.logger?.warn('model parameters changed: starting a new forest for this key', { detector: d.name, key });
       model = live.model;
     }
     // Until the model is saved, the cached forest must not be trusted: a failure evicts it.

@@ -1,4 +1,10 @@
+import { StreamSentinelError } from '../errors';
 import type { KeyRegistry, WindowAggregate } from './plan';
+
+/**
+ * The windows service's ports: what emitWindows (./emit.ts) needs from storage, as interfaces, with the domain
+ * types that cross them. The DynamoDB adapters are shared/store/windows.ts and shared/store/models.ts.
+ */
 
 /** A scored (or unscorable) window on its way to the table. */
 export interface WindowResult {
@@ -51,7 +57,7 @@ export interface ModelStore {
 export const modelId = (detector: string, key: string): string => `${detector}\u0000${key}`;
 
 /** Another writer saved the model first; the batch is retried and takes the idempotent path. */
-export class ModelConflictError extends Error {
+export class ModelConflictError extends StreamSentinelError {
   override readonly name = 'ModelConflictError';
   constructor(
     readonly detector: string,
