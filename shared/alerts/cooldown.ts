@@ -1,4 +1,5 @@
-import { severityRank, type Severity } from './types';
+import { createHash } from 'node:crypto';
+import { severityRank, type ItemRef, type Severity } from './types';
 
 /**
  * Per-key cooldown: after a message about a key, further anomalies of that key are held back until the cooldown
@@ -7,7 +8,9 @@ import { severityRank, type Severity } from './types';
  * and since when.
  *
  * The state lives in one item per key (C#<detector>#<key>) and is changed only with a write conditional on the
- * version read, so two concurrent runs cannot both open a cooldown and both send.
+ * version read, so two concurrent runs cannot both open a cooldown and both send. The held-back count is idempotent
+ * per window: the state keeps a fixed-size list of the windows it counted last, so a count retried after its answer
+ * was lost (or redone by a run that took over a dead run's claims) adds nothing for a window already counted.
  */
 
 export interface CooldownState {
@@ -25,6 +28,35 @@ export interface CooldownState {
   /** Anomalies held back by this cooldown, and the ISO time of the first. */
   suppressed: number;
   suppressedSince?: string;
+  /** Tokens (windowToken) of the windows most recently counted in `suppressed`, newest last, at most COUNTED_WINDOWS. */
+  counted?: string[];
+}
+
+/**
+ * Windows remembered as counted. A retry comes within seconds and a takeover after the claim timeout (minutes), while
+ * one key holds back at most one window per window length: 64 covers both for windows of 10 s and up, in about 1 KB.
+ */
+export const COUNTED_WINDOWS = 64;
+
+/** A short, fixed-size id of a window item (48 bits of SHA-256: collisions among 64 are not a concern). */
+export const windowToken = (ref: ItemRef): string =>
+  createHash('sha256').update(`${ref.pk}\u0000${ref.sk}`).digest('base64url').slice(0, 8);
+
+/** What holding back some windows adds to a cooldown's count, or undefined when every one was counted already. */
+export interface HeldBackCount {
+  /** Windows not yet counted. */
+  count: number;
+  /** ISO: when the first held-back anomaly was seen (kept if the state has one). */
+  since: string;
+  /** The new list of counted windows (the state's, plus these, cut to the newest COUNTED_WINDOWS). */
+  counted: string[];
+}
+
+export function countHeldBack(state: CooldownState, refs: readonly ItemRef[], atIso: string): HeldBackCount | undefined {
+  const known = new Set(state.counted ?? []);
+  const fresh = [...new Set(refs.map(windowToken))].filter((t) => !known.has(t));
+  if (!fresh.length) return undefined;
+  return { count: fresh.length, since: atIso, counted: [...(state.counted ?? []), ...fresh].slice(-COUNTED_WINDOWS) };
 }
 
 export type CooldownDecision =
@@ -71,6 +103,8 @@ export function openedCooldown(
     severity,
     claimId,
     suppressed: 0,
+    // Carried over: a count of the old cooldown retried now must still find its windows counted.
+    ...(previous?.counted ? { counted: previous.counted } : {}),
   };
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { decideCooldown, heldBackBy, openedCooldown, type CooldownState } from './cooldown';
+import { countHeldBack, decideCooldown, heldBackBy, openedCooldown, type CooldownState, type HeldBackCount } from './cooldown';
 import { formatDigest, formatGroup, type DetectorText } from './format';
 import { evaluateItem, groupAlerts, sortGroups } from './select';
-import type { AlertGroup, AlertMessage, AlertPublisher, ItemRef } from './types';
+import type { Alert, AlertGroup, AlertMessage, AlertPublisher, ItemRef, PendingItem } from './types';
 
 /**
  * One scheduled run of the alerts function, over two ports (the table and the topic):
@@ -18,8 +18,8 @@ import type { AlertGroup, AlertMessage, AlertPublisher, ItemRef } from './types'
 export interface AlertStore {
   /** Pages of the sparse index: only items that still carry the marker. */
   scanPending(): AsyncIterable<ItemRef[]>;
-  /** Claims an item that has the marker and no live claim; returns the whole item, or undefined if not claimable. */
-  claim(ref: ItemRef, claimId: string, nowIso: string, staleBeforeIso: string): Promise<Record<string, unknown> | undefined>;
+  /** Claims an item that has the marker and no live claim; returns the item, or undefined if not claimable. */
+  claim(ref: ItemRef, claimId: string, nowIso: string, staleBeforeIso: string): Promise<PendingItem | undefined>;
   /** Done: marker and claim removed, notifiedAt and messageId set. False when the claim was no longer ours. */
   complete(ref: ItemRef, claimId: string, notifiedAt: string, messageId: string): Promise<boolean>;
   /** Held back by a cooldown: marker and claim removed, suppressedAt and suppressedBy set. */
@@ -35,8 +35,11 @@ export interface AlertStore {
   confirmCooldown(detector: string, key: string, claimId: string, messageId: string): Promise<void>;
   /** Puts back what was there before this run opened the cooldown (undefined: none), if it is still this run's. */
   restoreCooldown(detector: string, key: string, claimId: string, previous: CooldownState | undefined): Promise<void>;
-  /** Counts anomalies held back by the cooldown, for the next message about the key. */
-  addSuppressed(detector: string, key: string, count: number, sinceIso: string): Promise<void>;
+  /**
+   * Adds held-back windows to the cooldown's count (for the next message about the key) if the stored version is
+   * still `expectedVersion`; false otherwise (the caller re-reads: its windows may have been counted already).
+   */
+  addSuppressed(detector: string, key: string, held: HeldBackCount, expectedVersion: number): Promise<boolean>;
 }
 
 export interface RunOptions {
@@ -148,7 +151,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
   };
 
   // 1. Claim. The index is eventually consistent and keys-only: the claim reads the item itself (ALL_NEW).
-  const claimed: Array<Record<string, unknown>> = [];
+  const claimed: PendingItem[] = [];
   const seenRefs = new Set<string>();
   for await (const page of store.scanPending()) {
     summary.pages++;
@@ -179,12 +182,12 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
   // 2. Re-check each claimed item: the marker is a promise made when the item was written, not a fact now.
   const thresholds = new Map<string, number>();
   for (const [name, d] of options.detectors ?? []) if (d.threshold !== undefined) thresholds.set(name, d.threshold);
-  const alerts = [];
+  const alerts: Alert[] = [];
   const skips: Array<{ ref: ItemRef; reason: string }> = [];
   for (const item of claimed) {
     const verdict = evaluateItem(item, { thresholds, defaultThreshold: options.defaultThreshold });
     if ('send' in verdict) alerts.push(verdict.send);
-    else skips.push({ ref: { pk: String(item.pk), sk: String(item.sk) }, reason: verdict.skip });
+    else skips.push({ ref: item.ref, reason: verdict.skip });
   }
   const checkedAt = new Date(now()).toISOString();
   await mapLimit(skips, concurrency, async ({ ref, reason }) => {
@@ -216,7 +219,9 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
       }
       if (decision.action === 'suppress') {
         const at = new Date(nowMs).toISOString();
-        await store.addSuppressed(group.detector, group.key, group.alerts.length, at);
+        // Windows already counted (a retry whose first answer was lost, a takeover of a dead run) add nothing.
+        const held = countHeldBack(state!, group.alerts.map((a) => a.ref), at);
+        if (held && !(await store.addSuppressed(group.detector, group.key, held, state!.version))) continue;
         await Promise.all(
           group.alerts.map(async (a) => lost(await store.suppress(a.ref, runId, at, decision.messageId), a.ref, 'suppress')),
         );

@@ -33,6 +33,36 @@ export interface ItemRef {
 /** Hotspot items have no key; their alerts (and cooldown) are per detector under this key. */
 export const HOTSPOTS_KEY = '*';
 
+/**
+ * A claimed item as the alert store read it (shared/store/alert-items.ts): the table's attributes as typed values,
+ * before the decision whether it is still owed an alert (select.ts). Attributes the item lacks are absent.
+ */
+export interface PendingItem {
+  ref: ItemRef;
+  /** The `type` attribute, else the family its pk names (`window`, `hotspots`); any other value is not alerted. */
+  type?: string;
+  /** The `detector` attribute, else the `pendingAlert` marker, else the detector its pk names. */
+  detector?: string;
+  /** Window items: the `key` attribute, else the key its pk names. */
+  key?: string;
+  /** ISO; the sk when the item has no `windowStart`. */
+  windowStart: string;
+  windowEnd?: string;
+  threshold?: number;
+  score?: number;
+  count?: number;
+  aggregates: Record<string, number>;
+  /** Strongest first. */
+  attribution: Attribution[];
+  hotspots: Hotspot[];
+  late: boolean;
+  silent: boolean;
+  /** What the detector expected for each aggregate in this window (e.g. `{ count: 12 }`), when the writer knew it. */
+  expected?: Record<string, number>;
+  /** The anomaly grade in [0, 1] (issue 16), when the writer computed one. */
+  grade?: number;
+}
+
 export interface Alert {
   ref: ItemRef;
   kind: 'window' | 'hotspots';
@@ -52,6 +82,10 @@ export interface Alert {
   hotspots?: Hotspot[];
   late?: boolean;
   silent?: boolean;
+  /** What was expected for each aggregate (shown as "count 141, usually about 12"). */
+  expected?: Record<string, number>;
+  /** The anomaly grade in [0, 1]. */
+  grade?: number;
 }
 
 /** The anomalies of one (detector, key) sent in one message: one per key per run, whatever the number of windows. */

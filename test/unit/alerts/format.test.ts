@@ -3,16 +3,16 @@ import {
   formatGroup,
   groupAlerts,
   headline,
-  evaluateItem,
   fitsSms,
   gsm7Length,
   DIGEST_DETAILED_KEYS,
   type Alert,
   type DetectorText,
 } from '../../../shared/alerts';
+import { evaluateRaw } from './support';
 
 const alert = (over: Record<string, unknown> = {}): Alert => {
-  const verdict = evaluateItem(
+  const verdict = evaluateRaw(
     {
       pk: `W#${over.detector ?? 'wind-speed'}#${over.key ?? 'farm-7'}`,
       sk: '2026-01-01T00:00:00.000Z',
@@ -112,7 +112,7 @@ describe('alert messages', () => {
   });
 
   it('formats a hotspot alert with the detector columns naming the coordinates', () => {
-    const verdict = evaluateItem(
+    const verdict = evaluateRaw(
       {
         pk: 'H#pickups',
         sk: '2026-01-01T00:00:00.000Z',

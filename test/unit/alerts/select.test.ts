@@ -1,4 +1,6 @@
-import { evaluateItem, groupAlerts, severityOf, toNumber, type Alert } from '../../../shared/alerts';
+import { groupAlerts, severityOf, type Alert } from '../../../shared/alerts';
+import { evaluateRaw } from './support';
+import { toNumber } from '../../../shared/store/alert-items';
 
 const window = (over: Record<string, unknown> = {}) => ({
   pk: 'W#toll#183A',
@@ -21,7 +23,7 @@ const window = (over: Record<string, unknown> = {}) => ({
 });
 
 const send = (item: Record<string, unknown>, defaultThreshold = 2): Alert => {
-  const verdict = evaluateItem(item, { defaultThreshold });
+  const verdict = evaluateRaw(item, { defaultThreshold });
   if (!('send' in verdict)) throw new Error(`expected an alert, got: ${verdict.skip}`);
   return verdict.send;
 };
@@ -31,22 +33,22 @@ describe('selecting what is owed an alert', () => {
     expect(send(window({ score: 10, threshold: 3 })).score).toBe(10);
     expect(send(window({ score: '10', threshold: '3' })).score).toBe(10);
     expect(send(window({ score: 2, threshold: 2 })).score).toBe(2);
-    expect(evaluateItem(window({ score: 1.999, threshold: 2 }), { defaultThreshold: 2 })).toEqual({
+    expect(evaluateRaw(window({ score: 1.999, threshold: 2 }), { defaultThreshold: 2 })).toEqual({
       skip: 'score 1.999 is below the threshold 2',
     });
   });
 
   it('takes the threshold from the item, else from its detector, else the default', () => {
-    expect(evaluateItem(window({ score: 2.5, threshold: undefined }), { defaultThreshold: 2, thresholds: new Map([['toll', 3]]) })).toEqual(
+    expect(evaluateRaw(window({ score: 2.5, threshold: undefined }), { defaultThreshold: 2, thresholds: new Map([['toll', 3]]) })).toEqual(
       { skip: 'score 2.5 is below the threshold 3' },
     );
     expect(send(window({ score: 2.5, threshold: undefined }), 2).threshold).toBe(2);
   });
 
   it('clears unscored windows, non-numbers and unknown item types without an alert', () => {
-    expect(evaluateItem(window({ score: undefined }), { defaultThreshold: 2 })).toEqual({ skip: 'the window is not scored' });
-    expect(evaluateItem(window({ score: 'NaN' }), { defaultThreshold: 2 })).toEqual({ skip: 'the window is not scored' });
-    expect(evaluateItem({ pk: 'M#toll#183A', sk: 'MODEL', type: 'model', pendingAlert: 'toll' }, { defaultThreshold: 2 })).toEqual({
+    expect(evaluateRaw(window({ score: undefined }), { defaultThreshold: 2 })).toEqual({ skip: 'the window is not scored' });
+    expect(evaluateRaw(window({ score: 'NaN' }), { defaultThreshold: 2 })).toEqual({ skip: 'the window is not scored' });
+    expect(evaluateRaw({ pk: 'M#toll#183A', sk: 'MODEL', type: 'model', pendingAlert: 'toll' }, { defaultThreshold: 2 })).toEqual({
       skip: 'items of type "model" are not alerted',
     });
   });
