@@ -1,4 +1,4 @@
-import { decideCooldown, heldBackBy, openedCooldown, type CooldownState } from '../../../shared/alerts';
+import { COUNTED_WINDOWS, countHeldBack, decideCooldown, heldBackBy, openedCooldown, windowToken, type CooldownState } from '../../../shared/alerts';
 
 const NOW = Date.parse('2026-01-01T01:00:00Z');
 const options = { cooldownMs: 900_000, claimTimeoutMs: 300_000 };
@@ -50,5 +50,31 @@ describe('per-key cooldown decisions', () => {
     expect(heldBackBy(previous)).toEqual({ count: 4, since: '2026-01-01T00:50:00.000Z' });
     expect(heldBackBy(state())).toBeUndefined();
     expect(openedCooldown(undefined, 'warning', 'run-1', NOW, 1000).version).toBe(1);
+  });
+});
+
+describe('counting held-back windows', () => {
+  const ref = (i: number) => ({ pk: 'W#toll#183A', sk: new Date(NOW + i * 10_000).toISOString() });
+  const AT = new Date(NOW).toISOString();
+
+  it('counts each window once, however often it is held back', () => {
+    const first = countHeldBack(state(), [ref(1), ref(2)], AT)!;
+    expect(first.count).toBe(2);
+    expect(countHeldBack(state({ counted: first.counted }), [ref(2), ref(1)], AT)).toBeUndefined();
+    expect(countHeldBack(state({ counted: first.counted }), [ref(2), ref(3)], AT)).toMatchObject({ count: 1 });
+    expect(countHeldBack(state(), [ref(1), ref(1)], AT)).toMatchObject({ count: 1 });
+  });
+
+  it('remembers at most COUNTED_WINDOWS windows, newest last, in fixed-size tokens', () => {
+    let counted: string[] | undefined;
+    for (let i = 0; i < COUNTED_WINDOWS + 10; i++) counted = countHeldBack(state({ counted }), [ref(i)], AT)!.counted;
+    expect(counted).toHaveLength(COUNTED_WINDOWS);
+    expect(counted!.at(-1)).toBe(windowToken(ref(COUNTED_WINDOWS + 9)));
+    expect(counted!.every((t) => t.length === 8)).toBe(true);
+  });
+
+  it('carries the counted windows into the next cooldown, so a late retry of an old count adds nothing', () => {
+    const next = openedCooldown(state({ suppressed: 2, counted: ['a', 'b'] }), 'warning', 'run-2', NOW, 900_000);
+    expect(next).toMatchObject({ suppressed: 0, counted: ['a', 'b'] });
   });
 });
