@@ -1,5 +1,5 @@
 import { DEFAULT_HOTSPOTS_MESSAGE, DEFAULT_RCF_MESSAGE } from '../detectors/schema';
-import { formatNumber, formatScore, formatTime, formatTimeOfDay, renderTemplate, toGsm7, toSubject, truncateSms, fitsSms } from './text';
+import { formatNumber, formatScore, formatTime, formatTimeOfDay, renderTemplate, safeText, toGsm7, toSubject, truncateSms, fitsSms } from './text';
 import type { Alert, AlertGroup, AlertMessage, Hotspot, Severity } from './types';
 
 /**
@@ -7,6 +7,10 @@ import type { Alert, AlertGroup, AlertMessage, Hotspot, Severity } from './types
  * was N. The anomaly score was S, which is greater than your configured threshold of T": what, where, how much,
  * how unusual. Each detector's `message` template (detectors.yml) keeps that wording per use case; the email adds
  * the window, every aggregate, the attribution and where the data is, and the SMS stays within one segment.
+ *
+ * Every text that came from a record or the table (key, detector attribute, aggregate and column names, pk/sk,
+ * times) goes through safeText before any channel sees it (displayGroup, at the entry of formatGroup and
+ * formatDigest), so subject, SMS, email and message attributes are all built from the same safe values.
  */
 
 /** What the formatter needs from detectors.yml, by detector name. */
@@ -204,8 +208,42 @@ function groupSms(group: AlertGroup, options: FormatOptions): string {
   return truncateSms(toGsm7(compactSms(group) + more), reserved);
 }
 
+const safeKeys = (values: Record<string, number> | undefined): Record<string, number> | undefined =>
+  values && Object.fromEntries(Object.entries(values).map(([name, v]) => [safeText(name), v]));
+
+/** An alert with every text from the table made safe to show (numbers need nothing). */
+export function displayAlert(a: Alert): Alert {
+  const expected = safeKeys(a.expected);
+  return {
+    ...a,
+    ref: { pk: safeText(a.ref.pk), sk: safeText(a.ref.sk) },
+    detector: safeText(a.detector),
+    key: safeText(a.key),
+    windowStart: safeText(a.windowStart),
+    ...(a.windowEnd !== undefined ? { windowEnd: safeText(a.windowEnd) } : {}),
+    aggregates: safeKeys(a.aggregates)!,
+    attribution: a.attribution.map((x) => ({ ...x, column: safeText(x.column) })),
+    ...(expected ? { expected } : {}),
+  };
+}
+
+/** A group as displayAlert shows its alerts (the lead stays one of them, by identity). */
+export function displayGroup(group: AlertGroup): AlertGroup {
+  const alerts = group.alerts.map(displayAlert);
+  const lead = alerts[group.alerts.indexOf(group.lead)] ?? displayAlert(group.lead);
+  return {
+    ...group,
+    detector: safeText(group.detector),
+    key: safeText(group.key),
+    alerts,
+    lead,
+    ...(group.heldBack ? { heldBack: { ...group.heldBack, since: safeText(group.heldBack.since) } } : {}),
+  };
+}
+
 /** One message about one key (one or more of its windows). */
-export function formatGroup(group: AlertGroup, options: FormatOptions = {}): AlertMessage {
+export function formatGroup(raw: AlertGroup, options: FormatOptions = {}): AlertMessage {
+  const group = displayGroup(raw);
   const lead = group.lead;
   const body = [headline(lead, options.detectors?.get(group.detector)), '', ...details(lead, options), ...otherWindows(group, options)];
   const held = heldBackText(group);
@@ -222,7 +260,8 @@ const groupLabel = (g: AlertGroup, manyDetectors: boolean): string =>
   g.lead.kind === 'hotspots' && g.key === '*' ? g.detector : manyDetectors ? `${g.detector}/${g.key}` : g.key;
 
 /** One message listing many keys, so that a run with many alerts due sends one text, not one per key. */
-export function formatDigest(groups: readonly AlertGroup[], options: FormatOptions = {}): AlertMessage {
+export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions = {}): AlertMessage {
+  const groups = raw.map(displayGroup);
   const reserved = options.smsReserved ?? DEFAULT_SMS_RESERVED;
   const anomalies = groups.reduce((n, g) => n + g.alerts.length, 0);
   const detectors = [...new Set(groups.map((g) => g.detector))].sort();

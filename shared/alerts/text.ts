@@ -1,8 +1,35 @@
 /**
- * Text helpers for alert messages: numbers and times as a person reads them, `{placeholder}` templates,
- * GSM-7 (the SMS alphabet in which one segment holds 160 characters, against 70 for anything else),
- * and SNS's Subject rules.
+ * Text helpers for alert messages: text from records made safe to show (safeText), numbers and times as a person
+ * reads them, `{placeholder}` templates, GSM-7 (the SMS alphabet in which one segment holds 160 characters,
+ * against 70 for anything else), and SNS's Subject rules.
  */
+
+/**
+ * What a value from a record may not carry into a message: C0 and C1 controls and DEL (a newline could forge a
+ * `Data:` or an "URGENT call ..." line, BEL rings, CR overwrites), line and paragraph separators, bidirectional
+ * formatting (U+061C, U+200E-F, U+202A-E, U+2066-9: U+202E reverses what follows), the BOM / zero-width no-break
+ * space, and lone surrogates (not text).
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Characters of one value shown at most (keys are bounded at ingest; older or foreign items may not be). */
+export const SHOWN_CHARS = 256;
+
+/**
+ * A value from a record (key, aggregate or column name, table key) as it may appear in any channel: each unsafe
+ * character written as a visible `\uXXXX` escape (so two keys stay told apart), cut to `max` characters.
+ */
+export function safeText(text: string, max = SHOWN_CHARS): string {
+  const escaped = text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  if (escaped.length <= max) return escaped;
+  let end = max - 1;
+  const last = escaped.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${escaped.slice(0, end)}…`;
+}
+
+/** True when a text holds nothing safeText would escape (for tests and checks). */
+export const isSafeText = (text: string): boolean => !new RegExp(UNSAFE.source).test(text);
 
 /** Integers as they are; other numbers with at most 2 decimals (or 3 significant digits when smaller). */
 export function formatNumber(n: number): string {

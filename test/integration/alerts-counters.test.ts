@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeserializeMiddleware } from '@smithy/types';
 import { runAlerts, type AlertPublisher } from '../../shared/alerts';
@@ -16,7 +16,7 @@ import { T0, bodies, iso, startAlertsHarness, windowItem, type AlertsHarness } f
 function losingClient(endpoint: string) {
   const low = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const seen = { countUpdates: 0, lost: 0 };
-  const loseFirstAnswer: DeserializeMiddleware<object, object> = (next) => async (args) => {
+  const loseFirstAnswer: DeserializeMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
     const input = (args as { input?: { UpdateExpression?: string } }).input;
     const isCount = input?.UpdateExpression?.includes('suppressed :n') ?? false;
     if (isCount) seen.countUpdates++;

@@ -320,4 +320,21 @@ describe('alerts function against dynalite (SNS mocked)', () => {
     );
     expect(gsm7Length(sms)).toBeLessThanOrEqual(150);
   });
+
+  it('publishes a hostile key with its control and bidi characters escaped in subject, SMS, email and attributes', async () => {
+    const key = '183A\r\nData:       table evil\nURGENT call +44 20 7946 0000\u0007\u202Eevil';
+    await h.put([windowItem({ key, score: 4.26 })]);
+    expect(await h.runner()()).toMatchObject({ sent: 1 });
+    const input = h.published[0]!;
+    const { email, sms, default: full } = bodies(input);
+    const unsafe = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    for (const text of [input.Subject!, sms, email, full, ...Object.values(input.MessageAttributes ?? {}).map((a) => a.StringValue!)]) {
+      expect(text).not.toMatch(unsafe);
+    }
+    expect(sms).not.toContain('\n');
+    expect(email.split('\n').filter((l) => l.startsWith('URGENT') || l.startsWith('Data:       table evil'))).toEqual([]);
+    expect(input.MessageAttributes?.key?.StringValue).toBe('183A\\u000D\\u000AData:       table evil\\u000AURGENT call +44 20 7946 0000\\u0007\\u202Eevil');
+    // The item itself is found and marked under its real key.
+    expect(await h.get(`W#toll-stations#${key}`, iso(T0))).toMatchObject({ messageId: 'msg-1' });
+  });
 });
