@@ -1,11 +1,14 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
+import { splitCsvLine } from '../shared/records/csv';
+import type { Decoded } from '../shared/records/text';
 
 /**
  * The stdin side of the commands that read CSV rows of numbers (`score`, `hotspots`): line by line, a first row
  * that is not all numbers is the header, `--columns` picks columns by name or index, and every problem is an
- * error naming the line (built by the command, so each command keeps its own error type).
+ * error naming the line (built by the command, so each command keeps its own error type). Fields are split by
+ * the record kernel's CSV parser, so a row reads as it would on the stream (quoted fields may hold commas).
  */
 
 export interface NumericCsvOptions {
@@ -25,8 +28,9 @@ export interface NumericRow {
   names: string[];
 }
 
-export function splitCsv(line: string): string[] {
-  return line.split(',').map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+/** One row's fields: the record kernel's CSV parser (shared/records/csv.ts), or the reason the line does not parse. */
+export function splitCsv(line: string): Decoded<string[]> {
+  return splitCsvLine(line);
 }
 
 const isNumeric = (field: string) => field !== '' && Number.isFinite(Number(field));
@@ -40,7 +44,9 @@ export async function* numericRows(input: Readable, options: NumericCsvOptions):
   for await (const line of lines) {
     lineNo++;
     if (line.trim() === '') continue;
-    const fields = splitCsv(line);
+    const split = splitCsv(line);
+    if (!split.ok) throw options.fail(`line ${lineNo}: ${split.reason}`);
+    const fields = split.value;
     if (!picks) {
       const header = fields.every(isNumeric) ? undefined : fields;
       width = fields.length;

@@ -121,6 +121,17 @@ const isObject = (x: unknown): x is Fields => typeof x === 'object' && x !== nul
  * More than `maxObjects` objects fail the whole text (one reason, nothing parsed).
  */
 export function parseConcatenatedJson(text: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): Decoded<JsonPiece[]> {
+  // The usual record is one small object: when it has no more opening brackets than the depth bound it cannot
+  // nest deeper, and one successful parse of the whole text is the answer without a scan.
+  if (openersAtMost(text, limits.maxDepth)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined; // several objects, or broken: the scan below says which
+    }
+    if (isObject(value)) return ok([{ ok: true, value, source: text }]);
+  }
   const scanner = new JsonScanner();
   const pieces: JsonPiece[] = [];
   let strayStart = -1;
@@ -169,6 +180,14 @@ export function parseConcatenatedJson(text: string, limits: JsonLimits = DEFAULT
   } else closeStray(text.length);
   if (pieces.length === 0) return fail('empty record');
   return ok(pieces);
+}
+
+/** At most `max` "{" and "[" in the text (inside strings too: an over-count only costs a scan). */
+function openersAtMost(text: string, max: number): boolean {
+  let count = 0;
+  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) if (++count > max) return false;
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) if (++count > max) return false;
+  return true;
 }
 
 function parseValue(source: string, index: number): Decoded<unknown> {

@@ -10,8 +10,6 @@ import { fail, ok, quote, type Decoded } from './text';
 
 export type TimeFormat = 'auto' | 'iso' | 'epochSeconds' | 'epochMillis';
 
-// date, optional time (minutes, optional seconds and fraction), optional zone; T or one space between.
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const NUMERIC = /^-?\d+(?:\.\d+)?$/;
 // Epoch values below this are seconds, above are milliseconds (1e11 s is the year 5138, 1e11 ms is 1973).
 const MS_CUTOFF = 1e11;
@@ -28,7 +26,11 @@ export function parseEventTime(raw: unknown, format: TimeFormat = 'auto'): Decod
   if (raw === undefined || raw === null || raw === '') return fail('missing');
   let num: number | undefined;
   if (typeof raw === 'number') num = raw;
-  else if (typeof raw === 'string' && NUMERIC.test(raw.trim())) num = Number(raw.trim());
+  else if (typeof raw === 'string') {
+    const text = raw.trim();
+    // An ISO date has its first "-" at 4, which no epoch number has: the regex is skipped for the usual case.
+    if (text.charCodeAt(4) !== 0x2d && NUMERIC.test(text)) num = Number(text);
+  }
   if (num !== undefined) {
     if (format === 'iso') return fail(`${quote(String(raw))} is a number, not an ISO-8601 time`);
     if (!Number.isFinite(num)) return fail(`${quote(String(raw))} is not finite`);
@@ -37,30 +39,89 @@ export function parseEventTime(raw: unknown, format: TimeFormat = 'auto'): Decod
   }
   if (typeof raw !== 'string') return fail(`a ${typeof raw} is not a time`);
   if (format === 'epochSeconds' || format === 'epochMillis') return fail(`${quote(raw)} is not an epoch number`);
-  const m = ISO.exec(raw.trim());
-  if (!m) return fail(`${quote(raw)} is not an ISO-8601 time or epoch number`);
-  const year = +m[1]!;
-  const month = +m[2]!;
-  const day = +m[3]!;
-  const hour = m[4] ? +m[4] : 0;
-  const minute = m[5] ? +m[5] : 0;
-  const second = m[6] ? +m[6] : 0;
-  // Before Date.UTC, which reads years 0–99 as 1900–1999.
-  if (year < 1970) return fail(`${quote(raw)} is ${RANGE}`);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59)
-    return fail(`${quote(raw)} is not a valid date`);
-  let offsetMin = 0;
-  const zone = m[8];
-  if (zone && zone !== 'Z' && zone !== 'z') {
-    const oh = +zone.slice(1, 3);
-    const om = +zone.slice(-2);
-    if (oh > 23 || om > 59) return fail(`${quote(raw)} has an invalid UTC offset`);
-    offsetMin = (zone[0] === '-' ? -1 : 1) * (oh * 60 + om);
-  }
-  // Milliseconds from the fraction's first three digits (the rest is below the resolution kept).
-  const ms = m[7] ? +m[7].slice(0, 3).padEnd(3, '0') : 0;
-  const t = Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  const t = parseIso(raw.trim());
+  if (t === NOT_ISO) return fail(`${quote(raw)} is not an ISO-8601 time or epoch number`);
+  if (t === INVALID) return fail(`${quote(raw)} is not a valid date`);
   return inRange(t) ? ok(t) : fail(`${quote(raw)} is ${RANGE}`);
+}
+
+const NOT_ISO = -1e300;
+const INVALID = -2e300;
+
+/**
+ * `YYYY-MM-DD[(T| )HH:MM[:SS[.fraction]]][blanks][Z|±HH[:]MM]`, read digit by digit (no regex, no Date.parse:
+ * this runs for every record) and checked as a calendar date; no zone means UTC.
+ */
+function parseIso(s: string): number {
+  const n = s.length;
+  if (n < 10 || s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d) return NOT_ISO;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  if (year < 0 || month < 0 || day < 0) return NOT_ISO;
+  let i = 10;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let ms = 0;
+  const sep = i < n ? s.charCodeAt(i) : 0;
+  if ((sep === 0x54 || sep === 0x74 || sep === 0x20) && i + 6 <= n && s.charCodeAt(i + 3) === 0x3a) {
+    hour = digits(s, i + 1, 2);
+    minute = digits(s, i + 4, 2);
+    if (hour < 0 || minute < 0) return NOT_ISO;
+    i += 6;
+    if (i < n && s.charCodeAt(i) === 0x3a) {
+      second = digits(s, i + 1, 2);
+      if (second < 0) return NOT_ISO;
+      i += 3;
+      if (i < n && s.charCodeAt(i) === 0x2e) {
+        // Milliseconds from the fraction's first three digits (the rest is below the resolution kept).
+        let k = i + 1;
+        let scale = 100;
+        while (k < n && isDigit(s.charCodeAt(k))) {
+          ms += (s.charCodeAt(k) - 0x30) * scale;
+          scale /= 10;
+          k++;
+        }
+        if (k === i + 1) return NOT_ISO;
+        ms = Math.floor(ms);
+        i = k;
+      }
+    }
+  }
+  while (i < n && (s.charCodeAt(i) === 0x20 || s.charCodeAt(i) === 0x09)) i++;
+  let offsetMin = 0;
+  if (i < n) {
+    const z = s.charCodeAt(i);
+    if ((z === 0x5a || z === 0x7a) && i + 1 === n) i++;
+    else if (z === 0x2b || z === 0x2d) {
+      const oh = digits(s, i + 1, 2);
+      const colon = s.charCodeAt(i + 3) === 0x3a ? 1 : 0;
+      const om = digits(s, i + 3 + colon, 2);
+      if (oh < 0 || om < 0 || i + 5 + colon !== n) return NOT_ISO;
+      if (oh > 23 || om > 59) return INVALID;
+      offsetMin = (z === 0x2d ? -1 : 1) * (oh * 60 + om);
+      i = n;
+    } else return NOT_ISO;
+  }
+  if (i !== n) return NOT_ISO;
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour > 23 || minute > 59 || second > 59) return INVALID;
+  // Date.UTC reads years 0–99 as 1900–1999: those are out of range anyway.
+  if (year < 1970) return MIN_EVENT_TIME_MS - 1;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+}
+
+const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+
+/** The number written by `count` digits at `at`, or -1. */
+function digits(s: string, at: number, count: number): number {
+  let v = 0;
+  for (let k = at; k < at + count; k++) {
+    const c = s.charCodeAt(k);
+    if (!(c >= 0x30 && c <= 0x39)) return -1;
+    v = v * 10 + (c - 0x30);
+  }
+  return v;
 }
 
 /** How far an event time may be from its record's arrival (ms); see limits.ts for the defaults. */

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { firehoseClient } from '../aws/firehose';
-import type { Reject } from '../windows/aggregate';
+import type { Reject } from '../records/reject';
 import { FirehoseRejectsSink } from './firehose';
 import { FileRejectsSink, type RejectBatch, type RejectsSink } from './sink';
 

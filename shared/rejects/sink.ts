@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Reject } from '../windows/aggregate';
+import type { Reject } from '../records/reject';
 
 /** One invoke's rejects of one detector (or of no detector), kept together. */
 export interface RejectBatch {

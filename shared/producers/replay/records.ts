@@ -1,4 +1,7 @@
 import { jsonFrames, lineFrames, ReplayFormatError, toBuffer, type Frame } from './frames';
+import { MAX_KEPT_DATA_CHARS } from '../../records/limits';
+import { splitCsvLine } from '../../records/csv';
+import { parseEventTime as parseTime } from '../../records/time';
 import { peek } from './peek';
 
 /**
@@ -61,45 +64,24 @@ export const TIME_FIELDS = ['timestamp', 'time', 'date', 'datetime', 'event_time
 export const KEY_FIELDS = ['key', 'station', 'station_id', 'location', 'player_id', 'url', 'ticker_symbol', 'symbol', 'id', 'name'];
 
 const DATE_PREFIX = /^\d{4}-\d{2}-\d{2}/;
-const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
 
 /**
- * Event time from a field value: ISO-8601 (UTC when it has no zone, like NAB's "2014-07-01 00:00:00") or
- * epoch seconds / milliseconds. Only strings that start like a date are parsed, so "Exit29" is not a date.
+ * Event time from a field value (the record kernel's parser, shared/records/time.ts): ISO-8601 (UTC when it has
+ * no zone, like NAB's "2014-07-01 00:00:00") or epoch seconds / milliseconds; undefined when it is none of these,
+ * an impossible date (2026-02-30) or outside 1970…9999.
  */
 export function parseEventTime(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? (Math.abs(value) < 1e11 ? value * 1000 : value) : undefined;
-  if (typeof value !== 'string') return undefined;
-  const text = value.trim();
-  if (/^-?\d+(\.\d+)?$/.test(text)) return parseEventTime(Number(text));
-  if (!DATE_PREFIX.test(text)) return undefined;
-  const iso = text.replace(' ', 'T');
-  const ms = Date.parse(HAS_ZONE.test(iso) || iso.length <= 10 ? iso : `${iso}Z`);
-  return Number.isNaN(ms) ? undefined : ms;
+  const t = parseTime(value);
+  return t.ok ? t.value : undefined;
 }
 
-/** Splits one CSV line; quoted fields may hold commas and doubled quotes. */
+/**
+ * One CSV line's fields (the record kernel's parser, shared/records/csv.ts: trimmed, RFC 4180 quotes); a line
+ * that does not parse (an unterminated quote) has no fields, so it is sent as it is with no time or key.
+ */
 export function splitCsv(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
-  const out: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      out.push(field);
-      field = '';
-    } else field += c;
-  }
-  out.push(field);
-  return out;
+  const fields = splitCsvLine(line);
+  return fields.ok ? fields.value : [];
 }
 
 const looksLikeValue = (field: string) => /^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/.test(field) || parseEventTime(field) !== undefined;
@@ -120,10 +102,10 @@ export function detectFormat(firstBytes: Buffer): Exclude<ReplayFormat, 'rejects
 }
 
 /**
- * Kept rejects are cut to this many characters of data (MAX_REJECT_DATA in shared/windows/aggregate.ts and
- * shared/hotspots/stream.ts): data this long may be a cut record, which is not sent.
+ * Kept rejects are cut to this many characters of data (shared/records/limits.ts MAX_KEPT_DATA_CHARS): data
+ * this long may be a cut record, which is not sent.
  */
-export const KEPT_DATA_LIMIT = 64 * 1024;
+export const KEPT_DATA_LIMIT = MAX_KEPT_DATA_CHARS;
 
 /** The fields of a kept reject's line (shared/rejects/sink.ts RejectLine) that a replay uses. */
 interface KeptReject {
