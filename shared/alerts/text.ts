@@ -10,6 +10,7 @@
  * formatting (U+061C, U+200E-F, U+202A-E, U+2066-9: U+202E reverses what follows), the BOM / zero-width no-break
  * space, and lone surrogates (not text).
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** Characters of one value shown at most (keys are bounded at ingest; older or foreign items may not be). */
