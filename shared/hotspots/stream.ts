@@ -1,6 +1,6 @@
 import { defaultField, type Detector, type HotspotsDetector } from '../detectors/schema';
-import { decodeBase64, getField, numberField, parseEventTime, routeRecord } from '../records';
-import type { InputRecord, Reject } from '../windows/aggregate';
+import { decodeBase64, getField, numberField, parseEventTime, routeRecord, keptData } from '../records';
+import type { InputRecord, Reject } from '../records';
 import { pointProblem, type Hotspot, HotspotsWindow } from './window';
 
 /**
@@ -29,8 +29,6 @@ export interface PointBuffer {
   /** The points' values, flat (columns per point in the detector's order). */
   p: number[];
 }
-
-const MAX_REJECT_DATA = 64 * 1024;
 
 export function readHotspotsState(raw: unknown): HotspotsState {
   if (raw && typeof raw === 'object' && (raw as { v?: unknown }).v === 1 && typeof (raw as { d?: unknown }).d === 'object')
@@ -65,7 +63,7 @@ export function collectPoints(state: HotspotsState, records: readonly InputRecor
         detector: d.name,
         index: ev.index,
         reason: why,
-        data: text.length > MAX_REJECT_DATA ? text.slice(0, MAX_REJECT_DATA) : text,
+        data: keptData(text),
       });
       const r = (state.r ??= {});
       r[d.name] = (r[d.name] ?? 0) + 1;

@@ -1,7 +1,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { keepRejects, type RejectsSink } from '../rejects';
-import type { InputRecord, Reject } from '../windows/aggregate';
+import type { InputRecord, Reject } from '../records';
 import type { Logger } from './logger';
 
 /**

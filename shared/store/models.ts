@@ -1,4 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StreamSentinelError } from '../errors';
 import { ModelConflictError, modelId, type ModelParams, type ModelStore, type StoredModel } from '../windows/ports';
 import { MODEL_SK, expiresAt, isConditionalFailure, iso, modelPk } from './keys';
 
@@ -23,7 +25,15 @@ export interface DynamoModelStoreOptions {
   now?: () => number;
 }
 
-const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
+/**
+ * The model store over DynamoDB (docs/data-model.md): one forest per (detector, key), read in consistent batches
+ * and saved on condition of the version read, so two containers never both advance a key unseen.
+ */
+
+/** Model items stayed unprocessed (throttled) through every retry; the invoke fails and Lambda retries the batch. */
+export class ModelReadError extends StreamSentinelError {
+  override readonly name = 'ModelReadError';
+}
 
 /** One forest per (detector, key) in the data table; saves are conditional on the version read. */
 export class DynamoModelStore implements ModelStore {
@@ -38,7 +48,7 @@ export class DynamoModelStore implements ModelStore {
     for (let i = 0; i < unique.length; i += 100) {
       let request: Record<string, unknown>[] = unique.slice(i, i + 100).map((k) => ({ pk: modelPk(k.detector, k.key), sk: MODEL_SK }));
       for (let attempt = 0; request.length; attempt++) {
-        if (attempt > 10) throw new Error(`could not read ${request.length} model items (throttled); the batch will be retried`);
+        if (attempt > 10) throw new ModelReadError(`could not read ${request.length} model items (throttled); the batch will be retried`);
         if (attempt) await sleep(Math.min(1000, 25 * 2 ** attempt));
         const res = await this.options.client.send(
           new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: request, ConsistentRead: true } } }),

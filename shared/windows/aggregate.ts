@@ -1,5 +1,5 @@
 import { defaultField, type Detector, type RcfDetector } from '../detectors/schema';
-import { decodeBase64, keyField, numberField, parseEventTime, getField, routeRecord, type Fields } from '../records';
+import { decodeBase64, keyField, numberField, parseEventTime, getField, routeRecord, keptData, type Fields, type InputRecord, type Reject } from '../records';
 
 /**
  * Partial aggregates carried in Lambda's tumbling-window `state` between invokes of one window (≤ 1 MB per
@@ -18,25 +18,8 @@ export interface WindowsState {
   n?: number;
 }
 
-export interface InputRecord {
-  /** base64, as in the Lambda event. */
-  data: string;
-  sequenceNumber: string;
-  partitionKey?: string;
-  arrivalMs: number;
-}
-
-export interface Reject {
-  sequenceNumber: string;
-  partitionKey?: string;
-  arrival: string;
-  detector?: string;
-  /** Position of the object within the record (concatenated JSON). */
-  index: number;
-  reason: string;
-  /** The record's data as text (what failed), capped at 64 KiB. */
-  data: string;
-}
+/** The record kernel's types (shared/records/reject.ts), re-exported for the callers of this module. */
+export type { InputRecord, Reject } from '../records';
 
 /** A detector prepared for the hot loop: which numeric fields it needs and where each lands in the partials. */
 export interface CompiledDetector {
@@ -77,8 +60,6 @@ export const newPartials = (fieldCount: number): number[] => {
   return p;
 };
 
-const MAX_REJECT_DATA = 64 * 1024;
-
 /**
  * Folds a batch of records into the state: decode, route to detectors, extract key/time/fields, add to the
  * partials of `floor(t / W) · W`. A record that fails anywhere becomes a reject (returned) and the rest go on.
@@ -102,7 +83,7 @@ export function aggregateRecords(
       ...(detector ? { detector } : {}),
       index,
       reason,
-      data: text.length > MAX_REJECT_DATA ? text.slice(0, MAX_REJECT_DATA) : text,
+      data: keptData(text),
     });
     const r = (state.r ??= {});
     const k = detector ?? '*';

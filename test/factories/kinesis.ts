@@ -1,5 +1,5 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import type { WindowsEvent } from '../../functions/windows/handler';
+import type { TumblingWindowEvent as WindowsEvent } from '../../shared/lambda/tumbling-window';
 
 /**
  * Lambda-shaped Kinesis tumbling-window events for tests: records with base64 data, increasing sequence

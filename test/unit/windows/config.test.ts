@@ -22,3 +22,15 @@ describe('windows configuration', () => {
     expect(() => readWindowsConfig({}, 'hotspots')).toThrow(/^hotspots function configuration: TABLE_NAME is not set: the data table the hotspots function writes to/);
   });
 });
+
+describe('configuration defaults', () => {
+  it('are the ones in CONFIG_DEFAULTS, which the factories fall back to as well', async () => {
+    const { CONFIG_DEFAULTS } = await import('../../../shared/config/env');
+    expect(readWindowsConfig({ TABLE_NAME: 't' })).toMatchObject({
+      retentionDays: CONFIG_DEFAULTS.retentionDays,
+      defaultThreshold: CONFIG_DEFAULTS.anomalyThreshold,
+      windowSeconds: CONFIG_DEFAULTS.windowSeconds,
+      modelCacheSize: CONFIG_DEFAULTS.modelCacheSize,
+    });
+  });
+});
