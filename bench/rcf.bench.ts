@@ -210,6 +210,14 @@ export function shapes(scale = 1): Shape[] {
 
 /** Score + update points/s of one shape on a fresh forest, after `warm` points (rows cycle through `data`). */
 export function shapeThroughput(shape: Shape, seed = 7): number {
+  return shapeRates(shape, seed).wall;
+}
+
+/**
+ * Points/s of one run by the wall clock and by this process's CPU time (user + system): on a shared, loaded
+ * machine the wall figure mostly measures the neighbours, the CPU figure what the forest itself costs.
+ */
+export function shapeRates(shape: Shape, seed = 7): { wall: number; cpu: number } {
   const forest = new RandomCutForest({ ...shape.options, seed });
   const cols = shape.options.dimensions;
   const rows = shape.data.length / cols;
@@ -222,19 +230,30 @@ export function shapeThroughput(shape: Shape, seed = 7): number {
   let i = 0;
   for (; i < shape.warm; i++) feed(i);
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let k = 0; k < shape.measured; k++, i++) feed(i);
-  return shape.measured / ((performance.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    wall: shape.measured / ((performance.now() - started) / 1000),
+    cpu: shape.measured / ((cpu.user + cpu.system) / 1e6),
+  };
 }
 
 /**
  * Every shape `reps` times, interleaved (shape A, B, C, A, B, C…) so a burst of load from other users of this
  * shared machine lands on all shapes alike; the median is the figure, min–max shows the noise.
  */
-export function shapeRuns(reps: number, scale = 1): Array<{ name: string; runs: number[]; median: number }> {
+export function shapeRuns(reps: number, scale = 1): Array<{ name: string; runs: number[]; median: number; cpuRuns: number[]; cpuMedian: number }> {
   const list = shapes(scale);
   const runs = list.map(() => [] as number[]);
-  for (let r = 0; r < reps; r++) list.forEach((shape, k) => runs[k]!.push(shapeThroughput(shape)));
-  return list.map((shape, k) => ({ name: shape.name, runs: runs[k]!, median: median(runs[k]!) }));
+  const cpuRuns = list.map(() => [] as number[]);
+  for (let r = 0; r < reps; r++)
+    list.forEach((shape, k) => {
+      const rate = shapeRates(shape);
+      runs[k]!.push(rate.wall);
+      cpuRuns[k]!.push(rate.cpu);
+    });
+  return list.map((shape, k) => ({ name: shape.name, runs: runs[k]!, median: median(runs[k]!), cpuRuns: cpuRuns[k]!, cpuMedian: median(cpuRuns[k]!) }));
 }
 
 /** State after `points` rows at 4 × 8 and the median time of 7 reloads. */

@@ -111,7 +111,7 @@ export class RandomCutForest {
     this.normalizer = Math.log2(subSampleSize);
     this.rng = new Xoshiro128(options.seed ?? Math.floor(Math.random() * 2 ** 53));
     // Distinct points alive are bounded by the samplers' entries plus leaves; start at a typical size and grow.
-    this.store = new PointStore(dims, Math.min(numberOfTrees * subSampleSize + 1, 4096));
+    this.store = new PointStore(dims, Math.min(numberOfTrees * subSampleSize + 1, 4096), dimensions);
     this.trees = [];
     this.samplers = [];
     for (let i = 0; i < numberOfTrees; i++) {
@@ -301,7 +301,7 @@ export class RandomCutForest {
       prev = seq;
     }
     const coords = new Float32Array(slots.length * dims);
-    slots.forEach((slot, index) => coords.set(store.coords.subarray(slot * dims, slot * dims + dims), index * dims));
+    slots.forEach((slot, index) => coords.set(store.coords.subarray(store.offsets[slot]!, store.offsets[slot]! + dims), index * dims));
     w.f32Planes(coords);
 
     const shift = this.lambda * this.updateCount;

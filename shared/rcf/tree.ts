@@ -23,6 +23,8 @@ export class RcfTree {
   readonly mass: Int32Array;
   readonly boxMin: Float32Array;
   readonly boxMax: Float32Array;
+  /** Σ_i (boxMax − boxMin) of each internal node, summed in dimension order as the climb would: kept with the box. */
+  readonly rangeSum: Float64Array;
 
   readonly leafSlot: Int32Array;
   readonly leafMass: Int32Array;
@@ -35,6 +37,8 @@ export class RcfTree {
 
   private readonly store: PointStore;
   private readonly rng: Xoshiro128;
+  /** Scratch for `score`: dimensions in which q is still outside the ancestor's box. */
+  private readonly active: Int32Array;
 
   constructor(capacity: number, store: PointStore, rng: Xoshiro128) {
     this.capacity = capacity;
@@ -50,6 +54,8 @@ export class RcfTree {
     this.mass = new Int32Array(capacity);
     this.boxMin = new Float32Array(capacity * d);
     this.boxMax = new Float32Array(capacity * d);
+    this.rangeSum = new Float64Array(capacity);
+    this.active = new Int32Array(d);
     this.leafSlot = new Int32Array(capacity);
     this.leafMass = new Int32Array(capacity);
     this.leafParent = new Int32Array(capacity);
@@ -76,6 +82,7 @@ export class RcfTree {
     return (
       this.left.byteLength * 6 + // left, right, parent, cutDim, mass + free list
       this.cutValue.byteLength +
+      this.rangeSum.byteLength +
       this.boxMin.byteLength * 2 +
       this.leafSlot.byteLength * 4 // slot, mass, parent + free list
     );
@@ -84,8 +91,9 @@ export class RcfTree {
   /** Inserts the point stored in `slot` (top-down formulation of rcf.md; adds one leaf reference to the slot when a leaf is created). */
   insert(slot: number): void {
     const pts = this.store.coords;
+    const offsets = this.store.offsets;
     const d = this.dims;
-    const po = slot * d;
+    const po = offsets[slot]!;
     if (this.root === NONE) {
       this.root = ~this.newLeaf(slot, NONE);
       return;
@@ -96,7 +104,7 @@ export class RcfTree {
     for (;;) {
       if (node < 0) {
         const l = ~node;
-        const lo = this.leafSlot[l]! * d;
+        const lo = offsets[this.leafSlot[l]!]!;
         let total = 0;
         for (let i = 0; i < d; i++) total += Math.abs(pts[po + i]! - pts[lo + i]!);
         if (total === 0) {
@@ -130,28 +138,34 @@ export class RcfTree {
         const u = this.newNode(dim, cut, this.leafParent[l]!);
         this.mass[u] = this.leafMass[l]! + 1;
         const ub = u * d;
+        let sum = 0;
         for (let i = 0; i < d; i++) {
           const a = pts[po + i]!;
           const b = pts[lo + i]!;
-          boxMin[ub + i] = a < b ? a : b;
-          boxMax[ub + i] = a > b ? a : b;
+          const mn = a < b ? a : b;
+          const mx = a > b ? a : b;
+          boxMin[ub + i] = mn;
+          boxMax[ub + i] = mx;
+          sum += mx - mn;
         }
+        this.rangeSum[u] = sum;
         this.spliceAbove(node, u, slot, pts[po + dim]! <= cut);
         return;
       }
       const v = node;
       const base = v * d;
       let gap = 0;
-      let range = 0;
       for (let i = 0; i < d; i++) {
         const q = pts[po + i]!;
         const mn = boxMin[base + i]!;
-        const mx = boxMax[base + i]!;
         if (q < mn) gap += mn - q;
-        else if (q > mx) gap += q - mx;
-        range += mx - mn;
+        else {
+          const mx = boxMax[base + i]!;
+          if (q > mx) gap += q - mx;
+        }
       }
       if (gap > 0) {
+        const range = this.rangeSum[v]!;
         // Draw a cut of B' = B ∪ {p}; it creates a node here only if it falls between p and B.
         let r = this.rng.nextDouble() * (range + gap);
         let dim = -1;
@@ -186,21 +200,29 @@ export class RcfTree {
           const u = this.newNode(dim, cut, this.parent[v]!);
           this.mass[u] = this.mass[v]! + 1;
           const ub = u * d;
+          let sum = 0;
           for (let i = 0; i < d; i++) {
             const x = pts[po + i]!;
             const a = boxMin[base + i]!;
             const b = boxMax[base + i]!;
-            boxMin[ub + i] = x < a ? x : a;
-            boxMax[ub + i] = x > b ? x : b;
+            const mn = x < a ? x : a;
+            const mx = x > b ? x : b;
+            boxMin[ub + i] = mn;
+            boxMax[ub + i] = mx;
+            sum += mx - mn;
           }
+          this.rangeSum[u] = sum;
           this.spliceAbove(v, u, slot, goesLeft);
           return;
         }
+        let sum = 0;
         for (let i = 0; i < d; i++) {
           const x = pts[po + i]!;
           if (x < boxMin[base + i]!) boxMin[base + i] = x;
           else if (x > boxMax[base + i]!) boxMax[base + i] = x;
+          sum += boxMax[base + i]! - boxMin[base + i]!;
         }
+        this.rangeSum[v] = sum;
       }
       this.mass[v]!++;
       node = pts[po + this.cutDim[v]!]! <= this.cutValue[v]! ? this.left[v]! : this.right[v]!;
@@ -210,13 +232,14 @@ export class RcfTree {
   /** Deletes one copy of the point stored in `slot` (it must be in the tree). */
   delete(slot: number): void {
     const pts = this.store.coords;
+    const offsets = this.store.offsets;
     const d = this.dims;
-    const po = slot * d;
+    const po = offsets[slot]!;
     let node = this.root;
     if (node === NONE) throw new Error('internal: delete from an empty tree');
     while (node >= 0) node = pts[po + this.cutDim[node]!]! <= this.cutValue[node]! ? this.left[node]! : this.right[node]!;
     const l = ~node;
-    const lo = this.leafSlot[l]! * d;
+    const lo = offsets[this.leafSlot[l]!]!;
     for (let i = 0; i < d; i++) {
       if (pts[po + i] !== pts[lo + i]) throw new Error('internal: deleted point is not in the tree');
     }
@@ -265,7 +288,7 @@ export class RcfTree {
     }
     const d = this.dims;
     const pts = this.store.coords;
-    const lo = this.leafSlot[~node]! * d;
+    const lo = this.store.offsets[this.leafSlot[~node]!]!;
     let equal = true;
     for (let i = 0; i < d; i++) {
       if (q[i] !== pts[lo + i]) {
@@ -278,24 +301,58 @@ export class RcfTree {
       return depth === 0 ? 1 / (m + 1) : 1 / (depth + Math.log2(m));
     }
     let s = 1 / (depth + 1);
+    if (depth === 0) return s;
     const boxMin = this.boxMin;
     const boxMax = this.boxMax;
-    for (let k = depth - 1; k >= 0; k--) {
-      const base = path[k]! * d;
-      let gap = 0;
-      let range = 0;
-      for (let i = 0; i < d; i++) {
+    const rangeSum = this.rangeSum;
+    // Boxes only grow going up, so a dimension in which q is inside one box is inside every box above it:
+    // the climb visits only the dimensions still outside, a list that shrinks fast. The gap adds the same
+    // non-zero terms in the same order as a full pass over all dimensions, so the score is bit-for-bit the same.
+    const active = this.active;
+    let k = depth - 1;
+    let v = path[k]!;
+    let base = v * d;
+    let gap = 0;
+    let n = 0;
+    for (let i = 0; i < d; i++) {
+      const x = q[i]!;
+      const mn = boxMin[base + i]!;
+      if (x < mn) {
+        gap += mn - x;
+        active[n++] = i;
+      } else {
+        const mx = boxMax[base + i]!;
+        if (x > mx) {
+          gap += x - mx;
+          active[n++] = i;
+        }
+      }
+    }
+    // q inside this box means inside every box above it too.
+    while (gap !== 0) {
+      const p = gap / (rangeSum[v]! + gap);
+      s = p / (k + 1) + (1 - p) * s;
+      if (--k < 0) break;
+      v = path[k]!;
+      base = v * d;
+      gap = 0;
+      let m = 0;
+      for (let j = 0; j < n; j++) {
+        const i = active[j]!;
         const x = q[i]!;
         const mn = boxMin[base + i]!;
-        const mx = boxMax[base + i]!;
-        if (x < mn) gap += mn - x;
-        else if (x > mx) gap += x - mx;
-        range += mx - mn;
+        if (x < mn) {
+          gap += mn - x;
+          active[m++] = i;
+        } else {
+          const mx = boxMax[base + i]!;
+          if (x > mx) {
+            gap += x - mx;
+            active[m++] = i;
+          }
+        }
       }
-      // q inside this box means inside every box above it too.
-      if (gap === 0) break;
-      const p = gap / (range + gap);
-      s = p / (k + 1) + (1 - p) * s;
+      n = m;
     }
     return s;
   }
@@ -315,7 +372,7 @@ export class RcfTree {
     }
     const d = this.dims;
     const pts = this.store.coords;
-    const lo = this.leafSlot[~node]! * d;
+    const lo = this.store.offsets[this.leafSlot[~node]!]!;
     let total = 0;
     for (let i = 0; i < d; i++) total += Math.abs(q[i]! - pts[lo + i]!);
     if (total === 0) {
@@ -372,7 +429,7 @@ export class RcfTree {
     let bMin: Float32Array, bMax: Float32Array, bOff: number;
     if (a < 0) {
       aMin = aMax = pts;
-      aOff = this.leafSlot[~a]! * d;
+      aOff = this.store.offsets[this.leafSlot[~a]!]!;
     } else {
       aMin = boxMin;
       aMax = boxMax;
@@ -380,7 +437,7 @@ export class RcfTree {
     }
     if (b < 0) {
       bMin = bMax = pts;
-      bOff = this.leafSlot[~b]! * d;
+      bOff = this.store.offsets[this.leafSlot[~b]!]!;
     } else {
       bMin = boxMin;
       bMax = boxMax;
@@ -388,6 +445,7 @@ export class RcfTree {
     }
     const vb = v * d;
     let changed = false;
+    let sum = 0;
     for (let i = 0; i < d; i++) {
       const x = aMin[aOff + i]!;
       const y = bMin[bOff + i]!;
@@ -400,7 +458,9 @@ export class RcfTree {
         boxMax[vb + i] = mx;
         changed = true;
       }
+      sum += mx - mn;
     }
+    if (changed) this.rangeSum[v] = sum;
     return changed;
   }
 
