@@ -8,6 +8,7 @@ import * as detectors from './commands/detectors';
 import * as hotspots from './commands/hotspots';
 import * as produce from './commands/produce';
 import * as replay from './commands/replay';
+import * as importSql from './commands/import-sql';
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`. Commands load their
 // heavy modules (AWS SDK, emulators) inside their action, so `--help` and `score` start fast.
@@ -26,6 +27,7 @@ const commands: Array<{ register(program: Command): void }> = [
   hotspots,
   produce,
   replay,
+  importSql,
 ];
 for (const command of commands) command.register(program);
 
