@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClient } from '../shared/aws/clients';
 import { startKinesalite, type RunningServer } from './emulators';
@@ -94,7 +95,7 @@ describe('the local Kinesis event source', () => {
     const { handler, invokes, finals } = countingHandler();
     const source = await runUntilDrained({ ...stream, handler, batchSize: 25 }, async () => {
       await put(stream.streamName, values(0, 120));
-      await new Promise((ok) => setTimeout(ok, 700));
+      await delay(700);
       await put(stream.streamName, values(120, 80));
     });
 

@@ -1,4 +1,5 @@
-import { PutRecordsCommand, type KinesisClient, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { setTimeout as delay } from 'node:timers/promises';
+import { produce, type PutRecordsClient } from '../shared/producers/put';
 
 /**
  * Puts records in compressed event time, in step with the local event source's tumbling windows.
@@ -19,7 +20,7 @@ export interface PacedRecord {
 }
 
 export interface PacingOptions {
-  client: KinesisClient;
+  client: PutRecordsClient;
   streamName: string;
   /** The detectors' window in event time (ms). */
   eventWindowMs: number;
@@ -44,7 +45,6 @@ export interface PacingResult {
 }
 
 const MAX_BATCH = 500;
-const MAX_BATCH_BYTES = 5 * 1024 * 1024;
 /** Past a slot's edge before putting, so arrival stamps (ms resolution) land clearly inside it. */
 const EDGE_MARGIN_MS = 15;
 /** A window is started only if its estimated put time, times this, fits in what is left of the slot. */
@@ -78,41 +78,6 @@ export class PutTimeEstimator {
   }
 }
 
-async function putAll(
-  client: KinesisClient,
-  streamName: string,
-  records: readonly PacedRecord[],
-  onPut: (n: number) => void,
-): Promise<void> {
-  let batch: PutRecordsRequestEntry[] = [];
-  let bytes = 0;
-  const flush = async () => {
-    let pending = batch;
-    batch = [];
-    bytes = 0;
-    for (let attempt = 0; pending.length; attempt++) {
-      const res = await client.send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
-      const failed = (res.Records ?? [])
-        .map((r, i) => (r.ErrorCode ? pending[i]! : undefined))
-        .filter((r): r is PutRecordsRequestEntry => r !== undefined);
-      onPut(pending.length - failed.length);
-      if (failed.length && attempt >= 8)
-        throw new Error(`PutRecords kept failing for ${failed.length} record(s): ${res.Records?.find((r) => r.ErrorCode)?.ErrorMessage}`);
-      // Only the failed entries are retried, so nothing is put twice.
-      pending = failed;
-      if (failed.length) await new Promise((ok) => setTimeout(ok, 50 * 2 ** attempt));
-    }
-  };
-  for (const r of records) {
-    const data = typeof r.data === 'string' ? Buffer.from(r.data) : r.data;
-    const size = data.length + Buffer.byteLength(r.partitionKey);
-    if (batch.length === MAX_BATCH || bytes + size > MAX_BATCH_BYTES) await flush();
-    batch.push({ Data: data, PartitionKey: r.partitionKey });
-    bytes += size;
-  }
-  if (batch.length) await flush();
-}
-
 /**
  * Puts every record, detector window by detector window, at most `windowsPerSlot` windows per arrival-time slot.
  * A window is only started in a slot if it can be put whole before the slot ends (by the estimate); otherwise it
@@ -121,7 +86,7 @@ async function putAll(
  */
 export async function pacedPut(records: readonly PacedRecord[], options: PacingOptions): Promise<PacingResult> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((ok) => setTimeout(ok, ms)));
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const { slotMs } = options;
   const windows = planWindows(records, options.eventWindowMs);
   const estimator = new PutTimeEstimator();
@@ -151,9 +116,18 @@ export async function pacedPut(records: readonly PacedRecord[], options: PacingO
       await nextSlot();
     }
     const began = now();
-    await putAll(options.client, options.streamName, window, (n) => {
-      result.put += n;
-      options.onProgress?.(result.put);
+    // The one PutRecords batcher (batching limits, retries of failed entries); one call in flight keeps each
+    // window's records in order on the shard, as before.
+    await produce({
+      client: options.client,
+      streamName: options.streamName,
+      records: window.map((r) => ({ data: r.data, partitionKey: r.partitionKey })),
+      concurrency: 1,
+      onLanded: () => {
+        result.put++;
+      },
+      onProgress: () => options.onProgress?.(result.put),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     });
     estimator.observe(window.length, now() - began);
     if (now() > slotStart + slotMs) result.overruns++;

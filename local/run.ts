@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -93,8 +94,6 @@ export interface LocalRun {
   stop(): void;
 }
 
-const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
-
 /** Windows still carrying the pending-alert marker (the sparse index: cheap even on a big table). */
 async function pendingAlerts(stack: LocalStack): Promise<number> {
   const client = dynamoClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });
@@ -185,7 +184,7 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
     const alertLoop = (async () => {
       while (alerting) {
         await pipeline.runAlerts().catch((e: unknown) => void alertErrors.push(e instanceof Error ? e.message : String(e)));
-        await sleep(options.alertIntervalMs ?? 1000);
+        await delay(options.alertIntervalMs ?? 1000);
       }
     })();
     cleanup.push(async () => {
@@ -210,7 +209,7 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
     const monitorLoop = (async () => {
       while (monitoring) {
         await refresh();
-        await sleep(500);
+        await delay(500);
       }
     })();
     cleanup.push(async () => {

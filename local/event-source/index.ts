@@ -126,4 +126,3 @@ export class KinesisEventSource {
     this.options.onFailure?.(failure);
   }
 }
-

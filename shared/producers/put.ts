@@ -1,9 +1,20 @@
 import { PutRecordsCommand, type PutRecordsCommandOutput, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { setTimeout as delay } from 'node:timers/promises';
+import { mapConcurrent } from '../io/map-concurrent';
+import {
+  DEFAULT_RETRY,
+  errorName,
+  isRetryableError,
+  retryFailedEntries,
+  RetryFailedError,
+  sdkAttempts,
+  type EntryFailure,
+} from '../io/retry';
 import { EventTimePacer, TokenBucket, type Clock } from './pacing';
 
 /**
  * The PutRecords batcher: puts records on a Kinesis stream in batches (≤ 500 records, ≤ 5 MiB), retries the
- * failed entries of a partial failure and throttled or failed requests with exponential backoff and jitter
+ * failed entries of a partial failure and throttled or failed requests (shared/io/retry.ts: backoff with jitter)
  * until every record has landed (or the attempts run out), and paces the sending (steady rate or the records'
  * own event time). Used by the produce and replay commands, the replay Lambda and local mode.
  */
@@ -64,7 +75,7 @@ export interface ProduceOptions<R extends PutRecord = PutRecord> {
   speed?: number;
   /** PutRecords calls in flight at once (default 2). */
   concurrency?: number;
-  /** Attempts per batch, first included, before giving up (default 10). */
+  /** HTTP attempts per batch, first included and the SDK's own retries counted, before giving up (default 10). */
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -93,42 +104,8 @@ export class ProduceError extends Error {
   }
 }
 
-const RETRYABLE = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'LimitExceededException',
-  'KMSThrottlingException',
-  'InternalFailure',
-  'InternalFailureException',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-]);
-const NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
-const THROTTLES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'LimitExceededException',
-  'KMSThrottlingException',
-]);
-
-interface AwsLikeError {
-  name?: string;
-  code?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
-
-export function isRetryable(error: unknown): boolean {
-  const e = (error ?? {}) as AwsLikeError;
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return RETRYABLE.has(e.name ?? '') || NETWORK.has(e.code ?? '') || Boolean(e.$retryable) || status >= 500 || status === 429;
-}
-
-const errorName = (error: unknown): string => ((error ?? {}) as AwsLikeError).name ?? ((error ?? {}) as AwsLikeError).code ?? 'Error';
+/** Whether a failed PutRecords call is worth another try, by the SDK's own classification (shared/io/retry.ts). */
+export const isRetryable = isRetryableError;
 
 interface Entry<R> {
   record: R;
@@ -137,7 +114,7 @@ interface Entry<R> {
   retried: boolean;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const defaultSleep = (ms: number) => delay(ms);
 
 export async function produce<R extends PutRecord>(options: ProduceOptions<R>): Promise<ProduceSummary<R>> {
   const clock = options.clock ?? Date;
@@ -145,8 +122,6 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
   const random = options.random ?? Math.random;
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const maxAttempts = Math.max(1, options.maxAttempts ?? 10);
-  const baseDelay = options.baseDelayMs ?? 100;
-  const maxDelay = options.maxDelayMs ?? 5000;
   const linger = options.lingerMs ?? 100;
   const bucket = options.rate !== undefined ? new TokenBucket(options.rate, clock) : undefined;
   const pacer = options.speed !== undefined && Number.isFinite(options.speed) ? new EventTimePacer(options.speed, clock) : undefined;
@@ -180,76 +155,82 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
   const count = (code: string, n = 1) => {
     s.errors[code] = (s.errors[code] ?? 0) + n;
   };
-  // Exponential with "equal jitter": at least half the exponential delay, so retries do spread out but never hammer.
-  const backoff = (attempt: number) => {
-    const cap = Math.min(maxDelay, baseDelay * 2 ** (attempt - 1));
-    return sleep(cap / 2 + random() * (cap / 2));
-  };
-
+  let sendFailed = false;
   async function send(batch: Array<Entry<R>>): Promise<void> {
     s.batches++;
-    let pending = batch;
-    for (let attempt = 1; ; attempt++) {
-      let output: PutRecordsCommandOutput;
-      try {
-        s.requests++;
-        output = await options.client.send(
-          new PutRecordsCommand({
-            StreamName: options.streamName,
-            Records: pending.map((e): PutRecordsRequestEntry => ({ Data: e.data, PartitionKey: e.record.partitionKey })),
-          }),
-        );
-      } catch (error) {
-        const name = errorName(error);
-        count(name);
-        s.failed += pending.length;
-        if (THROTTLES.has(name)) s.throttled++;
-        if (!isRetryable(error))
-          throw new ProduceError(`PutRecords to ${options.streamName} failed: ${name}: ${(error as Error).message}`, undefined, {
-            cause: error,
-          });
-        if (attempt >= maxAttempts) {
-          throw new ProduceError(
-            `PutRecords to ${options.streamName} still failing after ${attempt} attempts (${name}): ${pending.length} records not sent`,
-            undefined,
-            { cause: error },
+    try {
+      await retryFailedEntries(
+        batch,
+        async (pending) => {
+          s.requests++;
+          const output = await options.client.send(
+            new PutRecordsCommand({
+              StreamName: options.streamName,
+              Records: pending.map((e): PutRecordsRequestEntry => ({ Data: e.data, PartitionKey: e.record.partitionKey })),
+            }),
           );
-        }
-        markRetried(pending);
-        options.onProgress?.(tick());
-        await backoff(attempt);
-        continue;
-      }
-      const results = output.Records ?? [];
-      const failed: Array<Entry<R>> = [];
-      const codes = new Set<string>();
-      pending.forEach((entry, i) => {
-        const code = results[i]?.ErrorCode;
-        // An answer without a result for an entry cannot prove it landed; only a SequenceNumber does.
-        if (code || !results[i]?.SequenceNumber) {
-          failed.push(entry);
-          codes.add(code ?? 'NoResult');
-          count(code ?? 'NoResult');
-        } else {
-          s.sent++;
-          s.bytes += entry.size;
-          options.onLanded?.(entry.record);
-        }
-      });
-      s.failed += failed.length;
-      options.onProgress?.(tick());
-      if (failed.length === 0) return;
-      if (attempt >= maxAttempts) {
+          const results = output.Records ?? [];
+          const failed: Array<EntryFailure<Entry<R>>> = [];
+          pending.forEach((entry, i) => {
+            const result = results[i];
+            // An answer without a result for an entry cannot prove it landed; only a SequenceNumber does.
+            if (result?.ErrorCode || !result?.SequenceNumber) {
+              failed.push({
+                entry,
+                code: result?.ErrorCode ?? 'NoResult',
+                ...(result?.ErrorMessage ? { message: result.ErrorMessage } : {}),
+              });
+            } else {
+              s.sent++;
+              s.bytes += entry.size;
+              options.onLanded?.(entry.record);
+            }
+          });
+          options.onProgress?.(tick());
+          return { failed, attempts: sdkAttempts(output) };
+        },
+        {
+          maxAttempts,
+          baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+          maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+          sleep,
+          random,
+          onFailure: (event) => {
+            if (event.kind === 'error') {
+              count(errorName(event.error));
+              s.failed += event.pending.length;
+              if (event.errorClass === 'throttling') s.throttled++;
+              if (event.willRetry) {
+                markRetried(event.pending);
+                options.onProgress?.(tick());
+              }
+            } else {
+              for (const f of event.failed) count(f.code);
+              s.failed += event.failed.length;
+              if (event.willRetry) markRetried(event.failed.map((f) => f.entry));
+            }
+          },
+        },
+      );
+    } catch (error) {
+      sendFailed = true;
+      if (!(error instanceof RetryFailedError)) throw error;
+      const where = `PutRecords to ${options.streamName}`;
+      if (error.reason === 'permanent') throw new ProduceError(`${where} failed: ${error.message}`, undefined, { cause: error.cause });
+      if (error.cause !== undefined)
         throw new ProduceError(
-          `${failed.length} of ${batch.length} records still failing after ${attempt} attempts (${[...codes].join(', ')})`,
+          `${where} still failing after ${error.attempts} attempts (${error.codes.join(', ')}): ${error.pending.length} records not sent`,
+          undefined,
+          { cause: error.cause },
         );
-      }
-      markRetried(failed);
-      pending = failed;
-      await backoff(attempt);
+      throw new ProduceError(
+        `${error.pending.length} of ${batch.length} records still failing after ${error.attempts} attempts (${error.codes.join(', ')})`,
+        undefined,
+        { cause: error },
+      );
     }
   }
-  const markRetried = (entries: Array<Entry<R>>) => {
+  const markRetried = (entries: ReadonlyArray<Entry<R>>) => {
     for (const e of entries) {
       if (!e.retried) {
         e.retried = true;
@@ -268,77 +249,78 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
     return false;
   };
 
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
-  let batch: Array<Entry<R>> = [];
-  let batchBytes = 0;
-  let batchSince = 0;
-  const flush = async () => {
-    if (!batch.length) return;
-    const sending = batch;
-    batch = [];
-    batchBytes = 0;
-    const p: Promise<void> = send(sending)
-      .catch((error: unknown) => {
-        failure ??= error;
-      })
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-  };
-
   const source = options.records;
   const iterator: Iterator<R> | AsyncIterator<R> =
     Symbol.asyncIterator in source ? (source as AsyncIterable<R>)[Symbol.asyncIterator]() : (source as Iterable<R>)[Symbol.iterator]();
-  try {
-    for (;;) {
-      if (failure) break;
-      // Asked before a record is taken, so that a stopped run has sent every record it took (the replay
-      // Lambda's continuation offset depends on it).
-      if (options.shouldStop?.()) {
-        s.stopped = true;
-        break;
-      }
-      const next = await iterator.next();
-      if (next.done) break;
-      const record = next.value;
-      const data = typeof record.data === 'string' ? Buffer.from(record.data, 'utf8') : record.data;
-      const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
-      if (record.partitionKey.length < 1 || record.partitionKey.length > 256) {
-        throw new ProduceError(
-          `partition key must be 1 to 256 characters, got ${record.partitionKey.length}: ${JSON.stringify(record.partitionKey.slice(0, 40))}`,
-        );
-      }
-      const size = data.byteLength + keyBytes;
-      if (size > MAX_RECORD_BYTES) throw new ProduceError(`a record of ${size} bytes (data + partition key) is over Kinesis's 1 MiB limit`);
 
-      const wait = Math.max(bucket?.reserve() ?? 0, pacer?.delay(record.eventTime) ?? 0);
-      if (wait > 0) {
-        // Send what is held rather than let it age past the linger time while waiting.
-        if (batch.length && clock.now() + wait - batchSince >= linger) await flush();
-        // Waits under 5 ms add up in the bucket (or the pacer's schedule) and are slept off together. Long
-        // waits (a replay's gaps in event time) are slept in slices so that a stop request is not missed:
-        // the record waiting is then not sent, and lastRecord stays the last one that was.
-        if (wait >= 5 && (await sleepUnlessStopped(wait))) {
+  /** The records cut into PutRecords batches, paced; read only as fast as sending frees a slot. */
+  async function* batches(): AsyncGenerator<Array<Entry<R>>> {
+    let batch: Array<Entry<R>> = [];
+    let batchBytes = 0;
+    let batchSince = 0;
+    const take = () => {
+      const taken = batch;
+      batch = [];
+      batchBytes = 0;
+      return taken;
+    };
+    try {
+      for (;;) {
+        if (sendFailed) return;
+        // Asked before a record is taken, so that a stopped run has sent every record it took (the replay
+        // Lambda's continuation offset depends on it).
+        if (options.shouldStop?.()) {
           s.stopped = true;
           break;
         }
+        const next = await iterator.next();
+        if (next.done) break;
+        const record = next.value;
+        const data = typeof record.data === 'string' ? Buffer.from(record.data, 'utf8') : record.data;
+        const keyBytes = Buffer.byteLength(record.partitionKey, 'utf8');
+        if (record.partitionKey.length < 1 || record.partitionKey.length > 256) {
+          throw new ProduceError(
+            `partition key must be 1 to 256 characters, got ${record.partitionKey.length}: ${JSON.stringify(record.partitionKey.slice(0, 40))}`,
+          );
+        }
+        const size = data.byteLength + keyBytes;
+        if (size > MAX_RECORD_BYTES)
+          throw new ProduceError(`a record of ${size} bytes (data + partition key) is over Kinesis's 1 MiB limit`);
+
+        const wait = Math.max(bucket?.reserve() ?? 0, pacer?.delay(record.eventTime) ?? 0);
+        if (wait > 0) {
+          // Send what is held rather than let it age past the linger time while waiting.
+          if (batch.length && clock.now() + wait - batchSince >= linger) yield take();
+          // Waits under 5 ms add up in the bucket (or the pacer's schedule) and are slept off together. Long
+          // waits (a replay's gaps in event time) are slept in slices so that a stop request is not missed:
+          // the record waiting is then not sent, and lastRecord stays the last one that was.
+          if (wait >= 5 && (await sleepUnlessStopped(wait))) {
+            s.stopped = true;
+            break;
+          }
+        }
+        if (batch.length === MAX_BATCH_RECORDS || batchBytes + size > MAX_BATCH_BYTES) yield take();
+        if (!batch.length) batchSince = clock.now();
+        batch.push({ record, data, size, retried: false });
+        batchBytes += size;
+        s.lastRecord = record;
+        if (!s.firstEventTime && record.eventTime) s.firstEventTime = record.eventTime;
+        if (record.eventTime) s.lastEventTime = record.eventTime;
+        if (batch.length === MAX_BATCH_RECORDS) yield take();
       }
-      if (batch.length === MAX_BATCH_RECORDS || batchBytes + size > MAX_BATCH_BYTES) await flush();
-      if (!batch.length) batchSince = clock.now();
-      batch.push({ record, data, size, retried: false });
-      batchBytes += size;
-      s.lastRecord = record;
-      if (!s.firstEventTime && record.eventTime) s.firstEventTime = record.eventTime;
-      if (record.eventTime) s.lastEventTime = record.eventTime;
-      if (batch.length === MAX_BATCH_RECORDS) await flush();
+      if (batch.length && !sendFailed) yield take();
+    } finally {
+      // Whatever happens, the source is closed (a file or S3 stream behind it is released).
+      await iterator.return?.();
     }
-    if (!failure) await flush();
-  } finally {
-    // Whatever happens, nothing is left in flight when produce returns or throws, and the source is closed
-    // (a file or S3 stream behind it is released).
-    await Promise.all(inFlight);
-    await iterator.return?.();
+  }
+
+  let failure: unknown;
+  try {
+    // mapConcurrent waits for every send in flight before it returns or throws: nothing is left running.
+    await mapConcurrent(batches(), concurrency, send);
+  } catch (error) {
+    failure = error;
   }
   tick();
   if (failure) {

@@ -1,4 +1,5 @@
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { retryFailedEntries, RetryFailedError, sdkAttempts, type EntryFailure } from '../io/retry';
 import { rejectLines, type RejectBatch, type RejectsSink } from './sink';
 
 /** Firehose's limits for PutRecordBatch (docs: Amazon Data Firehose quotas). */
@@ -17,11 +18,15 @@ export class RejectsNotKeptError extends Error {
 }
 
 export interface FirehoseRejectsSinkOptions {
-  /** Attempts for records Firehose reports as failed (throttling, service errors) before giving up. */
+  /**
+   * HTTP attempts per PutRecordBatch (the SDK's own retries of a throttled or failed call counted) for records
+   * Firehose reports as failed, before giving up: the invoke then fails and Lambda retries the batch.
+   */
   attempts?: number;
-  /** First back-off between attempts; doubles each time. */
+  /** The first backoff's upper bound (shared/io/retry.ts: doubles per retry, equal jitter). */
   backoffMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
 }
 
 const encoder = new TextEncoder();
@@ -77,20 +82,12 @@ export function packRecords(
  * (shardId, sequenceNumber, objectIndex) of each line identifies.
  */
 export class FirehoseRejectsSink implements RejectsSink {
-  private readonly attempts: number;
-  private readonly backoffMs: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-
   constructor(
     private readonly client: FirehoseClient,
     private readonly deliveryStreamName: string,
-    options: FirehoseRejectsSinkOptions = {},
+    private readonly options: FirehoseRejectsSinkOptions = {},
     private readonly now: () => number = Date.now,
-  ) {
-    this.attempts = options.attempts ?? 4;
-    this.backoffMs = options.backoffMs ?? 100;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-  }
+  ) {}
 
   async write(batch: RejectBatch): Promise<string> {
     const calls = packRecords(rejectLines(batch, this.now()));
@@ -100,22 +97,43 @@ export class FirehoseRejectsSink implements RejectsSink {
 
   /** One PutRecordBatch, then again with only the records Firehose reported as failed. */
   private async put(records: Uint8Array[]): Promise<void> {
-    let pending = records;
-    let lastErrors: string[] = [];
-    for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      if (attempt > 1) await this.sleep(this.backoffMs * 2 ** (attempt - 2));
-      const out = await this.client.send(
-        new PutRecordBatchCommand({ DeliveryStreamName: this.deliveryStreamName, Records: pending.map((Data) => ({ Data })) }),
+    const attempts = this.options.attempts ?? 4;
+    try {
+      await retryFailedEntries(
+        records,
+        async (pending) => {
+          const out = await this.client.send(
+            new PutRecordBatchCommand({ DeliveryStreamName: this.deliveryStreamName, Records: pending.map((Data) => ({ Data })) }),
+          );
+          const responses = out.RequestResponses ?? [];
+          const failed: Array<EntryFailure<Uint8Array>> = [];
+          if (out.FailedPutCount) {
+            // Without per-record answers (never seen), every record goes again.
+            pending.forEach((entry, i) => {
+              const r = responses[i];
+              if (r?.ErrorCode || !responses.length)
+                failed.push({ entry, code: r?.ErrorCode ?? 'NoResult', ...(r?.ErrorMessage ? { message: r.ErrorMessage } : {}) });
+            });
+          }
+          if (failed.length) this.lastErrors = [...new Set(failed.map((f) => `${f.code}: ${f.message ?? ''}`.trim()))];
+          return { failed, attempts: sdkAttempts(out) };
+        },
+        {
+          maxAttempts: attempts,
+          ...(this.options.backoffMs !== undefined ? { baseDelayMs: this.options.backoffMs } : {}),
+          ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
+          ...(this.options.random ? { random: this.options.random } : {}),
+        },
       );
-      if (!out.FailedPutCount) return;
-      const responses = out.RequestResponses ?? [];
-      lastErrors = [...new Set(responses.filter((r) => r.ErrorCode).map((r) => `${r.ErrorCode}: ${r.ErrorMessage ?? ''}`.trim()))];
-      // Only the failed records go again; without per-record answers (never seen), all of them do.
-      const failed = pending.filter((_, i) => responses[i]?.ErrorCode);
-      if (failed.length) pending = failed;
+    } catch (error) {
+      if (!(error instanceof RetryFailedError)) throw error;
+      const why = error.cause !== undefined ? error.message : this.lastErrors.join('; ');
+      throw new RejectsNotKeptError(
+        `Firehose ${this.deliveryStreamName} refused ${error.pending.length} reject record(s) after ${error.attempts} attempts (${why}); the invoke fails so that Lambda retries the batch`,
+        { cause: error.cause ?? error },
+      );
     }
-    throw new RejectsNotKeptError(
-      `Firehose ${this.deliveryStreamName} refused ${pending.length} reject record(s) after ${this.attempts} attempts (${lastErrors.join('; ')}); the invoke fails so that Lambda retries the batch`,
-    );
   }
+
+  private lastErrors: string[] = [];
 }

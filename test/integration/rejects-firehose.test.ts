@@ -67,7 +67,7 @@ describe('keeping rejects in the Firehose delivery stream (real SDK client, loop
     const client = firehoseClient({ endpoint: fh.endpoint });
     fh.failNext(100);
     const sleeps: number[] = [];
-    const sink = new FirehoseRejectsSink(client, STREAM, { attempts: 3, backoffMs: 50, sleep: async (ms) => void sleeps.push(ms) });
+    const sink = new FirehoseRejectsSink(client, STREAM, { attempts: 3, backoffMs: 50, random: () => 1, sleep: async (ms) => void sleeps.push(ms) });
     await expect(sink.write(batchOf(2))).rejects.toThrow(RejectsNotKeptError);
     await expect(sink.write(batchOf(2))).rejects.toThrow(
       new RegExp(`${STREAM} refused 1 reject record\\(s\\) after 3 attempts \\(ServiceUnavailableException: Slow down.\\)`),

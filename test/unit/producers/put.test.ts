@@ -160,6 +160,16 @@ describe('produce: failures', () => {
     expect((error as ProduceError).summary).toMatchObject({ sent: 4 });
   });
 
+  it('counts the SDK client’s own retries against maxAttempts instead of multiplying them', async () => {
+    // Each send: the SDK already made 3 HTTP attempts (its standard mode) before it threw.
+    kinesis.on(PutRecordsCommand).rejects(Object.assign(throttled(), { $metadata: { httpStatusCode: 400, attempts: 3 } }));
+    const error = await produce({ client: new KinesisClient({}), streamName: 's', records: records(2), maxAttempts: 6, ...noSleep }).catch(
+      (e: unknown) => e,
+    );
+    expect(calls()).toHaveLength(2);
+    expect((error as ProduceError).message).toMatch(/still failing after 6 attempts \(ProvisionedThroughputExceededException\)/);
+  });
+
   it('does not retry an error that cannot pass (a missing stream)', async () => {
     kinesis
       .on(PutRecordsCommand)
