@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mapConcurrent } from '../io/map-concurrent';
+import { silentLogger, type Logger } from '../lambda/logger';
 import { countHeldBack, decideCooldown, heldBackBy, openedCooldown, type CooldownState, type HeldBackCount } from './cooldown';
 import { formatDigest, formatGroup, type DetectorText } from './format';
 import { evaluateItem, groupAlerts, sortGroups } from './select';
@@ -59,7 +61,7 @@ export interface RunOptions {
   smsReserved?: number;
   now?: () => number;
   runId?: string;
-  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, extra?: Record<string, unknown>) => void;
+  logger?: Logger;
 }
 
 export interface RunSummary {
@@ -92,20 +94,6 @@ export const DEFAULT_MAX_ITEMS = 1000;
 const DEFAULT_CONCURRENCY = 16;
 const MAX_COOLDOWN_ATTEMPTS = 5;
 
-/** Runs `fn` over `items` with at most `limit` at once, results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 interface Outgoing {
   groups: AlertGroup[];
   message: AlertMessage;
@@ -122,7 +110,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
   const { store, publisher } = options;
   const now = options.now ?? Date.now;
   const runId = options.runId ?? randomUUID();
-  const log = options.log ?? (() => undefined);
+  const logger = options.logger ?? silentLogger;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
   const cooldownMs = Math.max(0, options.cooldownSeconds * 1000);
@@ -146,7 +134,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
   const lost = (ok: boolean, ref: ItemRef, step: string) => {
     if (!ok) {
       summary.lostClaims++;
-      log('warn', 'claim taken over by another run before this one finished the item', { ...ref, step });
+      logger.warn('claim taken over by another run before this one finished the item', { ...ref, step });
     }
   };
 
@@ -164,7 +152,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
     summary.seen += fresh.length;
     const room = maxItems - claimed.length;
     const nowMs = now();
-    const results = await mapLimit(fresh.slice(0, Math.max(0, room)), concurrency, (ref) =>
+    const results = await mapConcurrent(fresh.slice(0, Math.max(0, room)), concurrency, (ref) =>
       store.claim(ref, runId, new Date(nowMs).toISOString(), new Date(nowMs - claimTimeoutMs).toISOString()),
     );
     for (const item of results) {
@@ -172,7 +160,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
       else summary.notClaimed++;
     }
     if (claimed.length >= maxItems) {
-      log('info', 'claimed the most items one run takes; the rest wait for the next run', { maxItems });
+      logger.info('claimed the most items one run takes; the rest wait for the next run', { maxItems });
       break;
     }
   }
@@ -190,16 +178,16 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
     else skips.push({ ref: item.ref, reason: verdict.skip });
   }
   const checkedAt = new Date(now()).toISOString();
-  await mapLimit(skips, concurrency, async ({ ref, reason }) => {
+  await mapConcurrent(skips, concurrency, async ({ ref, reason }) => {
     lost(await store.skip(ref, runId, checkedAt, reason), ref, 'skip');
-    log('info', 'pending alert cleared without a message', { ...ref, reason });
+    logger.info('pending alert cleared without a message', { ...ref, reason });
   });
   summary.skipped = skips.length;
 
   // 3. Cooldown per key: open one (and send), hold back, or leave for the next run.
   const toSend: AlertGroup[] = [];
   const opened = new Map<AlertGroup, OpenedCooldown>();
-  await mapLimit(groupAlerts(alerts), concurrency, async (group) => {
+  await mapConcurrent(groupAlerts(alerts), concurrency, async (group) => {
     if (cooldownMs <= 0) {
       toSend.push(group);
       return;
@@ -226,7 +214,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
           group.alerts.map(async (a) => lost(await store.suppress(a.ref, runId, at, decision.messageId), a.ref, 'suppress')),
         );
         summary.suppressed += group.alerts.length;
-        log('info', 'anomalies held back by the key cooldown', {
+        logger.info('anomalies held back by the key cooldown', {
           detector: group.detector,
           key: group.key,
           windows: group.alerts.length,
@@ -240,7 +228,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
     // Another run is publishing about this key (or the cooldown item kept changing under us): try next run.
     await Promise.all(group.alerts.map(async (a) => lost(await store.release(a.ref, runId), a.ref, 'release')));
     summary.deferred += group.alerts.length;
-    log('info', 'anomalies left pending: another run is alerting about the key', {
+    logger.info('anomalies left pending: another run is alerting about the key', {
       detector: group.detector,
       key: group.key,
       windows: group.alerts.length,
@@ -267,14 +255,14 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
       : ordered.map((g) => ({ groups: [g], digest: false, message: formatGroup(g, format) }));
 
   // 5. Publish, then finish the items (or give them back to the next run on failure).
-  await mapLimit(outgoing, concurrency, async (out) => {
+  await mapConcurrent(outgoing, concurrency, async (out) => {
     const items = out.groups.flatMap((g) => g.alerts);
     let messageId: string;
     try {
       ({ messageId } = await publisher.publish(out.message));
     } catch (error) {
       summary.failed++;
-      log('error', 'publish failed; the anomalies stay pending for the next run', {
+      logger.error('publish failed; the anomalies stay pending for the next run', {
         error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
         anomalies: items.length,
         keys: out.groups.map((g) => `${g.detector}/${g.key}`),
@@ -293,7 +281,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
     if (out.digest) summary.digests++;
     summary.messageIds.push(messageId);
     const at = new Date(now()).toISOString();
-    await mapLimit(items, concurrency, async (a) => lost(await store.complete(a.ref, runId, at, messageId), a.ref, 'complete'));
+    await mapConcurrent(items, concurrency, async (a) => lost(await store.complete(a.ref, runId, at, messageId), a.ref, 'complete'));
     summary.notified += items.length;
     // After the items: a crash before this line leaves the cooldown unconfirmed, so the retry is not suppressed.
     await Promise.all(
@@ -302,7 +290,7 @@ export async function runAlerts(options: RunOptions): Promise<RunSummary> {
         return c ? store.confirmCooldown(c.detector, c.key, runId, messageId) : undefined;
       }),
     );
-    log('info', out.digest ? 'digest sent' : 'alert sent', {
+    logger.info(out.digest ? 'digest sent' : 'alert sent', {
       messageId,
       subject: out.message.subject,
       anomalies: items.length,
