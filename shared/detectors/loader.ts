@@ -49,7 +49,7 @@ function zodProblems(prefix: string, error: z.core.$ZodError): string[] {
   return error.issues.map((issue) => {
     // A discriminated union reports an unknown kind with the raw list of options; say it plainly.
     if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind')
-      return `${issuePath(prefix, issue.path)}: kind must be rcf (default), hotspots or records`;
+      return `${issuePath(prefix, issue.path)}: must be rcf (default), hotspots or records`;
     if (issue.code === 'invalid_union') {
       // Report the alternative that got furthest: a custom message from it, else what was expected.
       const inner = issue.errors.flat();

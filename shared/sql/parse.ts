@@ -452,7 +452,7 @@ class Parser {
         return { k: 'cursor', query };
       }
     }
-    if (tok.type !== 'ident' && tok.type !== 'quoted') this.fail('an expression');
+    if ((tok.type !== 'ident' && tok.type !== 'quoted') || (tok.type === 'ident' && RESERVED.has(tok.upper))) this.fail('an expression');
     const first = this.name();
     if (this.isOp('(') && !first.quoted) return this.call(first.text.toUpperCase());
     if (this.acceptOp('.')) {

@@ -1,0 +1,137 @@
+import { DetectorsConfigError, SCHEMA_ONLY, parseDetectors, schemaOnlySettings } from '../../../shared/detectors';
+
+const DEFAULTS = { windowSeconds: 10, threshold: 2 };
+
+/** Problems a document has; with `schemaOnly` the settings the runtime lacks are not problems. */
+const problemsOf = (yaml: string, schemaOnly = false): string[] => {
+  try {
+    if (schemaOnly) parseDetectors(yaml, 'test.yml', DEFAULTS, { schemaOnly: true });
+    else parseDetectors(yaml, 'test.yml', DEFAULTS);
+  } catch (error) {
+    if (error instanceof DetectorsConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+const one = (body: string) => `detectors:\n  - name: d\n    format: json\n${body.replace(/^/gm, '    ')}\n`;
+
+describe('settings the runtime does not implement yet', () => {
+  it('parses a per-record detector with explanation, outputs and storeAbove when asked for the schema only', () => {
+    const [d] = parseDetectors(
+      one('kind: records\nkey: merchant\nfeatures: [amount, items]\nexplain: true\nstoreAbove: 2\nalertOn: score\noutputs:\n  - kinesis: scored\n    columns: [merchant, amount, ANOMALY_SCORE, ANOMALY_SCORE_EXPLANATION]\n  - firehose: arn:aws:firehose:eu-west-1:123456789012:deliverystream/scores\n    format: csv'),
+      'x',
+      DEFAULTS,
+      { schemaOnly: true },
+    );
+    expect(d).toEqual({
+      name: 'd',
+      kind: 'records',
+      format: 'json',
+      key: 'merchant',
+      features: ['amount', 'items'],
+      explain: true,
+      storeAbove: 2,
+      alertOn: 'score',
+      outputs: [
+        { kinesis: 'scored', format: 'json', columns: ['merchant', 'amount', 'ANOMALY_SCORE', 'ANOMALY_SCORE_EXPLANATION'] },
+        { firehose: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/scores', format: 'csv' },
+      ],
+      rcf: { numberOfTrees: 100, subSampleSize: 256, timeDecay: 100000, shingleSize: 1 },
+      windowSeconds: 10,
+      threshold: 2,
+      message: '{detector}: an unusual record at {time}: score {score} (threshold {threshold}); {feature} {direction}',
+    });
+    expect(schemaOnlySettings(d!)).toEqual(['records', 'explain', 'outputs']);
+  });
+
+  it('parses count_distinct, conditional and ratio aggregates and hopping windows', () => {
+    const [d] = parseDetectors(
+      one('key: page\nwindowSeconds: 60\neverySeconds: 10\naggregates: [count_distinct(user), {name: clicks, fn: count, where: {type: click}}, {name: views, fn: sum, field: n, where: {type: [view, impression]}}, {name: ctr, ratio: [clicks, views]}]\nfeatures: [ctr, count_distinct_user]'),
+      'x',
+      DEFAULTS,
+      { schemaOnly: true },
+    );
+    expect(d).toMatchObject({
+      kind: 'rcf',
+      windowSeconds: 60,
+      everySeconds: 10,
+      aggregates: [
+        { name: 'count_distinct_user', fn: 'count_distinct', field: 'user' },
+        { name: 'clicks', fn: 'count', where: { type: 'click' } },
+        { name: 'views', fn: 'sum', field: 'n', where: { type: ['view', 'impression'] } },
+        { name: 'ctr', fn: 'ratio', ratio: ['clicks', 'views'] },
+      ],
+      features: ['ctr', 'count_distinct_user'],
+    });
+    expect(schemaOnlySettings(d!)).toEqual(['count_distinct', 'where', 'ratio', 'everySeconds']);
+  });
+
+  it('refuses each schema-only setting at load, saying it is not supported yet', () => {
+    expect(problemsOf(one('kind: records\nfeatures: [x]'))).toEqual([
+      `detectors[0] (d): ${SCHEMA_ONLY.records} — remove it before deploying (only schema-only validation, e.g. import-sql, accepts it)`,
+    ]);
+    expect(SCHEMA_ONLY.records).toBe('kind: records is not supported by the windows function yet (per-record scoring, issue 15 item 1)');
+    const problems = problemsOf(one('key: k\nexplain: true\nalertOn: grade\nwindowSeconds: 20\neverySeconds: 10\noutputs: [{kinesis: s}]\naggregates: [count_distinct(u), {name: a, fn: count, where: {t: x}}, {name: r, ratio: [a, count_distinct_u]}]'));
+    expect(problems.map((p) => p.replace(/ — remove it.*$/, ''))).toEqual([
+      `detectors[0] (d): ${SCHEMA_ONLY.explain}`,
+      `detectors[0] (d): ${SCHEMA_ONLY.outputs}`,
+      `detectors[0] (d): ${SCHEMA_ONLY.count_distinct}`,
+      `detectors[0] (d): ${SCHEMA_ONLY.where}`,
+      `detectors[0] (d): ${SCHEMA_ONLY.ratio}`,
+      `detectors[0] (d): ${SCHEMA_ONLY.everySeconds}`,
+      `detectors[0] (d): ${SCHEMA_ONLY.grade}`,
+    ]);
+  });
+
+  it('lets alertOn: score through (it is what the functions do) and leaves alertOn out by default', () => {
+    const [d] = parseDetectors(one('key: k\nalertOn: score'), 'x', DEFAULTS);
+    expect(d).toMatchObject({ alertOn: 'score' });
+    expect(parseDetectors(one('key: k'), 'x', DEFAULTS)[0]!.kind === 'rcf' && parseDetectors(one('key: k'), 'x', DEFAULTS)[0]).not.toHaveProperty('alertOn');
+  });
+
+  it('says what is wrong with the new settings, schema only or not', () => {
+    expect(
+      problemsOf(
+        one(
+          'key: k\nwindowSeconds: 60\neverySeconds: 25\naggregates: [count, {name: m, fn: max, field: x, where: {t: 1}}, {name: r, ratio: [count, nope]}, {name: r2, ratio: [r, count]}, {name: u, fn: count_distinct}]\noutputs:\n  - {kinesis: a, firehose: b}\n  - {kinesis: "arn:aws:kinesis:eu-west-1:1:stream/x"}\n  - {kinesis: s, columns: [k, count, windowEnd, speed, ANOMALY_SCORE_EXPLANATION]}',
+        ),
+        true,
+      ),
+    ).toEqual([
+      'detectors[0] (d): outputs[1].kinesis: a Kinesis stream name or arn:aws:kinesis:<region>:<account>:stream/<name>',
+    ]);
+    expect(
+      problemsOf(
+        one(
+          'key: k\nwindowSeconds: 60\neverySeconds: 25\naggregates: [count, {name: m, fn: max, field: x, where: {t: 1}}, {name: r, ratio: [count, nope]}, {name: r2, ratio: [r, count]}, {name: u, fn: count_distinct}]\noutputs:\n  - {kinesis: a, firehose: b}\n  - {kinesis: s, columns: [k, count, windowEnd, speed, ANOMALY_SCORE_EXPLANATION]}',
+        ),
+        true,
+      ),
+    ).toEqual([
+      'detectors[0] (d): aggregate m: where is for count and sum only (COUNT/SUM of the matching records)',
+      'detectors[0] (d): aggregate u: count_distinct needs a field, e.g. count_distinct(speed)',
+      'detectors[0] (d): aggregate r: ratio operand nope is not an aggregate of this detector',
+      'detectors[0] (d): aggregate r2: ratio operand r is itself a ratio; use count, sum, avg, min, max or count_distinct aggregates',
+      'detectors[0] (d): windowSeconds (60) must be a multiple of everySeconds (25) so that windows start on hop boundaries',
+      'detectors[0] (d): outputs[0]: name exactly one target, kinesis: <stream name or ARN> or firehose: <delivery stream name or ARN>',
+      'detectors[0] (d): outputs[1]: columns has no ANOMALY_SCORE column (any case), so the consumer gets no score',
+      'detectors[0] (d): outputs[1]: column ANOMALY_SCORE_EXPLANATION needs explain: true',
+      'detectors[0] (d): outputs[1]: column speed is not the key, an aggregate, windowStart, windowEnd or ANOMALY_SCORE (known: k, windowStart, windowEnd, count, m, r, r2, u)',
+    ]);
+    expect(problemsOf('detectors:\n  - name: d\n    kind: records\n    format: csv\n    csv: {columns: [a, b]}\n    features: [a, c, a]\n    message: "{b} at {time}"\n', true)).toEqual(
+      expect.arrayContaining([
+        'detectors[0] (d): feature "c" is not one of the CSV columns (a, b)',
+        'detectors[0] (d): features lists a field twice',
+        'detectors[0] (d): message placeholder {b} is unknown; use {detector}, {key}, {score}, {threshold}, {time}, {feature}, {direction}, {a}, {c}',
+      ]),
+    );
+    expect(problemsOf(one('kind: sql\nkey: k'), true)).toEqual(['detectors[0] (d): kind: must be rcf (default), hotspots or records']);
+  });
+
+  it('keeps ratio features out of silent keys, like averages', () => {
+    expect(problemsOf(one('key: k\nsilentKeys: true\naggregates: [count, sum(x), {name: r, ratio: [sum_x, count]}]\nfeatures: [r]'), true)[0]).toContain(
+      'silentKeys needs features that are defined for an empty window (count or sum); r is not',
+    );
+  });
+});
