@@ -1,10 +1,9 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { AlertMessage, AlertPublisher } from '../alerts/types';
+import { StreamSentinelError } from '../errors';
 
 /** Publishing went wrong in a way the SDK did not turn into an error (no message id came back). */
-export class AlertPublishError extends Error {
-  override readonly name = 'AlertPublishError';
-}
+export class AlertPublishError extends StreamSentinelError {}
 
 /**
  * The alerts topic (the service's only SNS import). One Publish per message with a text per protocol
