@@ -37,11 +37,11 @@ export interface Accepted<D> {
   values: number[];
 }
 
-export interface ReadOptions {
+export interface ReadOptions<S extends Selectable> {
   /** The field that routes an object to a detector without a match rule (shared/detectors defaultField). */
-  defaultField: (d: Selectable) => string;
+  defaultField: (d: S) => string;
   /** Detectors another function serves: records they take are routed, and are not this reader's rejects. */
-  others?: readonly Selectable[];
+  others?: readonly S[];
   /** Records that no detector takes (or that do not decode) are rejected; false for a function that leaves them to another (hotspots). */
   rejectUnrouted?: boolean;
   time?: Partial<EventTimeBounds>;
@@ -50,15 +50,15 @@ export interface ReadOptions {
   rejects?: RecordRejects;
 }
 
-export function readRecords<D extends Selectable>(
+export function readRecords<D extends S, S extends Selectable>(
   records: readonly InputRecord[],
   plans: readonly FieldPlan<D>[],
-  options: ReadOptions,
+  options: ReadOptions<S>,
 ): { accepted: Accepted<D>[]; rejects: RecordRejects } {
   const rejects = options.rejects ?? new RecordRejects();
   const accepted: Accepted<D>[] = [];
-  const planOf = new Map<Selectable, FieldPlan<D>>(plans.map((p) => [p.detector, p]));
-  const detectors: Selectable[] = [...plans.map((p) => p.detector), ...(options.others ?? [])];
+  const planOf = new Map<S, FieldPlan<D>>(plans.map((p) => [p.detector, p]));
+  const detectors: S[] = [...plans.map((p) => p.detector), ...(options.others ?? [])];
   const rejectUnrouted = options.rejectUnrouted ?? true;
   const time: EventTimeBounds = { ...DEFAULT_EVENT_TIME_BOUNDS, ...options.time };
   const json: JsonLimits = { ...DEFAULT_JSON_LIMITS, ...options.json };

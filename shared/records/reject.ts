@@ -47,8 +47,12 @@ export function keptData(text: string): string {
 
 const arrivalIso = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : String(ms));
 
-/** A record's reject from its first problem (`more`: how many other problems the record had). */
-export function buildReject(record: InputRecord, text: string, first: Problem, more = 0, detector = first.detector): Reject {
+/**
+ * A record's reject from its first problem (`more`: how many other problems the record had; `detector`: the
+ * detector to name, null for none, the first problem's when omitted).
+ */
+export function buildReject(record: InputRecord, text: string, first: Problem, more = 0, named?: string | null): Reject {
+  const detector = named === undefined ? first.detector : (named ?? undefined);
   const reason = more > 0 ? `${preview(first.reason, MAX_REASON_CHARS - 60)} (and ${more} more problem${more === 1 ? '' : 's'} in this record)` : preview(first.reason, MAX_REASON_CHARS);
   return {
     sequenceNumber: record.sequenceNumber,
@@ -84,6 +88,8 @@ export class RecordRejects {
       return;
     }
     p.more++;
+    // The reason kept is that of the first object in the record that failed, whatever found it first.
+    if (problem.index < p.first.index) p.first = problem;
     if (p.detector !== problem.detector) p.detector = null;
   }
 
@@ -98,7 +104,7 @@ export class RecordRejects {
   /** One reject per record with a problem, in the order the records first had one. */
   list(): Reject[] {
     const out: Reject[] = [];
-    for (const p of this.pending.values()) out.push(buildReject(p.record, p.text, p.first, p.more, p.detector ?? undefined));
+    for (const p of this.pending.values()) out.push(buildReject(p.record, p.text, p.first, p.more, p.detector ?? null));
     return out;
   }
 }
