@@ -1,0 +1,281 @@
+import type { RcfDetector, RecordsDetector } from '../detectors/schema';
+import { RandomCutForest } from '../rcf';
+import { checkNumericField, getField, keyField, parseEventTime, routeText, splitCsvLine, type Fields } from '../records';
+import { aggregateRecords, compileDetector, emptyState, parseEntryKey, seedFor, toAggregate } from '../windows';
+
+/**
+ * The migration's acceptance check: stream-sentinel's scores for the rows a KDA application scored, next to
+ * KDA's own ANOMALY_SCORE — correlation (Pearson and rank), the mean ratio, and which alerts at the detector's
+ * threshold agree. Per-record detectors score each row with one forest per key (or one); window detectors fold
+ * the rows with the windows function's own aggregation (shared/windows) and score each key's windows in order.
+ * Pure: texts in, numbers out.
+ */
+
+export class CompareError extends Error {
+  override readonly name = 'CompareError';
+}
+
+export interface CompareOptions {
+  /** KDA's scores are multiplied by this first (NAB publishes KDA's scores divided by 8: use 8). */
+  kdaScale?: number;
+  /** Column of the KDA output holding the key (window detectors; default: the detector's key). */
+  kdaKey?: string;
+  /** Column of the recorded input with the arrival time, for detectors on arrival time (KDA's ROWTIME). */
+  arrivalField?: string;
+  /** Rows listed in `differences` at most. */
+  maxDifferences?: number;
+}
+
+export interface ComparedRow {
+  /** Position among the compared rows (records: the input row; windows: the KDA row). */
+  index: number;
+  key?: string;
+  /** Window start (ISO) for window detectors. */
+  window?: string;
+  ours: number;
+  kda: number;
+}
+
+export interface CompareReport {
+  detector: string;
+  kind: 'rcf' | 'records';
+  threshold: number;
+  compared: number;
+  /** Rows where both scores are past warm-up (both above 0): the correlations use these. */
+  warm: number;
+  pearson: number;
+  spearman: number;
+  /** mean(ours) / mean(KDA) over the warm rows. */
+  meanRatio: number;
+  alerts: { both: number; onlyOurs: number; onlyKda: number; neither: number };
+  /** Rows where one side alerts and the other does not, first `maxDifferences`. */
+  differences: ComparedRow[];
+  notes: string[];
+}
+
+/** Rows of a CSV file with a header line, or of JSON lines (one object per line). */
+export function parseRows(text: string, what: string): Fields[] {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (!lines.length) throw new CompareError(`${what}: no rows`);
+  if (lines[0]!.trimStart().startsWith('{')) {
+    return lines.map((l, i) => {
+      try {
+        return JSON.parse(l) as Fields;
+      } catch (error) {
+        throw new CompareError(`${what}, line ${i + 1}: not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+      }
+    });
+  }
+  const header = splitCsvLine(lines[0]!);
+  if (!header.ok) throw new CompareError(`${what}, header: ${header.reason}`);
+  return lines.slice(1).map((l, i) => {
+    const values = splitCsvLine(l);
+    if (!values.ok) throw new CompareError(`${what}, line ${i + 2}: ${values.reason}`);
+    if (values.value.length !== header.value.length)
+      throw new CompareError(`${what}, line ${i + 2}: ${values.value.length} fields, the header has ${header.value.length}`);
+    return Object.fromEntries(header.value.map((h, k) => [h, values.value[k]]));
+  });
+}
+
+const findColumn = (row: Fields, name: string): string | undefined =>
+  name in row ? name : Object.keys(row).find((k) => k.toLowerCase() === name.toLowerCase());
+
+/** KDA's ANOMALY_SCORE column (any case) of each output row, scaled. */
+function kdaScores(rows: Fields[], scale: number): number[] {
+  const column = rows[0] && findColumn(rows[0], 'ANOMALY_SCORE');
+  if (!column) throw new CompareError(`the KDA output has no ANOMALY_SCORE column (columns: ${Object.keys(rows[0] ?? {}).join(', ')})`);
+  return rows.map((r, i) => {
+    const x = Number(r[column]);
+    if (r[column] === '' || r[column] === null || !Number.isFinite(x)) throw new CompareError(`KDA output row ${i + 1}: ANOMALY_SCORE ${JSON.stringify(r[column])} is not a number`);
+    return x * scale;
+  });
+}
+
+export function pearson(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  if (n < 2) return Number.NaN;
+  const ma = a.reduce((s, x) => s + x, 0) / n;
+  const mb = b.reduce((s, x) => s + x, 0) / n;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < n; i++) {
+    const x = a[i]! - ma;
+    const y = b[i]! - mb;
+    sab += x * y;
+    saa += x * x;
+    sbb += y * y;
+  }
+  return saa === 0 || sbb === 0 ? Number.NaN : sab / Math.sqrt(saa * sbb);
+}
+
+/** Ranks from 1, ties sharing their average rank (so Spearman is Pearson of the ranks). */
+export function ranks(a: readonly number[]): number[] {
+  const order = a.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+  const out = new Array<number>(a.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+    const rank = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) out[order[k]![1]] = rank;
+    i = j + 1;
+  }
+  return out;
+}
+
+export const spearman = (a: readonly number[], b: readonly number[]): number => pearson(ranks(a), ranks(b));
+
+function summarise(detector: RcfDetector | RecordsDetector, rows: ComparedRow[], notes: string[], max: number): CompareReport {
+  const t = detector.threshold;
+  const warm = rows.filter((r) => r.ours > 0 && r.kda > 0);
+  const ours = warm.map((r) => r.ours);
+  const kda = warm.map((r) => r.kda);
+  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+  const alerts = { both: 0, onlyOurs: 0, onlyKda: 0, neither: 0 };
+  const differences: ComparedRow[] = [];
+  for (const r of rows) {
+    const a = r.ours >= t;
+    const b = r.kda >= t;
+    if (a && b) alerts.both++;
+    else if (a) alerts.onlyOurs++;
+    else if (b) alerts.onlyKda++;
+    else alerts.neither++;
+    if (a !== b && differences.length < max) differences.push(r);
+  }
+  return {
+    detector: detector.name,
+    kind: detector.kind,
+    threshold: t,
+    compared: rows.length,
+    warm: warm.length,
+    pearson: pearson(ours, kda),
+    spearman: spearman(ours, kda),
+    meanRatio: warm.length ? mean(ours) / mean(kda) : Number.NaN,
+    alerts,
+    differences,
+    notes,
+  };
+}
+
+/** The text a stream would have carried for a recorded row: the CSV line as is, or the JSON object. */
+function recordTexts(inputText: string, detector: RcfDetector | RecordsDetector): string[] {
+  const lines = inputText.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (detector.format === 'csv' && detector.csv) {
+    const header = splitCsvLine(lines[0] ?? '', detector.csv.delimiter);
+    // A recorded file usually starts with the column names; the stream never carried them.
+    if (header.ok && header.value.join('\u0000') === detector.csv.columns.join('\u0000')) return lines.slice(1);
+  }
+  return lines;
+}
+
+function compareRecords(detector: RecordsDetector, inputText: string, kda: number[], options: CompareOptions): CompareReport {
+  const notes: string[] = [];
+  const texts = recordTexts(inputText, detector);
+  const forests = new Map<string, RandomCutForest>();
+  const rows: ComparedRow[] = [];
+  let skipped = 0;
+  const field = (d: RecordsDetector) => d.key ?? d.features[0]!;
+  for (const text of texts) {
+    const { events } = routeText(text, [detector], field);
+    for (const ev of events) {
+      const key = detector.key ? keyField(ev.fields, detector.key) : { ok: true as const, value: '' };
+      const values = detector.features.map((f) => checkNumericField(f, getField(ev.fields, f)));
+      if (!key.ok || values.some((v) => !v.ok)) {
+        skipped++;
+        continue;
+      }
+      let forest = forests.get(key.value);
+      if (!forest) forests.set(key.value, (forest = new RandomCutForest({ ...detector.rcf, dimensions: detector.features.length, seed: seedFor(detector.name, key.value) })));
+      const score = forest.process(values.map((v) => (v as { value: number }).value)).score;
+      rows.push({ index: rows.length, ...(detector.key ? { key: key.value } : {}), ours: score, kda: Number.NaN });
+    }
+  }
+  if (skipped) notes.push(`${skipped} input rows skipped: no key or a feature that is not a number (KDA would have rejected them to its error stream)`);
+  if (rows.length !== kda.length)
+    notes.push(`${rows.length} rows scored, the KDA output has ${kda.length}: compared the first ${Math.min(rows.length, kda.length)} in order (a WHERE in the KDA application, or a different recording, shifts them)`);
+  const n = Math.min(rows.length, kda.length);
+  const compared = rows.slice(0, n).map((r, i) => ({ ...r, kda: kda[i]! }));
+  if (!detector.key) notes.push('one forest for every row (no key), as KDA had');
+  else notes.push(`one forest per ${detector.key}; KDA had one for all keys, so expect lower agreement than for one series`);
+  return summarise(detector, compared, notes, options.maxDifferences ?? 20);
+}
+
+function compareWindows(detector: RcfDetector, inputText: string, kdaRows: Fields[], kda: number[], options: CompareOptions): CompareReport {
+  const notes: string[] = [];
+  if (!detector.time && !options.arrivalField)
+    throw new CompareError(
+      `${detector.name} windows by arrival time (KDA's ROWTIME), which a recording does not have: give the column holding each row's arrival time (--arrival-field), or set time: in the detector`,
+    );
+  const texts = recordTexts(inputText, detector);
+  const compiled = compileDetector(detector);
+  const state = emptyState();
+  const records = texts.map((text, i) => {
+    let arrivalMs = 0;
+    if (options.arrivalField) {
+      const fields = routeText(text, [detector], () => options.arrivalField!).events[0]?.fields;
+      const t = fields ? parseEventTime(getField(fields, options.arrivalField)) : undefined;
+      if (!t?.ok) throw new CompareError(`input row ${i + 1}: arrival field ${options.arrivalField}: ${t ? t.reason : 'missing'}`);
+      arrivalMs = t.value;
+    }
+    return { data: Buffer.from(text, 'utf8').toString('base64'), sequenceNumber: String(i), arrivalMs };
+  });
+  const rejects = aggregateRecords(state, records, [compiled]);
+  if (rejects.length) notes.push(`${rejects.length} input rows rejected by the detector (first: ${rejects[0]!.reason})`);
+  const byKey = new Map<string, Array<ReturnType<typeof toAggregate>>>();
+  for (const [entry, partials] of Object.entries(state.w)) {
+    const { key, startMs } = parseEntryKey(entry);
+    const list = byKey.get(key) ?? [];
+    list.push(toAggregate(compiled, key, startMs, partials));
+    byKey.set(key, list);
+  }
+  // Each key's windows in time order through its own forest, score then learn, as the windows function does.
+  const scored = new Map<string, Array<{ startMs: number; score: number }>>();
+  for (const [key, windows] of byKey) {
+    windows.sort((a, b) => a.startMs - b.startMs);
+    const forest = new RandomCutForest({ ...detector.rcf, dimensions: detector.features.length, seed: seedFor(detector.name, key) });
+    scored.set(
+      key,
+      windows.filter((w) => w.features).map((w) => ({ startMs: w.startMs, score: forest.process(w.features!).score })),
+    );
+  }
+  if (detector.silentKeys) notes.push('silentKeys: the zero-count windows of quiet keys are not replayed here (KDA had none either)');
+  // KDA wrote one row per key and window, in time order: the n-th row of a key is the key's n-th window.
+  const keyColumn = kdaRows[0] && findColumn(kdaRows[0], options.kdaKey ?? detector.key);
+  if (!keyColumn) throw new CompareError(`the KDA output has no ${options.kdaKey ?? detector.key} column to match keys on (give --kda-key)`);
+  const seen = new Map<string, number>();
+  const rows: ComparedRow[] = [];
+  let unmatched = 0;
+  kdaRows.forEach((r, i) => {
+    const key = String(r[keyColumn]);
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    const ours = scored.get(key)?.[n];
+    if (!ours) return void unmatched++;
+    rows.push({ index: i, key, window: new Date(ours.startMs).toISOString(), ours: ours.score, kda: kda[i]! });
+  });
+  if (unmatched) notes.push(`${unmatched} KDA rows have no window here (a key or window the recording does not cover)`);
+  notes.push(`one forest per ${detector.key}; KDA had one for all keys (and shingled rows of different keys together)`);
+  return summarise(detector, rows, notes, options.maxDifferences ?? 20);
+}
+
+/** Scores the recorded input with `detector` and sets the result beside KDA's output. */
+export function compareWithKda(detector: RcfDetector | RecordsDetector, inputText: string, kdaText: string, options: CompareOptions = {}): CompareReport {
+  const kdaRows = parseRows(kdaText, 'KDA output');
+  const kda = kdaScores(kdaRows, options.kdaScale ?? 1);
+  return detector.kind === 'records' ? compareRecords(detector, inputText, kda, options) : compareWindows(detector, inputText, kdaRows, kda, options);
+}
+
+const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+/** The report as text lines, for the command line. */
+export function reportText(r: CompareReport): string[] {
+  return [
+    `${r.detector} (${r.kind}): ${r.compared} rows compared, ${r.warm} past warm-up on both sides`,
+    `score correlation: Pearson ${fmt(r.pearson)}, rank (Spearman) ${fmt(r.spearman)}; mean ratio stream-sentinel / KDA ${fmt(r.meanRatio)}`,
+    `alerts at threshold ${r.threshold}: both ${r.alerts.both}, only stream-sentinel ${r.alerts.onlyOurs}, only KDA ${r.alerts.onlyKda}, neither ${r.alerts.neither}`,
+    ...r.differences.map(
+      (d) => `  differs: row ${d.index + 1}${d.key !== undefined ? ` key ${d.key}` : ''}${d.window ? ` window ${d.window}` : ''}: stream-sentinel ${fmt(d.ours)}, KDA ${fmt(d.kda)}`,
+    ),
+    ...r.notes.map((n) => `note: ${n}`),
+  ];
+}
