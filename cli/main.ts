@@ -9,6 +9,8 @@ import * as hotspots from './commands/hotspots';
 import * as produce from './commands/produce';
 import * as replay from './commands/replay';
 import * as importSql from './commands/import-sql';
+import * as compare from './commands/compare';
+import { recoverNpmOptions } from './npm-args';
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`. Commands load their
 // heavy modules (AWS SDK, emulators) inside their action, so `--help` and `score` start fast.
@@ -28,10 +30,27 @@ const commands: Array<{ register(program: Command): void }> = [
   produce,
   replay,
   importSql,
+  compare,
 ];
 for (const command of commands) command.register(program);
 
-program.parseAsync(process.argv).catch((error: unknown) => {
+// `produce --print | head`: the reader went away, which ends the output, not the program with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+let argv = process.argv;
+try {
+  const recovered = recoverNpmOptions(program, process.argv);
+  if (recovered.note) console.error(recovered.note);
+  argv = recovered.argv;
+} catch (error) {
+  console.error(`stream-sentinel: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+}
+
+program.parseAsync(argv).catch((error: unknown) => {
   console.error(`stream-sentinel: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 });
