@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StreamSentinelError } from '../errors';
-import { ModelConflictError, modelId, type ModelParams, type ModelStore, type StoredModel } from '../windows/ports';
+import { ModelConflictError, modelId, type ModelParams, type ModelStore, type ModelVersion, type StoredModel } from '../windows/ports';
 import { MODEL_SK, expiresAt, isConditionalFailure, iso, modelPk } from './keys';
 
 export interface ModelItem {
@@ -44,6 +44,34 @@ export class DynamoModelStore implements ModelStore {
 
   async loadMany(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, StoredModel>> {
     const out = new Map<string, StoredModel>();
+    for (const item of await this.batchGet(keys)) {
+      out.set(modelId(item.detector, item.key), {
+        detector: item.detector,
+        key: item.key,
+        state: item.state,
+        version: item.version,
+        params: item.params,
+        ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}),
+      });
+    }
+    return out;
+  }
+
+  async versions(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, ModelVersion>> {
+    const out = new Map<string, ModelVersion>();
+    const projection = { ProjectionExpression: '#d, #k, #v, lastWindow', ExpressionAttributeNames: { '#d': 'detector', '#k': 'key', '#v': 'version' } };
+    for (const item of await this.batchGet(keys, projection)) {
+      out.set(modelId(item.detector, item.key), { version: item.version, ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}) });
+    }
+    return out;
+  }
+
+  /** Consistent BatchGets of 100, unprocessed keys retried with backoff. */
+  private async batchGet(
+    keys: ReadonlyArray<{ detector: string; key: string }>,
+    projection?: { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> },
+  ): Promise<ModelItem[]> {
+    const out: ModelItem[] = [];
     const unique = [...new Map(keys.map((k) => [modelId(k.detector, k.key), k])).values()];
     for (let i = 0; i < unique.length; i += 100) {
       let request: Record<string, unknown>[] = unique.slice(i, i + 100).map((k) => ({ pk: modelPk(k.detector, k.key), sk: MODEL_SK }));
@@ -51,19 +79,9 @@ export class DynamoModelStore implements ModelStore {
         if (attempt > 10) throw new ModelReadError(`could not read ${request.length} model items (throttled); the batch will be retried`);
         if (attempt) await sleep(Math.min(1000, 25 * 2 ** attempt));
         const res = await this.options.client.send(
-          new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: request, ConsistentRead: true } } }),
+          new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: request, ConsistentRead: true, ...projection } } }),
         );
-        for (const raw of res.Responses?.[this.options.tableName] ?? []) {
-          const item = raw as ModelItem;
-          out.set(modelId(item.detector, item.key), {
-            detector: item.detector,
-            key: item.key,
-            state: item.state,
-            version: item.version,
-            params: item.params,
-            ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}),
-          });
-        }
+        for (const raw of res.Responses?.[this.options.tableName] ?? []) out.push(raw as ModelItem);
         request = (res.UnprocessedKeys?.[this.options.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
       }
     }

@@ -2,7 +2,7 @@ import type { Logger } from '../lambda/logger';
 import type { CompiledDetector, WindowsState } from './aggregate';
 import { liveModel, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
-import { modelId, type ModelStore, type StoredModel, type WindowResult, type WindowStore } from './ports';
+import { modelId, type ModelStore, type ModelVersion, type StoredModel, type WindowResult, type WindowStore } from './ports';
 
 /**
  * The windows service (pure, over the ports in ./ports.ts): what the windows function does at a Lambda window's
@@ -37,7 +37,8 @@ export interface EmitStats {
 /**
  * The final invoke's work: every window the state holds (plus zero-count windows of quiet keys), per key
  * oldest first — score and learn windows after the model's lastWindow, merge the others as late; then save
- * each model once, conditionally on the version read. Idempotent: a retried emission finds its own items
+ * each model once, conditionally on the version read. A cached forest is taken for the whole emission (never
+ * evicted under a job) and only when it is the stored version; otherwise the stored forest is read. Idempotent: a retried emission finds its own items
  * (by emission id) and the models' lastWindow, so the table ends identical and nothing is learned twice.
  */
 export async function emitWindows(input: EmitInput): Promise<EmitStats> {
@@ -54,8 +55,24 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   const jobs: Array<{ c: CompiledDetector; key: string; list: WindowAggregate[] }> = [];
   for (const [name, keys] of plan.byKey) for (const [key, list] of keys) if (list.length) jobs.push({ c: byName.get(name)!, key, list });
 
-  // Models not in the warm cache are read in batches before any scoring starts.
-  const missing = jobs.filter((j) => !cache.get(modelId(j.c.detector.name, j.key))).map((j) => ({ detector: j.c.detector.name, key: j.key }));
+  // Each job takes its cached forest now: the forests other jobs cache while this emission runs cannot evict it.
+  const pinned = new Map<string, LiveModel>();
+  for (const j of jobs) {
+    const id = modelId(j.c.detector.name, j.key);
+    const cached = cache.get(id);
+    if (cached) pinned.set(id, cached);
+  }
+  // A cached forest is used only if it is the stored version: another container may have advanced the key since.
+  if (pinned.size) {
+    const keys = jobs.filter((j) => pinned.has(modelId(j.c.detector.name, j.key))).map((j) => ({ detector: j.c.detector.name, key: j.key }));
+    const heads: ReadonlyMap<string, ModelVersion> = models.versions ? await models.versions(keys) : await models.loadMany(keys);
+    for (const [id, cached] of pinned) {
+      const head = heads.get(id);
+      if (head?.version !== cached.version || head?.lastWindowMs !== cached.lastWindowMs) pinned.delete(id);
+    }
+  }
+  // The other models are read in batches before any scoring starts.
+  const missing = jobs.filter((j) => !pinned.has(modelId(j.c.detector.name, j.key))).map((j) => ({ detector: j.c.detector.name, key: j.key }));
   const stored = missing.length ? await models.loadMany(missing) : new Map<string, StoredModel>();
 
   const concurrency = input.concurrency ?? 16;
@@ -64,7 +81,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   const runJob = async ({ c, key, list }: (typeof jobs)[number]): Promise<void> => {
     const d = c.detector;
     const id = modelId(d.name, key);
-    let model = cache.get(id);
+    let model = pinned.get(id);
     if (!model) {
       const live = liveModel(d, key, stored.get(id));
       if (live.reset) input.logger?.warn('model parameters changed: starting a new forest for this key', { detector: d.name, key });

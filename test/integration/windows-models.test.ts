@@ -1,0 +1,107 @@
+import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../../shared/aws/clients';
+import { parseDetectors } from '../../shared/detectors';
+import type { TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
+import { MemoryRejectsSink } from '../../shared/rejects';
+import { ModelCache } from '../../shared/windows';
+import { createWindowsProcessor } from '../../functions/windows/handler';
+import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
+import { windowEvent } from '../factories/kinesis';
+
+/**
+ * Model state is always right (issue 14): many more keys on a shard than a container caches, and containers that take
+ * turns on a shard (as Lambda's do), must give the scores one container with every forest cached gives, with no
+ * conflict and every window's count exact.
+ */
+
+const KEYS = 1000;
+const WINDOWS = 4;
+const CACHE = 50;
+const START = Date.parse('2026-03-01T00:00:00Z');
+
+const detectors = parseDetectors(
+  `
+detectors:
+  - name: load
+    format: json
+    key: station
+    windowSeconds: 10
+    aggregates: [count, avg(v)]
+    rcf: { numberOfTrees: 5, subSampleSize: 16 }
+`,
+  'models test',
+);
+
+const key = (k: number) => `s${String(k).padStart(4, '0')}`;
+/** Records of one key in window w: 1–3, values that differ by key and window (deterministic). */
+const recordsOf = (k: number, w: number) => Array.from({ length: 1 + ((k + w) % 3) }, (_, i) => ({ station: key(k), v: ((k * 7 + w * 13 + i * 5) % 23) + (k % 10 === 0 && w === WINDOWS - 1 ? 100 : 0) }));
+
+let db: Emulator;
+let client: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  db = await startDynalite();
+  client = dynamoDocumentClient({ endpoint: db.endpoint });
+});
+afterAll(async () => {
+  client.destroy();
+  await db.close();
+});
+
+/** Runs the windows through `containerFor(w)` (one processor per container, each with its own cache) into a fresh table. */
+async function run(containers: number, cacheSize: number): Promise<Map<string, Record<string, unknown>>> {
+  const tableName = await createDataTable(db.endpoint);
+  const processors: TumblingWindowProcessor[] = Array.from({ length: containers }, () =>
+    createWindowsProcessor({ detectors, documentClient: client, tableName, rejects: new MemoryRejectsSink(), cache: new ModelCache(cacheSize), now: () => START }),
+  );
+  for (let w = 0; w < WINDOWS; w++) {
+    const process = processors[w % containers]!;
+    const windowStart = START + w * 10_000;
+    const records = Array.from({ length: KEYS }, (_, k) => recordsOf(k, w)).flat();
+    const first = await process(windowEvent({ windowStart, records }));
+    const last = await process(windowEvent({ windowStart, state: first.state, final: true }));
+    expect(last.batchItemFailures).toEqual([]);
+  }
+  const items = new Map<string, Record<string, unknown>>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    for (const item of res.Items ?? []) if (item.type === 'window') items.set(`${item.pk}|${item.sk}`, item);
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+describe('forests of more keys than a container caches, on containers that take turns', () => {
+  let reference: Map<string, Record<string, unknown>>;
+
+  beforeAll(async () => {
+    // One container that caches every forest: each key's forest learns continuously in memory.
+    reference = await run(1, KEYS + 10);
+  }, 600_000);
+
+  const expectSameWindows = (got: Map<string, Record<string, unknown>>) => {
+    expect(got.size).toBe(KEYS * WINDOWS);
+    for (let w = 0; w < WINDOWS; w++) {
+      for (let k = 0; k < KEYS; k++) {
+        const id = `W#load#${key(k)}|${new Date(START + w * 10_000).toISOString()}`;
+        const item = got.get(id);
+        expect({ id, count: item?.count, late: item?.late }).toEqual({ id, count: recordsOf(k, w).length, late: false });
+        expect({ id, score: item?.score }).toEqual({ id, score: reference.get(id)!.score });
+      }
+    }
+  };
+
+  it('the reference run scores every window with the exact count', () => {
+    expect(reference.size).toBe(KEYS * WINDOWS);
+    expect([...reference.values()].every((i) => i.scored === true)).toBe(true);
+  });
+
+  it(`a container caching ${CACHE} of ${KEYS} forests scores every window as the reference does, with no conflict`, async () => {
+    expectSameWindows(await run(1, CACHE));
+  }, 600_000);
+
+  it('two containers taking turns on the shard (each with a stale cache of the other’s keys) score as the reference does', async () => {
+    expectSameWindows(await run(2, CACHE));
+  }, 600_000);
+});
