@@ -78,11 +78,27 @@ export function headline(alert: Alert, text?: DetectorText): string {
 
 const ratio = (a: Alert): string => (a.threshold > 0 ? `${(a.score / a.threshold).toFixed(2)}x` : 'n/a');
 
+/** " (usually about 12)" when the item says what was expected of the aggregate. */
+const usually = (alert: Alert, name: string): string => {
+  const expected = alert.expected?.[name];
+  return expected === undefined ? '' : ` (usually about ${formatNumber(expected)})`;
+};
+
 function observed(alert: Alert): string {
   const parts: string[] = [];
-  if (alert.count !== undefined && alert.aggregates.count === undefined) parts.push(`count ${formatNumber(alert.count)}`);
-  for (const [name, value] of Object.entries(alert.aggregates)) parts.push(`${name} ${formatNumber(value)}`);
+  if (alert.count !== undefined && alert.aggregates.count === undefined) parts.push(`count ${formatNumber(alert.count)}${usually(alert, 'count')}`);
+  for (const [name, value] of Object.entries(alert.aggregates)) parts.push(`${name} ${formatNumber(value)}${usually(alert, name)}`);
   return parts.join(', ') || '(no aggregates recorded)';
+}
+
+/** The anomaly grade as people read it: a share of 1, two decimals. */
+const gradeText = (grade: number): string => grade.toFixed(2);
+
+/** For the SMS: what the strongest feature (else the count) usually is, when the item says. */
+function usualNote(alert: Alert): string {
+  const feature = alert.attribution[0]?.column ?? 'count';
+  const expected = alert.expected?.[feature];
+  return expected === undefined ? '' : `; ${feature} usually about ${formatNumber(expected)}`;
 }
 
 function drivenBy(alert: Alert): string | undefined {
@@ -131,6 +147,8 @@ function details(alert: Alert, options: FormatOptions): string[] {
     lines.push(
       `Score:      ${formatScore(alert.score)} against the threshold ${formatNumber(alert.threshold)} (${ratio(alert)}), ${label(alert.severity)}`,
     );
+    if (alert.grade !== undefined)
+      lines.push(`Grade:      ${gradeText(alert.grade)} of 1 (how unusual this score is against the key's own recent scores)`);
     const driven = drivenBy(alert);
     if (driven) lines.push(`Driven by:  ${driven}`);
   } else {
@@ -196,6 +214,7 @@ function compactSms(group: AlertGroup): string {
       : `score ${formatScore(a.score)}>=${formatNumber(a.threshold)}`,
   ];
   if (a.kind === 'window') parts.push(observed(a));
+  if (a.grade !== undefined) parts.push(`grade ${gradeText(a.grade)}`);
   if (top) parts.push(`${top.column} ${top.direction}`);
   return parts.join(' ');
 }
@@ -203,8 +222,11 @@ function compactSms(group: AlertGroup): string {
 function groupSms(group: AlertGroup, options: FormatOptions): string {
   const reserved = options.smsReserved ?? DEFAULT_SMS_RESERVED;
   const more = group.alerts.length > 1 ? ` (+${group.alerts.length - 1} more window${group.alerts.length > 2 ? 's' : ''})` : '';
-  const preferred = toGsm7(headline(group.lead, options.detectors?.get(group.detector)) + more);
-  if (fitsSms(preferred, reserved)) return preferred;
+  const text = headline(group.lead, options.detectors?.get(group.detector));
+  const note = group.lead.kind === 'window' ? usualNote(group.lead) : '';
+  for (const preferred of note ? [toGsm7(text + note + more), toGsm7(text + more)] : [toGsm7(text + more)]) {
+    if (fitsSms(preferred, reserved)) return preferred;
+  }
   return truncateSms(toGsm7(compactSms(group) + more), reserved);
 }
 
@@ -296,7 +318,10 @@ export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions 
     const a = g.lead;
     const text = options.detectors?.get(g.detector);
     const top = a.attribution[0];
-    const measure = a.kind === 'hotspots' ? `density ${formatNumber(a.score)}` : `score ${formatScore(a.score)}`;
+    const measure =
+      a.kind === 'hotspots'
+        ? `density ${formatNumber(a.score)}`
+        : `score ${formatScore(a.score)}${a.grade !== undefined ? `, grade ${gradeText(a.grade)}` : ''}`;
     body.push(
       `${i + 1}. [${label(g.severity)}] ${where(g)}, ${formatTime(a.windowStart)}: ${measure} (threshold ${formatNumber(a.threshold)})` +
         (a.kind === 'window' ? `, ${observed(a)}` : '') +

@@ -337,4 +337,12 @@ describe('alerts function against dynalite (SNS mocked)', () => {
     // The item itself is found and marked under its real key.
     expect(await h.get(`W#toll-stations#${key}`, iso(T0))).toMatchObject({ messageId: 'msg-1' });
   });
+
+  it('tells what the window usually holds and its grade when the item carries expected and grade', async () => {
+    await h.put([windowItem({ key: '183A', score: 4.26, count: 141, extra: { expected: { count: 12 }, grade: 0.99 } })]);
+    expect(await h.runner()()).toMatchObject({ sent: 1 });
+    const { email } = bodies(h.published[0]!);
+    expect(email).toContain('Observed:   count 141 (usually about 12)');
+    expect(email).toContain('Grade:      0.99 of 1');
+  });
 });
