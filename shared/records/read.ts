@@ -32,7 +32,8 @@ export interface Accepted<D> {
   detector: D;
   /** Position of the object within the record. */
   index: number;
-  key?: string;
+  /** The group key (undefined when the plan has none). */
+  key: string | undefined;
   timeMs: number;
   values: number[];
 }
@@ -50,13 +51,31 @@ export interface ReadOptions<S extends Selectable> {
   rejects?: RecordRejects;
 }
 
+/**
+ * What a stream function does with each accepted object, as it is read (nothing is held per record, so a big
+ * batch makes no garbage that outlives its record). A returned reason rejects the object after all (e.g.
+ * checkSum: its window's sum would pass 2^53); it is added to the record's one reject.
+ */
+export type Fold<D> = (accepted: Accepted<D>) => string | undefined;
+
+/**
+ * Reads a batch under the record-level contract. With `fold`, each accepted object is handed to it at once and
+ * `accepted` comes back empty; without, they are collected into `accepted`.
+ */
 export function readRecords<D extends S, S extends Selectable>(
   records: readonly InputRecord[],
   plans: readonly FieldPlan<D>[],
   options: ReadOptions<S>,
+  fold?: Fold<D>,
 ): { accepted: Accepted<D>[]; rejects: RecordRejects } {
   const rejects = options.rejects ?? new RecordRejects();
   const accepted: Accepted<D>[] = [];
+  const take: Fold<D> =
+    fold ??
+    ((a) => {
+      accepted.push(a);
+      return undefined;
+    });
   const planOf = new Map<S, FieldPlan<D>>(plans.map((p) => [p.detector, p]));
   const detectors: S[] = [...plans.map((p) => p.detector), ...(options.others ?? [])];
   const rejectUnrouted = options.rejectUnrouted ?? true;
@@ -74,26 +93,32 @@ export function readRecords<D extends S, S extends Selectable>(
       rejects.add(record, text, { index: 0, reason: `arrival time ${String(record.arrivalMs)} is not a time` });
       continue;
     }
+    let routed: ReturnType<typeof routeText<S>>;
     try {
-      const { events, problems } = routeText(text, detectors, options.defaultField, json);
-      if (rejectUnrouted) for (const p of problems) rejects.add(record, text, { index: p.index, reason: p.reason });
-      const mine: Accepted<D>[] = [];
-      for (const ev of events) {
-        const plan = planOf.get(ev.detector);
-        if (!plan) continue; // taken by another function's detector
-        const read = readObject(plan, ev.fields, record.arrivalMs, time);
-        if (typeof read === 'string') rejects.add(record, text, { index: ev.index, reason: read, detector: plan.detector.name });
-        else mine.push({ record, detector: plan.detector, index: ev.index, ...read });
-      }
-      for (const a of mine) accepted.push(a);
+      routed = routeText(text, detectors, options.defaultField, json);
     } catch (error) {
-      // The contract's last line: a record the checks above missed is a reject, never a failed invoke.
-      const why = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-      rejects.add(record, text, { index: 0, reason: `record could not be read (${why})` });
+      // The contract's last line: a record the checks missed is a reject, never a failed invoke.
+      rejects.add(record, text, { index: 0, reason: unexpected(error) });
+      continue;
+    }
+    if (rejectUnrouted) for (const p of routed.problems) rejects.add(record, text, { index: p.index, reason: p.reason });
+    for (const ev of routed.events) {
+      const plan = planOf.get(ev.detector);
+      if (!plan) continue; // taken by another function's detector
+      let read: ReturnType<typeof readObject>;
+      try {
+        read = readObject(plan, ev.fields, record.arrivalMs, time);
+      } catch (error) {
+        read = unexpected(error);
+      }
+      const why = typeof read === 'string' ? read : take({ record, detector: plan.detector, index: ev.index, key: read.key, timeMs: read.timeMs, values: read.values });
+      if (why !== undefined) rejects.add(record, text, { index: ev.index, reason: why, detector: plan.detector.name });
     }
   }
   return { accepted, rejects };
 }
+
+const unexpected = (error: unknown) => `record could not be read (${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'})`;
 
 /** Key, time and numbers of one object for one detector, or the reason it cannot be used. */
 function readObject<D extends Selectable>(
@@ -101,7 +126,7 @@ function readObject<D extends Selectable>(
   fields: Fields,
   arrivalMs: number,
   bounds: EventTimeBounds,
-): { key?: string; timeMs: number; values: number[] } | string {
+): { key: string | undefined; timeMs: number; values: number[] } | string {
   let key: string | undefined;
   if (plan.key !== undefined) {
     const k = keyField(fields, plan.key);
@@ -127,5 +152,5 @@ function readObject<D extends Selectable>(
     const why = plan.check(values);
     if (why) return why;
   }
-  return key !== undefined ? { key, timeMs, values } : { timeMs, values };
+  return { key, timeMs, values };
 }
