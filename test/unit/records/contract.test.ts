@@ -1,4 +1,4 @@
-import { checkSum, MAX_KEPT_DATA_CHARS, readRecords, RecordRejects, routeRecord, type FieldPlan } from '../../../shared/records';
+import { checkSum, MAX_KEPT_DATA_CHARS, readRecords, routeRecord, type FieldPlan } from '../../../shared/records';
 import { ARRIVAL_MS, defaultField, inputRecord, PLANS, tollText, windDetector, windPlan, windText, type TestDetector } from '../../factories/records';
 
 const read = (texts: Array<string | Uint8Array>, plans: FieldPlan<TestDetector>[] = PLANS) => {
@@ -116,14 +116,26 @@ describe('the record-level contract (readRecords)', () => {
     expect(reasonOf('a,b')).toBe('matches no detector (toll: expected 3 CSV columns (date, station, plate), got 2: "a,b"; wind: not JSON)');
   });
 
-  it('an aggregator adds its own problem (a sum past 2^53) to the same record\'s one reject', () => {
-    const rejects = new RecordRejects();
-    const records = [inputRecord(windText('a', 1e16))];
-    readRecords(records, PLANS, { defaultField, rejects });
-    const why = checkSum('speed', 9.007e15, 1e12);
-    expect(why).toBe('field speed would take its window\'s sum past 2^53 (9007000000000000 + 1000000000000)');
-    rejects.add(records[0]!, 'text', { index: 0, reason: why!, detector: 'wind' });
-    expect(rejects.list()).toHaveLength(1);
+  it('an aggregator folding accepted objects rejects one whose sum would pass 2^53, within the record\'s one reject', () => {
+    const sums = new Map<string, number>();
+    const records = [inputRecord(windText('a', 9e11)), inputRecord(`${windText('a', 1e12)}${windText('a', 'x' as unknown as number)}`)];
+    sums.set('a', 9.006e15);
+    const { rejects, accepted } = readRecords(records, [windPlan], { defaultField }, (event) => {
+      const sum = sums.get(event.key!) ?? 0;
+      const why = checkSum('speed', sum, event.values[0]!);
+      if (!why) sums.set(event.key!, sum + event.values[0]!);
+      return why;
+    });
+    expect(accepted).toEqual([]); // handed to the fold instead
+    expect(sums.get('a')).toBe(9.006e15 + 9e11);
+    expect(rejects.list()).toEqual([
+      expect.objectContaining({
+        sequenceNumber: records[1]!.sequenceNumber,
+        index: 0,
+        detector: 'wind',
+        reason: "field speed would take its window's sum past 2^53 (9006900000000000 + 1000000000000) (and 1 more problem in this record)",
+      }),
+    ]);
     expect(checkSum('speed', 1e15, 1e12)).toBeUndefined();
   });
 
