@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { kinesisClient, s3Client } from '../../shared/aws/clients';
+import { kinesisClient } from '../../shared/aws/kinesis';
+import { s3Client } from '../../shared/aws/s3';
 import { readReplayConfig } from '../../shared/config/replay';
 import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
 import { createReplayHandler, type ReplayResult } from '../../shared/lambda/replay';
