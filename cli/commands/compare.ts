@@ -18,11 +18,18 @@ export function pickDetector(detectors: AnyDetector[], name: string | undefined)
     return d;
   }
   if (scoring.length !== 1)
-    throw new CompareError(`the file has ${scoring.length} rcf/records detectors (${scoring.map((d) => d.name).join(', ')}); name one with --detector`);
+    throw new CompareError(
+      `the file has ${scoring.length} rcf/records detectors (${scoring.map((d) => d.name).join(', ')}); name one with --detector`,
+    );
   return scoring[0]!;
 }
 
-export function compareFiles(detectorsFile: string, inputFile: string, kdaFile: string, options: CompareOptions & { detector?: string }): CompareReport {
+export function compareFiles(
+  detectorsFile: string,
+  inputFile: string,
+  kdaFile: string,
+  options: CompareOptions & { detector?: string },
+): CompareReport {
   // Schema only: compare runs nothing deployed, and per-record detectors are what it is most often for.
   const detectors = loadDetectorsFile(detectorsFile, BUILTIN_DEFAULTS, { schemaOnly: true });
   const detector = pickDetector(detectors, options.detector);
@@ -39,7 +46,7 @@ export function register(program: Command): void {
     .option('--detector <name>', 'which detector (default: the only rcf or records detector)')
     .option('--kda-scale <n>', "multiply KDA's scores by n first (NAB's published KDA scores are divided by 8: use 8)", Number, 1)
     .option('--kda-key <column>', "the KDA output's key column, for window detectors (default: the detector's key)")
-    .option('--arrival-field <field>', 'input field with each row\'s arrival time, for window detectors on arrival time (ROWTIME)')
+    .option('--arrival-field <field>', "input field with each row's arrival time, for window detectors on arrival time (ROWTIME)")
     .option('--json', 'print the report as JSON', false)
     .action((input: string, kda: string, opts: CompareOptions & { detectors: string; detector?: string; json: boolean }) => {
       try {

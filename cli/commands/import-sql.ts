@@ -61,11 +61,19 @@ const numberOption = (flag: string) => (v: string) => {
 export function register(program: Command): void {
   program
     .command('import-sql')
-    .description('Translate a Kinesis Data Analytics SQL application (.sql, CloudFormation/SAM template or Terraform file) into detectors.yml entries')
+    .description(
+      'Translate a Kinesis Data Analytics SQL application (.sql, CloudFormation/SAM template or Terraform file) into detectors.yml entries',
+    )
     .argument('<file>', 'the .sql file, template (.yaml/.yml/.json) or Terraform file (.tf)')
-    .option('--threshold <score>', "the alert threshold (KDA apps usually kept it in the consuming Lambda, e.g. ANOMALY_THRESHOLD = 2.5)", numberOption('--threshold'))
+    .option(
+      '--threshold <score>',
+      'the alert threshold (KDA apps usually kept it in the consuming Lambda, e.g. ANOMALY_THRESHOLD = 2.5)',
+      numberOption('--threshold'),
+    )
     .option('--name <name>', 'detector name (a prefix when there are several)')
-    .option('--csv-columns <list>', 'comma-separated input CSV columns, when the file has no input schema (RecordColumns)', (v: string) => v.split(',').map((s) => s.trim()))
+    .option('--csv-columns <list>', 'comma-separated input CSV columns, when the file has no input schema (RecordColumns)', (v: string) =>
+      v.split(',').map((s) => s.trim()),
+    )
     .option('-o, --output <file>', 'write the detectors here instead of standard output')
     .action((file: string, opts: ImportOptions & { output?: string }) => {
       const result = importSql(readFileSync(file, 'utf8'), file, opts);
@@ -75,4 +83,3 @@ export function register(program: Command): void {
       if (!result.detectors.length) process.exitCode = 1;
     });
 }
-

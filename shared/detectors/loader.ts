@@ -96,10 +96,7 @@ function checkCommon(where: string, d: AnyDetector, problems: string[]): void {
   }
 }
 
-const SCORE_COLUMN = /^anomaly_score$/i;
-const EXPLANATION_COLUMN = /^anomaly_score_explanation$/i;
-
-/** Output targets and columns: each column must be something the detector produces. */
+/** Output targets and columns: each column must come from something the detector produces. */
 function checkOutputs(where: string, d: RcfDetector | RecordsDetector, problems: string[]): void {
   (d.outputs ?? []).forEach((o: OutputSpec, i) => {
     const at = `${where}: outputs[${i}]`;
@@ -107,21 +104,28 @@ function checkOutputs(where: string, d: RcfDetector | RecordsDetector, problems:
       problems.push(`${at}: name exactly one target, kinesis: <stream name or ARN> or firehose: <delivery stream name or ARN>`);
     const columns = o.columns;
     if (!columns) return;
-    const dup = columns.find((c, j) => columns.findIndex((x) => x.toLowerCase() === c.toLowerCase()) !== j);
+    const names = columns.map((c) => c.name);
+    const dup = names.find((c, j) => names.indexOf(c) !== j);
     if (dup) problems.push(`${at}: columns names ${dup} twice`);
-    if (!columns.some((c) => SCORE_COLUMN.test(c))) problems.push(`${at}: columns has no ANOMALY_SCORE column (any case), so the consumer gets no score`);
-    if (columns.some((c) => EXPLANATION_COLUMN.test(c)) && !d.explain)
+    if (!columns.some((c) => c.from === 'ANOMALY_SCORE'))
+      problems.push(`${at}: columns has no ANOMALY_SCORE column (any case), so the consumer gets no score`);
+    if (columns.some((c) => c.from === 'ANOMALY_SCORE_EXPLANATION') && !d.explain)
       problems.push(`${at}: column ANOMALY_SCORE_EXPLANATION needs explain: true`);
+    const scores = new Set(['ANOMALY_SCORE', 'ANOMALY_SCORE_EXPLANATION']);
     if (d.kind === 'rcf') {
       const known = new Set([d.key, 'windowStart', 'windowEnd', ...d.aggregates.map((a) => a.name)]);
       for (const c of columns) {
-        if (!SCORE_COLUMN.test(c) && !EXPLANATION_COLUMN.test(c) && !known.has(c))
-          problems.push(`${at}: column ${c} is not the key, an aggregate, windowStart, windowEnd or ANOMALY_SCORE (known: ${[...known].join(', ')})`);
+        if (!scores.has(c.from) && !known.has(c.from))
+          problems.push(
+            `${at}: column ${c.name}${c.from !== c.name ? ` (from ${c.from})` : ''} is not the key, an aggregate, windowStart, windowEnd or ANOMALY_SCORE (known: ${[...known].join(', ')})`,
+          );
       }
     } else if (d.csv) {
       for (const c of columns) {
-        if (!SCORE_COLUMN.test(c) && !EXPLANATION_COLUMN.test(c) && !d.csv.columns.includes(c))
-          problems.push(`${at}: column ${c} is not one of the CSV columns (${d.csv.columns.join(', ')}) or ANOMALY_SCORE`);
+        if (!scores.has(c.from) && !d.csv.columns.includes(c.from))
+          problems.push(
+            `${at}: column ${c.name}${c.from !== c.name ? ` (from ${c.from})` : ''} is not one of the CSV columns (${d.csv.columns.join(', ')}) or ANOMALY_SCORE`,
+          );
       }
     }
   });
@@ -145,7 +149,8 @@ function checkRcf(where: string, d: RcfDetector, problems: string[]): void {
     if (names.has(a.name)) problems.push(`${where}: two aggregates are named ${a.name}; give one a different name`);
     names.add(a.name);
     if (a.fn === 'count' && a.field) problems.push(`${where}: aggregate ${a.name}: count takes no field`);
-    if (a.fn !== 'count' && a.fn !== 'ratio' && !a.field) problems.push(`${where}: aggregate ${a.name}: ${a.fn} needs a field, e.g. ${a.fn}(speed)`);
+    if (a.fn !== 'count' && a.fn !== 'ratio' && !a.field)
+      problems.push(`${where}: aggregate ${a.name}: ${a.fn} needs a field, e.g. ${a.fn}(speed)`);
     if (a.where && a.fn !== 'count' && a.fn !== 'sum')
       problems.push(`${where}: aggregate ${a.name}: where is for count and sum only (COUNT/SUM of the matching records)`);
   }
@@ -154,14 +159,21 @@ function checkRcf(where: string, d: RcfDetector, problems: string[]): void {
     for (const operand of a.ratio!) {
       const target = d.aggregates.find((b) => b.name === operand);
       if (!target) problems.push(`${where}: aggregate ${a.name}: ratio operand ${operand} is not an aggregate of this detector`);
-      else if (target.fn === 'ratio') problems.push(`${where}: aggregate ${a.name}: ratio operand ${operand} is itself a ratio; use count, sum, avg, min, max or count_distinct aggregates`);
+      else if (target.fn === 'ratio')
+        problems.push(
+          `${where}: aggregate ${a.name}: ratio operand ${operand} is itself a ratio; use count, sum, avg, min, max or count_distinct aggregates`,
+        );
     }
   }
   if (d.everySeconds !== undefined) {
     if (d.everySeconds >= d.windowSeconds)
-      problems.push(`${where}: everySeconds (${d.everySeconds}) must be less than windowSeconds (${d.windowSeconds}); equal is a tumbling window, leave everySeconds out`);
+      problems.push(
+        `${where}: everySeconds (${d.everySeconds}) must be less than windowSeconds (${d.windowSeconds}); equal is a tumbling window, leave everySeconds out`,
+      );
     else if (d.windowSeconds % d.everySeconds !== 0)
-      problems.push(`${where}: windowSeconds (${d.windowSeconds}) must be a multiple of everySeconds (${d.everySeconds}) so that windows start on hop boundaries`);
+      problems.push(
+        `${where}: windowSeconds (${d.windowSeconds}) must be a multiple of everySeconds (${d.everySeconds}) so that windows start on hop boundaries`,
+      );
   }
   checkOutputs(where, d, problems);
   for (const f of d.features) {
@@ -199,8 +211,18 @@ function checkHotspots(where: string, d: HotspotsDetector, problems: string[]): 
  * detector and the setting, so one run of `stream-sentinel detectors validate` shows everything to fix. Settings the
  * functions do not implement yet are problems too, unless `options.schemaOnly` (support.ts).
  */
-export function parseDetectors(text: string, source?: string, defaults?: DetectorDefaults, options?: ParseOptions & { schemaOnly?: false }): Detector[];
-export function parseDetectors(text: string, source: string, defaults: DetectorDefaults, options: ParseOptions & { schemaOnly: true }): AnyDetector[];
+export function parseDetectors(
+  text: string,
+  source?: string,
+  defaults?: DetectorDefaults,
+  options?: ParseOptions & { schemaOnly?: false },
+): Detector[];
+export function parseDetectors(
+  text: string,
+  source: string,
+  defaults: DetectorDefaults,
+  options: ParseOptions & { schemaOnly: true },
+): AnyDetector[];
 export function parseDetectors(
   text: string,
   source = 'detectors.yml',

@@ -99,26 +99,68 @@ export interface OutputSpec {
   firehose?: string;
   format: 'json' | 'csv';
   /**
-   * Output columns in order, spelt as the consumer reads them. ANOMALY_SCORE and ANOMALY_SCORE_EXPLANATION (any
-   * case: KDA kept the stream's spelling, e.g. "anomaly_score") carry the score and attribution; other names are
-   * the key, aggregates, windowStart/windowEnd (rcf) or input fields (records).
+   * Output columns in order, `name` spelt as the consumer reads it, `from` what fills it: ANOMALY_SCORE,
+   * ANOMALY_SCORE_EXPLANATION, the key field, an aggregate, windowStart/windowEnd (rcf) or an input field (records).
+   * Written `[station_id, anomaly_score]` (a name is its own source; ANOMALY_SCORE in any case is the score, as KDA
+   * kept the stream's spelling) or `{ merchant: merchant.id }` to rename. Absent: the runtime's default columns.
    */
-  columns?: string[];
+  columns?: OutputColumn[];
 }
+
+export interface OutputColumn {
+  name: string;
+  from: string;
+}
+
+const SCORE_NAMES: Record<string, string> = { ANOMALY_SCORE: 'ANOMALY_SCORE', ANOMALY_SCORE_EXPLANATION: 'ANOMALY_SCORE_EXPLANATION' };
+const outputSource = (from: string): string => SCORE_NAMES[from.toUpperCase()] ?? from;
+
+const outputColumn = z.union([
+  z.pipe(
+    fieldName,
+    z.transform((name: string): OutputColumn => ({ name, from: outputSource(name) })),
+  ),
+  z.pipe(
+    z.record(fieldName, fieldName),
+    z.transform((m: Record<string, string>, ctx): OutputColumn => {
+      const entries = Object.entries(m);
+      if (entries.length !== 1) {
+        ctx.issues.push({
+          code: 'custom',
+          input: m,
+          message: 'a renamed column is one `name: source` pair, e.g. { merchant: merchant.id }',
+        });
+        return z.NEVER;
+      }
+      const [name, from] = entries[0]!;
+      return { name, from: outputSource(from) };
+    }),
+  ),
+]);
 
 const outputSpec = z.strictObject({
   kinesis: z.optional(
-    z.string().check(z.refine((s) => STREAM_NAME.test(s) || KINESIS_ARN.test(s), 'a Kinesis stream name or arn:aws:kinesis:<region>:<account>:stream/<name>')),
+    z
+      .string()
+      .check(
+        z.refine(
+          (s) => STREAM_NAME.test(s) || KINESIS_ARN.test(s),
+          'a Kinesis stream name or arn:aws:kinesis:<region>:<account>:stream/<name>',
+        ),
+      ),
   ),
   firehose: z.optional(
     z
       .string()
       .check(
-        z.refine((s) => STREAM_NAME.test(s) || FIREHOSE_ARN.test(s), 'a Firehose delivery stream name or arn:aws:firehose:<region>:<account>:deliverystream/<name>'),
+        z.refine(
+          (s) => STREAM_NAME.test(s) || FIREHOSE_ARN.test(s),
+          'a Firehose delivery stream name or arn:aws:firehose:<region>:<account>:deliverystream/<name>',
+        ),
       ),
   ),
   format: z._default(z.enum(['json', 'csv']), 'json'),
-  columns: z.optional(z.array(fieldName).check(z.minLength(1))),
+  columns: z.optional(z.array(outputColumn).check(z.minLength(1))),
 });
 
 /** Alert on the raw KDA-scale score (`score ≥ threshold`, what a migrated Lambda did) or on the anomaly grade. */

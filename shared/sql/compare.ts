@@ -62,7 +62,9 @@ export function parseRows(text: string, what: string): Fields[] {
       try {
         return JSON.parse(l) as Fields;
       } catch (error) {
-        throw new CompareError(`${what}, line ${i + 1}: not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+        throw new CompareError(`${what}, line ${i + 1}: not JSON (${error instanceof Error ? error.message : String(error)})`, {
+          cause: error,
+        });
       }
     });
   }
@@ -86,7 +88,8 @@ function kdaScores(rows: Fields[], scale: number): number[] {
   if (!column) throw new CompareError(`the KDA output has no ANOMALY_SCORE column (columns: ${Object.keys(rows[0] ?? {}).join(', ')})`);
   return rows.map((r, i) => {
     const x = Number(r[column]);
-    if (r[column] === '' || r[column] === null || !Number.isFinite(x)) throw new CompareError(`KDA output row ${i + 1}: ANOMALY_SCORE ${JSON.stringify(r[column])} is not a number`);
+    if (r[column] === '' || r[column] === null || !Number.isFinite(x))
+      throw new CompareError(`KDA output row ${i + 1}: ANOMALY_SCORE ${JSON.stringify(r[column])} is not a number`);
     return x * scale;
   });
 }
@@ -113,7 +116,7 @@ export function pearson(a: readonly number[], b: readonly number[]): number {
 export function ranks(a: readonly number[]): number[] {
   const order = a.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
   const out = new Array<number>(a.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
     const rank = (i + j) / 2 + 1;
@@ -185,14 +188,27 @@ function compareRecords(detector: RecordsDetector, inputText: string, kda: numbe
         continue;
       }
       let forest = forests.get(key.value);
-      if (!forest) forests.set(key.value, (forest = new RandomCutForest({ ...detector.rcf, dimensions: detector.features.length, seed: seedFor(detector.name, key.value) })));
+      if (!forest)
+        forests.set(
+          key.value,
+          (forest = new RandomCutForest({
+            ...detector.rcf,
+            dimensions: detector.features.length,
+            seed: seedFor(detector.name, key.value),
+          })),
+        );
       const score = forest.process(values.map((v) => (v as { value: number }).value)).score;
       rows.push({ index: rows.length, ...(detector.key ? { key: key.value } : {}), ours: score, kda: Number.NaN });
     }
   }
-  if (skipped) notes.push(`${skipped} input rows skipped: no key or a feature that is not a number (KDA would have rejected them to its error stream)`);
+  if (skipped)
+    notes.push(
+      `${skipped} input rows skipped: no key or a feature that is not a number (KDA would have rejected them to its error stream)`,
+    );
   if (rows.length !== kda.length)
-    notes.push(`${rows.length} rows scored, the KDA output has ${kda.length}: compared the first ${Math.min(rows.length, kda.length)} in order (a WHERE in the KDA application, or a different recording, shifts them)`);
+    notes.push(
+      `${rows.length} rows scored, the KDA output has ${kda.length}: compared the first ${Math.min(rows.length, kda.length)} in order (a WHERE in the KDA application, or a different recording, shifts them)`,
+    );
   const n = Math.min(rows.length, kda.length);
   const compared = rows.slice(0, n).map((r, i) => ({ ...r, kda: kda[i]! }));
   if (!detector.key) notes.push('one forest for every row (no key), as KDA had');
@@ -200,7 +216,13 @@ function compareRecords(detector: RecordsDetector, inputText: string, kda: numbe
   return summarise(detector, compared, notes, options.maxDifferences ?? 20);
 }
 
-function compareWindows(detector: RcfDetector, inputText: string, kdaRows: Fields[], kda: number[], options: CompareOptions): CompareReport {
+function compareWindows(
+  detector: RcfDetector,
+  inputText: string,
+  kdaRows: Fields[],
+  kda: number[],
+  options: CompareOptions,
+): CompareReport {
   const notes: string[] = [];
   if (!detector.time && !options.arrivalField)
     throw new CompareError(
@@ -241,7 +263,8 @@ function compareWindows(detector: RcfDetector, inputText: string, kdaRows: Field
   if (detector.silentKeys) notes.push('silentKeys: the zero-count windows of quiet keys are not replayed here (KDA had none either)');
   // KDA wrote one row per key and window, in time order: the n-th row of a key is the key's n-th window.
   const keyColumn = kdaRows[0] && findColumn(kdaRows[0], options.kdaKey ?? detector.key);
-  if (!keyColumn) throw new CompareError(`the KDA output has no ${options.kdaKey ?? detector.key} column to match keys on (give --kda-key)`);
+  if (!keyColumn)
+    throw new CompareError(`the KDA output has no ${options.kdaKey ?? detector.key} column to match keys on (give --kda-key)`);
   const seen = new Map<string, number>();
   const rows: ComparedRow[] = [];
   let unmatched = 0;
@@ -259,10 +282,17 @@ function compareWindows(detector: RcfDetector, inputText: string, kdaRows: Field
 }
 
 /** Scores the recorded input with `detector` and sets the result beside KDA's output. */
-export function compareWithKda(detector: RcfDetector | RecordsDetector, inputText: string, kdaText: string, options: CompareOptions = {}): CompareReport {
+export function compareWithKda(
+  detector: RcfDetector | RecordsDetector,
+  inputText: string,
+  kdaText: string,
+  options: CompareOptions = {},
+): CompareReport {
   const kdaRows = parseRows(kdaText, 'KDA output');
   const kda = kdaScores(kdaRows, options.kdaScale ?? 1);
-  return detector.kind === 'records' ? compareRecords(detector, inputText, kda, options) : compareWindows(detector, inputText, kdaRows, kda, options);
+  return detector.kind === 'records'
+    ? compareRecords(detector, inputText, kda, options)
+    : compareWindows(detector, inputText, kdaRows, kda, options);
 }
 
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
@@ -274,7 +304,8 @@ export function reportText(r: CompareReport): string[] {
     `score correlation: Pearson ${fmt(r.pearson)}, rank (Spearman) ${fmt(r.spearman)}; mean ratio stream-sentinel / KDA ${fmt(r.meanRatio)}`,
     `alerts at threshold ${r.threshold}: both ${r.alerts.both}, only stream-sentinel ${r.alerts.onlyOurs}, only KDA ${r.alerts.onlyKda}, neither ${r.alerts.neither}`,
     ...r.differences.map(
-      (d) => `  differs: row ${d.index + 1}${d.key !== undefined ? ` key ${d.key}` : ''}${d.window ? ` window ${d.window}` : ''}: stream-sentinel ${fmt(d.ours)}, KDA ${fmt(d.kda)}`,
+      (d) =>
+        `  differs: row ${d.index + 1}${d.key !== undefined ? ` key ${d.key}` : ''}${d.window ? ` window ${d.window}` : ''}: stream-sentinel ${fmt(d.ours)}, KDA ${fmt(d.kda)}`,
     ),
     ...r.notes.map((n) => `note: ${n}`),
   ];

@@ -95,8 +95,38 @@ type StatementBody = Statement extends infer S ? (S extends Statement ? Omit<S, 
 const UNITS = new Set(['SECOND', 'MINUTE', 'HOUR', 'DAY', 'MONTH', 'YEAR', 'MILLISECOND']);
 /** Words that end an expression or a select item without AS (so they are never taken as an alias). */
 const RESERVED = new Set([
-  'FROM', 'WHERE', 'GROUP', 'HAVING', 'ORDER', 'WINDOW', 'WINDOWED', 'JOIN', 'INNER', 'LEFT', 'RIGHT', 'FULL', 'CROSS', 'ON', 'AS',
-  'AND', 'OR', 'NOT', 'BY', 'UNION', 'OVER', 'THEN', 'ELSE', 'END', 'WHEN', 'IN', 'IS', 'LIKE', 'BETWEEN', 'SELECT', 'TO', 'OUTER',
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'ORDER',
+  'WINDOW',
+  'WINDOWED',
+  'JOIN',
+  'INNER',
+  'LEFT',
+  'RIGHT',
+  'FULL',
+  'CROSS',
+  'ON',
+  'AS',
+  'AND',
+  'OR',
+  'NOT',
+  'BY',
+  'UNION',
+  'OVER',
+  'THEN',
+  'ELSE',
+  'END',
+  'WHEN',
+  'IN',
+  'IS',
+  'LIKE',
+  'BETWEEN',
+  'SELECT',
+  'TO',
+  'OUTER',
 ]);
 
 class Parser {
@@ -137,7 +167,10 @@ class Parser {
   }
   fail(what: string): never {
     const tok = this.peek;
-    throw new SqlSyntaxError(`expected ${what}, found ${tok.type === 'eof' ? 'the end of the statement' : JSON.stringify(tok.text)}`, tok.line);
+    throw new SqlSyntaxError(
+      `expected ${what}, found ${tok.type === 'eof' ? 'the end of the statement' : JSON.stringify(tok.text)}`,
+      tok.line,
+    );
   }
   word(word: string): void {
     if (!this.acceptWord(word)) this.fail(word);
@@ -286,7 +319,8 @@ class Parser {
         continue;
       }
       let type = '';
-      while (['INNER', 'LEFT', 'RIGHT', 'FULL', 'OUTER', 'CROSS'].includes(this.peek.upper) && this.peek.type === 'ident') type += `${this.next().upper} `;
+      while (['INNER', 'LEFT', 'RIGHT', 'FULL', 'OUTER', 'CROSS'].includes(this.peek.upper) && this.peek.type === 'ident')
+        type += `${this.next().upper} `;
       if (!this.acceptWord('JOIN')) {
         if (type) this.fail('JOIN');
         return left;
@@ -424,8 +458,8 @@ class Parser {
     }
     if (tok.type === 'ident') {
       const word = tok.upper;
-      if (word === 'NULL') return this.next(), { k: 'null' };
-      if (word === 'TRUE' || word === 'FALSE') return this.next(), { k: 'bool', value: word === 'TRUE' };
+      if (word === 'NULL') return (this.next(), { k: 'null' });
+      if (word === 'TRUE' || word === 'FALSE') return (this.next(), { k: 'bool', value: word === 'TRUE' });
       if (word === 'INTERVAL') {
         this.next();
         const value = this.next();

@@ -22,22 +22,36 @@ export class SqlSourceError extends Error {
   override readonly name = 'SqlSourceError';
 }
 
-const FUNCTIONS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'If', 'Equals', 'And', 'Or', 'Not', 'Transform'];
+const FUNCTIONS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'If',
+  'Equals',
+  'And',
+  'Or',
+  'Not',
+  'Transform',
+];
 
 /** CloudFormation's short tags as the long form (`!Sub x` → `{ "Fn::Sub": x }`), so templates load as data. */
-export const CFN_SCHEMA: Schema = DEFAULT_SCHEMA.extend(
-  [
-    ...(['scalar', 'sequence', 'mapping'] as const).flatMap((kind) => [
-      new Type('!Ref', { kind, construct: (data: unknown) => ({ Ref: data }) }),
-      new Type('!Condition', { kind, construct: (data: unknown) => ({ Condition: data }) }),
-      new Type('!GetAtt', {
-        kind,
-        construct: (data: unknown) => ({ 'Fn::GetAtt': typeof data === 'string' ? data.split('.') : data }),
-      }),
-      ...FUNCTIONS.map((fn) => new Type(`!${fn}`, { kind, construct: (data: unknown) => ({ [`Fn::${fn}`]: data }) })),
-    ]),
-  ],
-);
+export const CFN_SCHEMA: Schema = DEFAULT_SCHEMA.extend([
+  ...(['scalar', 'sequence', 'mapping'] as const).flatMap((kind) => [
+    new Type('!Ref', { kind, construct: (data: unknown) => ({ Ref: data }) }),
+    new Type('!Condition', { kind, construct: (data: unknown) => ({ Condition: data }) }),
+    new Type('!GetAtt', {
+      kind,
+      construct: (data: unknown) => ({ 'Fn::GetAtt': typeof data === 'string' ? data.split('.') : data }),
+    }),
+    ...FUNCTIONS.map((fn) => new Type(`!${fn}`, { kind, construct: (data: unknown) => ({ [`Fn::${fn}`]: data }) })),
+  ]),
+]);
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -69,7 +83,10 @@ function cfnInput(inputs: unknown): InputSchema | undefined {
     ...(c.Mapping !== undefined ? { mapping: String(c.Mapping) } : {}),
   }));
   const format = isObj(schema.RecordFormat) ? schema.RecordFormat : {};
-  const csv = isObj(format.MappingParameters) && isObj(format.MappingParameters.CSVMappingParameters) ? format.MappingParameters.CSVMappingParameters : undefined;
+  const csv =
+    isObj(format.MappingParameters) && isObj(format.MappingParameters.CSVMappingParameters)
+      ? format.MappingParameters.CSVMappingParameters
+      : undefined;
   const delimiter = typeof csv?.RecordColumnDelimiter === 'string' ? csv.RecordColumnDelimiter : undefined;
   return { format: RECORD_FORMAT(format.RecordFormatType), columns, ...(delimiter ? { delimiter } : {}) };
 }
@@ -105,7 +122,10 @@ function fromCloudFormation(doc: Obj, file: string): SqlApplication {
   let inputs: unknown = props.Inputs;
   const config = isObj(props.ApplicationConfiguration) ? props.ApplicationConfiguration : undefined;
   if (config) {
-    const content = isObj(config.ApplicationCodeConfiguration) && isObj(config.ApplicationCodeConfiguration.CodeContent) ? config.ApplicationCodeConfiguration.CodeContent : {};
+    const content =
+      isObj(config.ApplicationCodeConfiguration) && isObj(config.ApplicationCodeConfiguration.CodeContent)
+        ? config.ApplicationCodeConfiguration.CodeContent
+        : {};
     code = content.TextContent;
     inputs = isObj(config.SqlApplicationConfiguration) ? config.SqlApplicationConfiguration.Inputs : undefined;
   }
@@ -113,7 +133,8 @@ function fromCloudFormation(doc: Obj, file: string): SqlApplication {
   if (sql === undefined) throw new SqlSourceError(`${file}: ${logicalId} has no ApplicationCode string (or Fn::Sub / Fn::Join of strings)`);
   const outputs: OutputTarget[] = [];
   for (const [, r] of Object.entries(resources)) {
-    if (!isObj(r) || (r.Type !== 'AWS::KinesisAnalytics::ApplicationOutput' && r.Type !== 'AWS::KinesisAnalyticsV2::ApplicationOutput')) continue;
+    if (!isObj(r) || (r.Type !== 'AWS::KinesisAnalytics::ApplicationOutput' && r.Type !== 'AWS::KinesisAnalyticsV2::ApplicationOutput'))
+      continue;
     const p = isObj(r.Properties) ? r.Properties : {};
     const o = isObj(p.Output) ? p.Output : {};
     const format = RECORD_FORMAT(isObj(o.DestinationSchema) ? o.DestinationSchema.RecordFormatType : 'JSON');
@@ -121,7 +142,9 @@ function fromCloudFormation(doc: Obj, file: string): SqlApplication {
     const target = (key: string) => (isObj(o[key]) ? cfnTarget((o[key] as Obj).ResourceARN, resources, notes) : undefined);
     const kinesis = target('KinesisStreamsOutput');
     const firehose = target('KinesisFirehoseOutput');
-    const lambda = target('LambdaOutput');
+    // A Lambda destination is only named in the report, so its ARN as written (placeholders and all) will do.
+    const lambdaArn = isObj(o.LambdaOutput) ? o.LambdaOutput.ResourceARN : undefined;
+    const lambda = stringValue(lambdaArn) ?? (lambdaArn !== undefined ? target('LambdaOutput') : undefined);
     outputs.push({ stream, format, ...(kinesis ? { kinesis } : {}), ...(firehose ? { firehose } : {}), ...(lambda ? { lambda } : {}) });
   }
   const input = cfnInput(inputs);
@@ -231,7 +254,10 @@ export function readSqlApplication(text: string, file: string): SqlApplication {
     try {
       doc = /\.json$/i.test(file) ? JSON.parse(text) : load(text, { schema: CFN_SCHEMA });
     } catch (error) {
-      throw new SqlSourceError(`${file}: not a readable template (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`, { cause: error });
+      throw new SqlSourceError(
+        `${file}: not a readable template (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+        { cause: error },
+      );
     }
     if (!isObj(doc)) throw new SqlSourceError(`${file}: not a CloudFormation template (no Resources)`);
     return fromCloudFormation(doc, file);

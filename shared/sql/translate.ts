@@ -60,7 +60,8 @@ export interface Translation {
 }
 
 const SOURCE_STREAM = /^SOURCE_SQL_STREAM_\d+$/i;
-const NUMERIC = /^(INT|INTEGER|BIGINT|SMALLINT|TINYINT|DOUBLE|REAL|FLOAT|DECIMAL|NUMERIC)\b/i;
+/** The types KDA's RANDOM_CUT_FOREST scores; it ignores other columns (and does not take DECIMAL). */
+const NUMERIC = /^(INT|INTEGER|BIGINT|SMALLINT|TINYINT|DOUBLE|REAL|FLOAT)\b/i;
 const UNIT_SECONDS: Record<string, number> = { SECOND: 1, MINUTE: 60, HOUR: 3600, DAY: 86400 };
 const AGGREGATE_CALLS = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
 
@@ -84,7 +85,13 @@ type Lineage =
   | { k: 'hotspots'; draft: Draft }
   | { k: 'opaque'; why: string };
 
-type ColumnRole = { k: 'key' } | { k: 'aggregate'; name: string } | { k: 'windowStart' } | { k: 'score' } | { k: 'explanation' } | { k: 'field'; field: string };
+type ColumnRole =
+  | { k: 'key' }
+  | { k: 'aggregate'; name: string }
+  | { k: 'windowStart' }
+  | { k: 'score' }
+  | { k: 'explanation' }
+  | { k: 'field'; field: string };
 
 interface Draft {
   kind: 'rcf' | 'records' | 'hotspots';
@@ -102,7 +109,7 @@ interface Draft {
   explain?: boolean;
   threshold?: number;
   thresholdFrom?: string;
-  outputs: Array<{ kinesis?: string; firehose?: string; format: 'json' | 'csv'; columns?: string[] }>;
+  outputs: Array<{ kinesis?: string; firehose?: string; format: 'json' | 'csv'; columns?: Array<string | Record<string, string>> }>;
   /** The scored stream's columns in order, spelt as declared (for KDA-shaped outputs). */
   outputColumns?: string[];
 }
@@ -210,12 +217,24 @@ class Translator {
     this.nameDrafts();
     for (const st of parsed) {
       const label = statementLabel(st);
-      if (st.k === 'error') this.statements.push({ line: st.line, label, verdict: 'not translated', notes: [`cannot parse it: ${st.message}`] });
+      if (st.k === 'error')
+        this.statements.push({ line: st.line, label, verdict: 'not translated', notes: [`cannot parse it: ${st.message}`] });
       else if (st.k === 'stream') this.statements.push(this.streamReport(st));
       else if (st.k === 'pump' || st.k === 'insert') this.statements.push(pumpReports.get(st)!);
       else if (st.k === 'select')
-        this.statements.push({ line: st.line, label, verdict: 'not translated', notes: ['a SELECT outside a pump only shows results in the KDA console; nothing to deploy'] });
-      else this.statements.push({ line: st.line, label, verdict: 'not translated', notes: [`${st.keyword || 'this statement'} has no equivalent (only streams and pumps are translated)`] });
+        this.statements.push({
+          line: st.line,
+          label,
+          verdict: 'not translated',
+          notes: ['a SELECT outside a pump only shows results in the KDA console; nothing to deploy'],
+        });
+      else
+        this.statements.push({
+          line: st.line,
+          label,
+          verdict: 'not translated',
+          notes: [`${st.keyword || 'this statement'} has no equivalent (only streams and pumps are translated)`],
+        });
     }
     this.globalNotes();
     return { detectors: this.drafts.map((d) => this.emit(d)), statements: this.statements, notes: this.notes };
@@ -238,7 +257,10 @@ class Translator {
       const e = lin.columns.get(canonical(column));
       if (!e) throw new Untranslatable(`column ${show(column)} is not a column of ${stream}`);
       const inner = stripCast(e);
-      if (inner.k !== 'col') throw new Untranslatable(`column ${show(column)} of ${stream} is computed (${describe(e)}); only plain columns can be followed to a record field`);
+      if (inner.k !== 'col')
+        throw new Untranslatable(
+          `column ${show(column)} of ${stream} is computed (${describe(e)}); only plain columns can be followed to a record field`,
+        );
       return this.inputField(lin.from, inner.name);
     }
     throw new Untranslatable(`column ${show(column)} of ${stream} is not an input field`);
@@ -248,11 +270,14 @@ class Translator {
   private schemaField(column: Name): string {
     const cols = this.options.input?.columns;
     if (!cols) return column.text;
-    const match = cols.find((c) => c.name === column.text) ?? (column.quoted ? undefined : cols.find((c) => c.name.toUpperCase() === column.text.toUpperCase()));
+    const match =
+      cols.find((c) => c.name === column.text) ??
+      (column.quoted ? undefined : cols.find((c) => c.name.toUpperCase() === column.text.toUpperCase()));
     if (!match) throw new Untranslatable(`column ${show(column)} is not in the input schema (${cols.map((c) => c.name).join(', ')})`);
     if (this.options.input!.format === 'json' && match.mapping) {
       const m = /^\$\.(.+)$/.exec(match.mapping.trim());
-      if (!m || /[[\]*]/.test(m[1]!)) throw new Untranslatable(`column ${match.name}'s mapping ${match.mapping} is not a plain $.field or $.a.b path`);
+      if (!m || /[[\]*]/.test(m[1]!))
+        throw new Untranslatable(`column ${match.name}'s mapping ${match.mapping} is not a plain $.field or $.a.b path`);
       return m[1]!.replace(/\["?([^"\]]+)"?\]/g, '.$1');
     }
     return match.name;
@@ -301,7 +326,10 @@ class Translator {
         const source = canonical(from.name);
         const lin = this.lineageOf(source);
         if (lin.k === 'opaque') throw new Untranslatable(lin.why);
-        if (lin.k === 'hotspots') throw new Untranslatable(`${source} carries HOTSPOTS_RESULT (JSON text), which no detector reads; alert on the hotspots detector's density instead`);
+        if (lin.k === 'hotspots')
+          throw new Untranslatable(
+            `${source} carries HOTSPOTS_RESULT (JSON text), which no detector reads; alert on the hotspots detector's density instead`,
+          );
         const windowed = Boolean(q.groupBy || q.windowedBy || q.items.some((it) => this.hasAggregate(it.expr)));
         if (lin.k === 'scored') this.scoreFilterPump(st, lin, report);
         else if (windowed) this.windowPump(st, source, report);
@@ -311,7 +339,10 @@ class Translator {
       if (!(error instanceof Untranslatable)) throw error;
       report.verdict = 'not translated';
       report.notes.push(error.message);
-      this.lineage.set(target, { k: 'opaque', why: `stream ${st.target.text} comes from a pump that was not translated (line ${st.line})` });
+      this.lineage.set(target, {
+        k: 'opaque',
+        why: `stream ${st.target.text} comes from a pump that was not translated (line ${st.line})`,
+      });
     }
     return report;
   }
@@ -360,7 +391,9 @@ class Translator {
     }
     if (dropped.length) {
       report.verdict = 'approximated';
-      report.notes.push(`WHERE ${dropped.join(' AND ')}: match takes only field = value and field IN (…); the detector takes those records too (filter them upstream)`);
+      report.notes.push(
+        `WHERE ${dropped.join(' AND ')}: match takes only field = value and field IN (…); the detector takes those records too (filter them upstream)`,
+      );
     } else report.notes.push(`WHERE → match ${JSON.stringify(match)}`);
     return match;
   }
@@ -369,7 +402,8 @@ class Translator {
   private equality(e: Expr, source: string): [string, Scalar[]] | undefined {
     try {
       if (e.k === 'bin' && e.op === '=') {
-        const [col, lit] = e.left.k === 'col' ? [e.left, literal(e.right)] : e.right.k === 'col' ? [e.right, literal(e.left)] : [undefined, undefined];
+        const [col, lit] =
+          e.left.k === 'col' ? [e.left, literal(e.right)] : e.right.k === 'col' ? [e.right, literal(e.left)] : [undefined, undefined];
         if (col?.k === 'col' && lit !== undefined) return [this.inputField(source, col.name), [lit]];
       }
       if (e.k === 'in' && !e.not && e.arg.k === 'col') {
@@ -394,7 +428,8 @@ class Translator {
     const parent = this.lineageOf(source);
     q.items.forEach((it, i) => {
       if (it.expr.k === 'star') {
-        const decl = this.declared.get(source)?.columns ?? this.options.input?.columns.map((c) => ({ name: { text: c.name, quoted: true } }));
+        const decl =
+          this.declared.get(source)?.columns ?? this.options.input?.columns.map((c) => ({ name: { text: c.name, quoted: true } }));
         for (const c of decl ?? []) columns.set(canonical(c.name), { k: 'col', name: c.name });
         return;
       }
@@ -406,7 +441,9 @@ class Translator {
     const computed = q.items.filter((it) => !['col', 'star', 'cast'].includes(it.expr.k));
     if (computed.length) {
       report.verdict = 'approximated';
-      report.notes.push(`computed columns ${computed.map((it) => describe(it.expr)).join(', ')} have no equivalent (a detector reads record fields); detectors downstream can use only the plain columns`);
+      report.notes.push(
+        `computed columns ${computed.map((it) => describe(it.expr)).join(', ')} have no equivalent (a detector reads record fields); detectors downstream can use only the plain columns`,
+      );
     }
     report.notes.unshift(`in-application stream ${st.target.text} is a view of ${source}: folded into the detectors that read it`);
   }
@@ -445,7 +482,8 @@ class Translator {
       const named = new Map((q.windows ?? []).map((w) => [canonical(w.name), w.spec]));
       const spec = 'partitionBy' in overs[0]! ? overs[0] : named.get(canonical(overs[0] as Name));
       if (!spec) throw new Untranslatable(`window ${show(overs[0] as Name)} is not defined in a WINDOW clause`);
-      if (spec.rows !== undefined) throw new Untranslatable(`ROWS ${spec.rows} PRECEDING counts rows, not time: no window detector keeps the last N records per key`);
+      if (spec.rows !== undefined)
+        throw new Untranslatable(`ROWS ${spec.rows} PRECEDING counts rows, not time: no window detector keeps the last N records per key`);
       if (!spec.range) throw new Untranslatable('a window without RANGE … PRECEDING has no bounded length');
       const seconds = intervalSeconds(spec.range);
       const every = seconds % 10 === 0 && seconds > 10 ? 10 : 1;
@@ -456,10 +494,14 @@ class Translator {
         `sliding window RANGE ${describe(spec.range)} PRECEDING → hopping windows: every ${every} s, the last ${seconds} s (KDA emitted one row per record; the detector emits one per key and hop)`,
       );
     } else {
-      throw new Untranslatable('aggregates without a STEP/FLOOR group, WINDOWED BY or OVER window run over the whole stream: no window to translate');
+      throw new Untranslatable(
+        'aggregates without a STEP/FLOOR group, WINDOWED BY or OVER window run over the whole stream: no window to translate',
+      );
     }
     if (keys.length === 0)
-      throw new Untranslatable('no GROUP BY key besides the window: a window detector scores per key; add a key field to the records or score rows with RANDOM_CUT_FOREST over the input (kind: records)');
+      throw new Untranslatable(
+        'no GROUP BY key besides the window: a window detector scores per key; add a key field to the records or score rows with RANDOM_CUT_FOREST over the input (kind: records)',
+      );
     const keyFields = keys.map((k) => {
       const e = stripCast(k);
       if (e.k !== 'col') throw new Untranslatable(`GROUP BY ${describe(k)}: only columns can be keys`);
@@ -467,7 +509,9 @@ class Translator {
     });
     draft.key = keyFields[0]!.field;
     if (keyFields.length > 1)
-      approx(`GROUP BY ${keyFields.map((k) => show(k.name)).join(', ')}: one key field only, ${draft.key}; combine the fields into one upstream to keep KDA's grouping`);
+      approx(
+        `GROUP BY ${keyFields.map((k) => show(k.name)).join(', ')}: one key field only, ${draft.key}; combine the fields into one upstream to keep KDA's grouping`,
+      );
     const targets = this.targetColumns(st.target, st.targetColumns, q);
     const columns = new Map<string, ColumnRole>();
     const keyCanon = new Set(keyFields.map((k) => canonical(k.name)));
@@ -500,12 +544,20 @@ class Translator {
       if (!unitSeconds) throw new Untranslatable(`${describe(e)}: FLOOR needs TO SECOND, MINUTE, HOUR or DAY`);
       // FLOOR((t - TIMESTAMP '1970-01-01 00:00:00') SECOND / 10 TO SECOND): windows of 10 × the unit.
       const arg = e.arg;
-      if (arg.k === 'bin' && arg.op === '/' && arg.right.k === 'num' && arg.left.k === 'unit' && arg.left.arg.k === 'bin' && arg.left.arg.op === '-') {
+      if (
+        arg.k === 'bin' &&
+        arg.op === '/' &&
+        arg.right.k === 'num' &&
+        arg.left.k === 'unit' &&
+        arg.left.arg.k === 'bin' &&
+        arg.left.arg.op === '-'
+      ) {
         const per = UNIT_SECONDS[arg.left.unit];
         if (!per) throw new Untranslatable(`${describe(e)}: unknown unit ${arg.left.unit}`);
         draft.windowSeconds = arg.right.value * per;
         timeExpr = arg.left.arg.left;
-        if (!Number.isInteger(draft.windowSeconds) || draft.windowSeconds <= 0) throw new Untranslatable(`${describe(e)} is not a whole number of seconds`);
+        if (!Number.isInteger(draft.windowSeconds) || draft.windowSeconds <= 0)
+          throw new Untranslatable(`${describe(e)} is not a whole number of seconds`);
       } else {
         timeExpr = arg;
         draft.windowSeconds = unitSeconds;
@@ -525,7 +577,13 @@ class Translator {
       report.notes.push(note);
     };
     const add = (a: Aggregate): string => {
-      const same = draft.aggregates.find((b) => b.fn === a.fn && b.field === a.field && JSON.stringify(b.where) === JSON.stringify(a.where) && JSON.stringify(b.ratio) === JSON.stringify(a.ratio));
+      const same = draft.aggregates.find(
+        (b) =>
+          b.fn === a.fn &&
+          b.field === a.field &&
+          JSON.stringify(b.where) === JSON.stringify(a.where) &&
+          JSON.stringify(b.ratio) === JSON.stringify(a.ratio),
+      );
       if (same) return same.name;
       let n = a.name;
       for (let k = 2; draft.aggregates.some((b) => b.name === n); k++) n = `${a.name}_${k}`;
@@ -546,9 +604,12 @@ class Translator {
     const fn = e.name.toLowerCase() as 'count' | 'sum' | 'avg' | 'min' | 'max';
     const arg = e.args[0] ? stripCast(e.args[0]) : undefined;
     if (e.distinct) {
-      if (fn !== 'count' || arg?.k !== 'col') return approx(`${describe(e)}: only COUNT(DISTINCT column) is translated; dropped`), undefined;
+      if (fn !== 'count' || arg?.k !== 'col')
+        return (approx(`${describe(e)}: only COUNT(DISTINCT column) is translated; dropped`), undefined);
       const field = this.inputField(source, arg.name);
-      approx(`COUNT(DISTINCT ${show(arg.name)}) → count_distinct(${field}), an approximate count (HyperLogLog-style, bounded memory) instead of KDA's exact one`);
+      approx(
+        `COUNT(DISTINCT ${show(arg.name)}) → count_distinct(${field}), an approximate count (HyperLogLog-style, bounded memory) instead of KDA's exact one`,
+      );
       return add({ name, fn: 'count_distinct', field });
     }
     if (!arg || arg.k === 'star') {
@@ -556,10 +617,12 @@ class Translator {
       return add({ name, fn: 'count' });
     }
     if (arg.k === 'case') return this.conditional(fn, arg, name, source, add, approx);
-    if (arg.k !== 'col') return approx(`${describe(e)}: aggregates of computed expressions are not translated; dropped`), undefined;
+    if (arg.k !== 'col') return (approx(`${describe(e)}: aggregates of computed expressions are not translated; dropped`), undefined);
     const field = this.inputField(source, arg.name);
     if (fn === 'count') {
-      approx(`COUNT(${show(arg.name)}) → count: KDA skipped rows where ${show(arg.name)} is null, count takes every record of the detector`);
+      approx(
+        `COUNT(${show(arg.name)}) → count: KDA skipped rows where ${show(arg.name)} is null, count takes every record of the detector`,
+      );
       return add({ name, fn: 'count' });
     }
     return add({ name, fn, field });
@@ -584,7 +647,8 @@ class Translator {
     }
     const where = { [rule[0]]: rule[1].length === 1 ? rule[1][0]! : rule[1] };
     const then = stripCast(when.then);
-    if ((fn === 'sum' && then.k === 'num' && then.value === 1) || (fn === 'count' && then.k !== 'null')) return add({ name, fn: 'count', where });
+    if ((fn === 'sum' && then.k === 'num' && then.value === 1) || (fn === 'count' && then.k !== 'null'))
+      return add({ name, fn: 'count', where });
     if (fn === 'sum' && then.k === 'col') return add({ name, fn: 'sum', field: this.inputField(source, then.name), where });
     approx(`${fn.toUpperCase()}(CASE …) in ${name}: not a conditional count or sum; dropped`);
     return undefined;
@@ -605,20 +669,27 @@ class Translator {
     return { ...params, ...(withDirection === false ? { explainDirection: false } : {}) };
   }
 
-  private tablePump(st: Extract<Statement, { k: 'pump' | 'insert' }>, from: Extract<FromItem, { k: 'table' }>, report: StatementReport): void {
+  private tablePump(
+    st: Extract<Statement, { k: 'pump' | 'insert' }>,
+    from: Extract<FromItem, { k: 'table' }>,
+    report: StatementReport,
+  ): void {
     const call = from.call;
-    if (call.k !== 'call' || call.args[0]?.k !== 'cursor') throw new Untranslatable(`TABLE(${describe(call)}) is not a function over CURSOR(SELECT STREAM …)`);
+    if (call.k !== 'call' || call.args[0]?.k !== 'cursor')
+      throw new Untranslatable(`TABLE(${describe(call)}) is not a function over CURSOR(SELECT STREAM …)`);
     const cursor = call.args[0].query;
     if (cursor.from.k !== 'stream') throw new Untranslatable("the cursor's FROM is not a stream");
     const inner = canonical(cursor.from.name);
     const lin = this.lineageOf(inner);
     if (lin.k === 'opaque') throw new Untranslatable(lin.why);
-    if (lin.k === 'scored' || lin.k === 'hotspots') throw new Untranslatable(`${call.name} over already-scored records (${inner}) has no equivalent`);
+    if (lin.k === 'scored' || lin.k === 'hotspots')
+      throw new Untranslatable(`${call.name} over already-scored records (${inner}) has no equivalent`);
     const q = st.query;
     const targets = this.targetColumns(st.target, st.targetColumns, q);
     if (call.name === 'HOTSPOTS') return this.hotspotsPump(st, call, cursor, inner, lin, report);
     const explain = call.name === 'RANDOM_CUT_FOREST_WITH_EXPLANATION';
-    if (call.name !== 'RANDOM_CUT_FOREST' && !explain) throw new Untranslatable(`${call.name} has no equivalent (RANDOM_CUT_FOREST, _WITH_EXPLANATION and HOTSPOTS are translated)`);
+    if (call.name !== 'RANDOM_CUT_FOREST' && !explain)
+      throw new Untranslatable(`${call.name} has no equivalent (RANDOM_CUT_FOREST, _WITH_EXPLANATION and HOTSPOTS are translated)`);
     const { explainDirection, ...rcf } = this.rcfArgs(call, report);
     if (explainDirection === false) report.notes.push('withDirectionality false: the attribution always carries the direction (HIGH/LOW)');
     let draft: Draft;
@@ -636,8 +707,13 @@ class Translator {
       report.notes.push(
         `RANDOM_CUT_FOREST over the window stream → rcf detector: features ${featureNames.join(', ')}${ignored.length ? ` (${ignored.join(', ')} not numeric: KDA's forest ignored ${ignored.length > 1 ? 'them' : 'it'} too)` : ''}`,
       );
-      report.notes.push(`KDA scored every ${draft.key} with one forest; stream-sentinel keeps one forest per ${draft.key} (scores differ from KDA's: each key is compared with its own history)`);
-      if (rcf.shingleSize > 1) report.notes.push(`shingle ${rcf.shingleSize}: KDA shingled consecutive rows of all keys together; here consecutive windows of one key`);
+      report.notes.push(
+        `KDA scored every ${draft.key} with one forest; stream-sentinel keeps one forest per ${draft.key} (scores differ from KDA's: each key is compared with its own history)`,
+      );
+      if (rcf.shingleSize > 1)
+        report.notes.push(
+          `shingle ${rcf.shingleSize}: KDA shingled consecutive rows of all keys together; here consecutive windows of one key`,
+        );
       report.verdict = 'approximated';
     } else {
       const match = { ...this.inheritedMatch(inner), ...this.whereToMatch(cursor.where, inner, report) };
@@ -701,7 +777,8 @@ class Translator {
     lin: Lineage,
     report: StatementReport,
   ): void {
-    if (lin.k === 'window') throw new Untranslatable('HOTSPOTS over window aggregates has no equivalent (hotspots detectors read record fields)');
+    if (lin.k === 'window')
+      throw new Untranslatable('HOTSPOTS over window aggregates has no equivalent (hotspots detectors read record fields)');
     const [windowSize, scanRadius, minPoints] = call.args.slice(1).map(literal);
     if (typeof windowSize !== 'number' || typeof scanRadius !== 'number' || typeof minPoints !== 'number')
       throw new Untranslatable('HOTSPOTS needs windowSize, scanRadius and minimumNumberOfPointsInAHotspot as numbers');
@@ -729,7 +806,11 @@ class Translator {
   }
 
   /** A pump reading a scored stream: `WHERE ANOMALY_SCORE > n` is the alert threshold; otherwise an output shape. */
-  private scoreFilterPump(st: Extract<Statement, { k: 'pump' | 'insert' }>, lin: Extract<Lineage, { k: 'scored' }>, report: StatementReport): void {
+  private scoreFilterPump(
+    st: Extract<Statement, { k: 'pump' | 'insert' }>,
+    lin: Extract<Lineage, { k: 'scored' }>,
+    report: StatementReport,
+  ): void {
     const q = st.query;
     const draft = lin.draft;
     if (q.where) {
@@ -738,7 +819,9 @@ class Translator {
       if (w.k === 'bin' && ['>', '>='].includes(w.op) && scoreCol(w.left) && typeof literal(w.right) === 'number') {
         draft.threshold = literal(w.right) as number;
         draft.thresholdFrom = `line ${st.line}`;
-        report.notes.push(`WHERE ${describe(w)} → threshold: ${draft.threshold}${w.op === '>' ? ' (alerts fire at ≥, KDA kept rows strictly above)' : ''}`);
+        report.notes.push(
+          `WHERE ${describe(w)} → threshold: ${draft.threshold}${w.op === '>' ? ' (alerts fire at ≥, KDA kept rows strictly above)' : ''}`,
+        );
         if (w.op === '>') report.verdict = 'approximated';
       } else {
         report.verdict = 'approximated';
@@ -776,6 +859,10 @@ class Translator {
         this.notes.push(`${where}: not translated — it is not a scored stream the detectors produce`);
         continue;
       }
+      if (!o.kinesis && !o.firehose && !o.lambda) {
+        this.notes.push(`${where}: not translated — its destination ARN could not be resolved; add outputs: by hand`);
+        continue;
+      }
       if (o.lambda) {
         this.notes.push(
           `${where} → Lambda ${o.lambda}: not translated — stream-sentinel raises the alerts itself; to keep the Lambda, point it at a Kinesis stream output (outputs: kinesis) and give it an event source mapping`,
@@ -784,23 +871,37 @@ class Translator {
       }
       const draft = lin.draft;
       const cols = draft.outputColumns ?? [];
-      const roles = cols.map((c) => [...lin.columns.entries()].find(([k]) => k === c || k === c.toUpperCase())?.[1]);
-      const mapped: string[] = [];
-      let exact = true;
-      cols.forEach((c, i) => {
-        const role = roles[i];
-        if (!role) return (exact = false);
-        if (role.k === 'score' || role.k === 'explanation') mapped.push(c);
-        else if (role.k === 'key' && draft.key === c) mapped.push(c);
-        else if (role.k === 'aggregate' && role.name === c) mapped.push(c);
-        else if (role.k === 'field' && role.field === c) mapped.push(c);
-        else if (role.k === 'windowStart' && c === 'windowStart') mapped.push(c);
-        else exact = false;
-      });
+      // Each column of the KDA output stream, named as the consumer reads it, filled from what produces it here.
+      const columns: Array<string | Record<string, string>> = [];
+      const missing: string[] = [];
+      for (const c of cols) {
+        const role = [...lin.columns.entries()].find(([k]) => k === c || k === c.toUpperCase())?.[1];
+        const from =
+          role?.k === 'score'
+            ? 'ANOMALY_SCORE'
+            : role?.k === 'explanation'
+              ? 'ANOMALY_SCORE_EXPLANATION'
+              : role?.k === 'key'
+                ? draft.key
+                : role?.k === 'aggregate'
+                  ? role.name
+                  : role?.k === 'field'
+                    ? role.field
+                    : role?.k === 'windowStart'
+                      ? 'windowStart'
+                      : undefined;
+        if (!from) missing.push(c);
+        else columns.push(from === c || from === c.toUpperCase() ? c : { [c]: from });
+      }
       const target = o.kinesis ? { kinesis: o.kinesis } : { firehose: o.firehose! };
-      draft.outputs.push({ ...target, format: o.format, ...(exact && mapped.length ? { columns: mapped } : {}) });
+      draft.outputs.push({ ...target, format: o.format, ...(missing.length ? {} : { columns }) });
+      const renamed = columns.filter((c): c is Record<string, string> => typeof c !== 'string');
       this.notes.push(
-        `${where} → outputs: ${o.kinesis ? `kinesis ${o.kinesis}` : `firehose ${o.firehose}`} (${o.format})${exact ? `, columns ${mapped.join(', ')} as KDA wrote them` : `; its columns (${cols.join(', ')}) do not all map to the key, aggregates and score by name, so the default columns are written`}`,
+        `${where} → outputs: ${o.kinesis ? `kinesis ${o.kinesis}` : `firehose ${o.firehose}`} (${o.format})${
+          missing.length
+            ? `; columns ${missing.join(', ')} have no counterpart here, so the default columns are written`
+            : `, columns ${cols.join(', ')} as KDA wrote them${renamed.length ? ` (${renamed.map((r) => Object.entries(r).map(([n, f]) => `${n} from ${f}`)[0]).join(', ')})` : ''}`
+        }`,
       );
     }
   }
@@ -823,10 +924,19 @@ class Translator {
     const cols = st.columns.map((x) => x.name.text).join(', ');
     if (!lin) return { line: st.line, label, verdict: 'not translated', notes: [`no translated pump writes it (${cols})`] };
     if (lin.k === 'opaque') return { line: st.line, label, verdict: 'not translated', notes: [lin.why] };
-    if (lin.k === 'view') return { line: st.line, label, verdict: 'translated', notes: [`a view (${cols}): folded into the detectors reading it`] };
-    if (lin.k === 'input') return { line: st.line, label, verdict: 'translated', notes: ['the source stream: the records the detectors read'] };
+    if (lin.k === 'view')
+      return { line: st.line, label, verdict: 'translated', notes: [`a view (${cols}): folded into the detectors reading it`] };
+    if (lin.k === 'input')
+      return { line: st.line, label, verdict: 'translated', notes: ['the source stream: the records the detectors read'] };
     if (lin.k === 'hotspots')
-      return { line: st.line, label, verdict: 'approximated', notes: [`the results of hotspots detector ${lin.draft.name} (${cols}): hotspots are written to the hotspots table and alerted on, not as a HOTSPOTS_RESULT column`] };
+      return {
+        line: st.line,
+        label,
+        verdict: 'approximated',
+        notes: [
+          `the results of hotspots detector ${lin.draft.name} (${cols}): hotspots are written to the hotspots table and alerted on, not as a HOTSPOTS_RESULT column`,
+        ],
+      };
     const name = lin.draft.name;
     if (lin.k === 'window') return { line: st.line, label, verdict: 'translated', notes: [`the windows of detector ${name} (${cols})`] };
     return { line: st.line, label, verdict: 'translated', notes: [`the scored results of detector ${name} (${cols})`] };
@@ -834,8 +944,14 @@ class Translator {
 
   private globalNotes(): void {
     const input = this.options.input;
-    if (!input) this.notes.push('input schema: none given — format json with fields named as the SQL columns; give the template (RecordColumns) or --csv-columns to change it');
-    else this.notes.push(`input schema: ${input.format}, columns ${input.columns.map((c) => (c.mapping ? `${c.name} (${c.mapping})` : c.name)).join(', ')}`);
+    if (!input)
+      this.notes.push(
+        'input schema: none given — format json with fields named as the SQL columns; give the template (RecordColumns) or --csv-columns to change it',
+      );
+    else
+      this.notes.push(
+        `input schema: ${input.format}, columns ${input.columns.map((c) => (c.mapping ? `${c.name} (${c.mapping})` : c.name)).join(', ')}`,
+      );
     for (const d of this.drafts) {
       if (d.kind === 'hotspots') continue;
       if (this.options.threshold !== undefined && d.threshold === undefined) {
@@ -843,11 +959,18 @@ class Translator {
         d.thresholdFrom = '--threshold';
       }
       if (d.threshold === undefined)
-        this.notes.push(`${d.name}: no threshold in the SQL — KDA applications usually kept it in the consuming Lambda; pass --threshold (until then the stage's ANOMALY_THRESHOLD applies)`);
-      else this.notes.push(`${d.name}: threshold ${d.threshold} (from ${d.thresholdFrom}), alertOn: score so the migrated number keeps its meaning`);
+        this.notes.push(
+          `${d.name}: no threshold in the SQL — KDA applications usually kept it in the consuming Lambda; pass --threshold (until then the stage's ANOMALY_THRESHOLD applies)`,
+        );
+      else
+        this.notes.push(
+          `${d.name}: threshold ${d.threshold} (from ${d.thresholdFrom}), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold`,
+        );
       const max = Math.log2(d.rcf!.subSampleSize);
       if (d.threshold !== undefined && d.threshold > max)
-        this.notes.push(`${d.name}: threshold ${d.threshold} can never fire: scores cannot exceed log2(subSampleSize) = ${max.toFixed(2)} with subSampleSize ${d.rcf!.subSampleSize}`);
+        this.notes.push(
+          `${d.name}: threshold ${d.threshold} can never fire: scores cannot exceed log2(subSampleSize) = ${max.toFixed(2)} with subSampleSize ${d.rcf!.subSampleSize}`,
+        );
     }
   }
 
@@ -856,7 +979,11 @@ class Translator {
     const out: Record<string, unknown> = { name: d.name };
     if (d.kind !== 'rcf') out.kind = d.kind;
     out.format = input?.format ?? 'json';
-    if (input?.format === 'csv') out.csv = { columns: input.columns.map((c) => c.name), ...(input.delimiter && input.delimiter !== ',' ? { delimiter: input.delimiter } : {}) };
+    if (input?.format === 'csv')
+      out.csv = {
+        columns: input.columns.map((c) => c.name),
+        ...(input.delimiter && input.delimiter !== ',' ? { delimiter: input.delimiter } : {}),
+      };
     if (Object.keys(d.match).length) out.match = d.match;
     if (d.time) out.time = d.time;
     if (d.windowSeconds !== undefined) out.windowSeconds = d.windowSeconds;
@@ -899,10 +1026,7 @@ export function reportLines(t: Translation): string[] {
 
 /** The detectors as a detectors.yml document, the report as comments above them. */
 export function toDetectorsYaml(t: Translation, source: string): string {
-  const header = [
-    `# Translated from ${source} by stream-sentinel import-sql (docs/migration.md).`,
-    ...reportLines(t).map((l) => `# ${l}`),
-  ];
+  const header = [`# Translated from ${source} by stream-sentinel import-sql (docs/migration.md).`, ...reportLines(t).map((l) => `# ${l}`)];
   const body = dump({ version: 1, detectors: t.detectors }, { flowLevel: 3, lineWidth: -1, noRefs: true });
   return `${header.join('\n')}\n${body}`;
 }

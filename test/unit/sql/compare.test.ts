@@ -12,8 +12,15 @@ const detector = <T>(yaml: string) => parseDetectors(`detectors:\n${yaml}`, 'tes
 describe('compare with KDA', () => {
   it("scores a NAB series per record as KDA's RANDOM_CUT_FOREST did and agrees with KDA's published scores", () => {
     const series = 'realKnownCause/nyc_taxi.csv';
-    const taxi = detector<RecordsDetector>('  - name: taxi\n    kind: records\n    format: csv\n    csv: { columns: [timestamp, value] }\n    features: [value]\n    threshold: 3.5\n');
-    const report = compareWithKda(taxi, readFileSync(`${NAB}/data/${series}`, 'utf8'), readFileSync(`${NAB}/kda-rcf-scores/${series}`, 'utf8'), { kdaScale: 8 });
+    const taxi = detector<RecordsDetector>(
+      '  - name: taxi\n    kind: records\n    format: csv\n    csv: { columns: [timestamp, value] }\n    features: [value]\n    threshold: 3.5\n',
+    );
+    const report = compareWithKda(
+      taxi,
+      readFileSync(`${NAB}/data/${series}`, 'utf8'),
+      readFileSync(`${NAB}/kda-rcf-scores/${series}`, 'utf8'),
+      { kdaScale: 8 },
+    );
     expect(report).toMatchObject({ detector: 'taxi', kind: 'records', threshold: 3.5, compared: 10320 });
     // KDA's first 256 rows are warm-up zeros, and so are ours.
     expect(report.warm).toBe(10320 - 256);
@@ -45,11 +52,18 @@ describe('compare with KDA', () => {
     // Stand-in for KDA's output: each key's windows scored by its own forest (so agreement must be exact), A and B interleaved.
     const expected: Record<string, number[]> = {};
     for (const station of ['A', 'B']) {
-      const forest = new RandomCutForest({ numberOfTrees: 10, subSampleSize: 10, timeDecay: 100, dimensions: 1, seed: seedFor('toll', station) });
+      const forest = new RandomCutForest({
+        numberOfTrees: 10,
+        subSampleSize: 10,
+        timeDecay: 100,
+        dimensions: 1,
+        seed: seedFor('toll', station),
+      });
       expected[station] = counts[station]!.map((c) => forest.process([c]).score);
     }
     const kdaRows = ['station_id,vehicle_count,ANOMALY_SCORE'];
-    for (let w = 0; w < 40; w++) for (const s of ['A', 'B']) kdaRows.push(`${s},${counts[s]![w]},${w === 20 && s === 'B' ? 9 : expected[s]![w]}`);
+    for (let w = 0; w < 40; w++)
+      for (const s of ['A', 'B']) kdaRows.push(`${s},${counts[s]![w]},${w === 20 && s === 'B' ? 9 : expected[s]![w]}`);
     const report = compareWithKda(d, input.join('\n'), kdaRows.join('\n'), { kdaKey: 'station_id' });
     expect(report.compared).toBe(80);
     expect(report.pearson).toBeGreaterThan(0.5);
@@ -62,9 +76,13 @@ describe('compare with KDA', () => {
 
   it('says what is missing instead of guessing', () => {
     const records = detector<RecordsDetector>('  - name: r\n    kind: records\n    format: json\n    features: [x]\n');
-    expect(() => compareWithKda(records, '{"x":1}', 'x,score\n1,2')).toThrow(new CompareError('the KDA output has no ANOMALY_SCORE column (columns: x, score)'));
+    expect(() => compareWithKda(records, '{"x":1}', 'x,score\n1,2')).toThrow(
+      new CompareError('the KDA output has no ANOMALY_SCORE column (columns: x, score)'),
+    );
     const arrival = detector<RcfDetector>('  - name: w\n    format: json\n    key: k\n');
-    expect(() => compareWithKda(arrival, '{"k":"a"}', 'k,ANOMALY_SCORE\na,0')).toThrow(/windows by arrival time \(KDA's ROWTIME\), which a recording does not have: give the column holding each row's arrival time \(--arrival-field\)/);
+    expect(() => compareWithKda(arrival, '{"k":"a"}', 'k,ANOMALY_SCORE\na,0')).toThrow(
+      /windows by arrival time \(KDA's ROWTIME\), which a recording does not have: give the column holding each row's arrival time \(--arrival-field\)/,
+    );
     const report = compareWithKda(records, '{"x":1}\n{"x":"n/a"}\n{"x":3}', '{"x":1,"ANOMALY_SCORE":0}');
     expect(report.notes).toEqual([
       '1 input rows skipped: no key or a feature that is not a number (KDA would have rejected them to its error stream)',
