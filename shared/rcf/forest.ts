@@ -75,7 +75,9 @@ export function resolveParameters(options: ForestOptions): ForestParameters {
 }
 
 const MAGIC = [0x52, 0x43, 0x46]; // "RCF"
-const FORMAT_VERSION = 1;
+/** 2: point values as shingle records, each stored once (1: every point's coordinates; still read). */
+const FORMAT_VERSION = 2;
+const READS = [1, 2];
 
 /**
  * Random Cut Forest with the scores Amazon Kinesis Data Analytics' RANDOM_CUT_FOREST produced
@@ -292,7 +294,6 @@ export class RandomCutForest {
     }
     slots.sort((a, b) => store.seq[a]! - store.seq[b]!);
     slots.forEach((slot, index) => (used[slot] = index));
-    const dims = this.pointDimensions;
     w.varint(slots.length);
     let prev = 0;
     for (const slot of slots) {
@@ -300,9 +301,7 @@ export class RandomCutForest {
       w.varint(seq - prev);
       prev = seq;
     }
-    const coords = new Float32Array(slots.length * dims);
-    slots.forEach((slot, index) => coords.set(store.coords.subarray(store.offsets[slot]!, store.offsets[slot]! + dims), index * dims));
-    w.f32Planes(coords);
+    w.f32Planes(this.recordValues(slots));
 
     const shift = this.lambda * this.updateCount;
     for (const s of this.samplers) {
@@ -331,8 +330,9 @@ export class RandomCutForest {
     if (!(bytes instanceof Uint8Array) || bytes.length < 4 || bytes[0] !== MAGIC[0] || bytes[1] !== MAGIC[1] || bytes[2] !== MAGIC[2]) {
       throw new RcfStateError('not a stream-sentinel RCF state (bad header)');
     }
-    if (bytes[3] !== FORMAT_VERSION)
-      throw new RcfStateError(`RCF state format version ${bytes[3]} is not supported (this build reads ${FORMAT_VERSION})`);
+    const version = bytes[3]!;
+    if (!READS.includes(version))
+      throw new RcfStateError(`RCF state format version ${version} is not supported (this build reads ${READS.join(' and ')})`);
     let body: Uint8Array;
     try {
       body = inflateRawSync(bytes.subarray(4));
@@ -353,11 +353,53 @@ export class RandomCutForest {
     } catch (error) {
       throw new RcfStateError(`RCF state has invalid parameters: ${error instanceof Error ? error.message : String(error)}`);
     }
-    forest.readState(r);
+    forest.readState(r, version);
     return forest;
   }
 
-  private readState(r: ByteReader): void {
+  /**
+   * Values of the records the points cover, each record once, column by column (a column's values in a row
+   * compress far better than interleaved columns). Point t is the shingle of records t … t+S−1, so points
+   * sorted by update number overlap when they are less than S apart; the reader rebuilds the same layout
+   * from the update numbers alone (`recordStarts`).
+   */
+  private recordValues(slots: readonly number[]): Float32Array {
+    const store = this.store;
+    const cols = this.parameters.dimensions;
+    const S = this.parameters.shingleSize;
+    const starts = recordStarts(slots.map((slot) => store.seq[slot]!), S);
+    const records = slots.length === 0 ? 0 : starts[starts.length - 1]! + S;
+    const out = new Float32Array(records * cols);
+    slots.forEach((slot, i) => {
+      const o = store.offsets[slot]!;
+      for (let k = 0; k < S; k++) {
+        const record = starts[i]! + k;
+        for (let c = 0; c < cols; c++) out[c * records + record] = store.coords[o + k * cols + c]!;
+      }
+    });
+    return out;
+  }
+
+  /** Reads the record values of a version-2 state and returns every point's coordinates, point after point. */
+  private pointsFromRecords(r: ByteReader, seqs: Float64Array): Float32Array {
+    const cols = this.parameters.dimensions;
+    const S = this.parameters.shingleSize;
+    for (let i = 1; i < seqs.length; i++) if (!(seqs[i]! > seqs[i - 1]!)) throw new RcfStateError('RCF state has point update numbers out of order');
+    const starts = recordStarts(seqs, S);
+    const records = seqs.length === 0 ? 0 : starts[starts.length - 1]! + S;
+    const values = r.f32Planes(records * cols);
+    const dims = cols * S;
+    const out = new Float32Array(seqs.length * dims);
+    for (let i = 0; i < seqs.length; i++) {
+      for (let k = 0; k < S; k++) {
+        const record = starts[i]! + k;
+        for (let c = 0; c < cols; c++) out[i * dims + k * cols + c] = values[c * records + record]!;
+      }
+    }
+    return out;
+  }
+
+  private readState(r: ByteReader, version: number): void {
     const N = this.parameters.subSampleSize;
     const dims = this.pointDimensions;
     this.updateCount = r.varint();
@@ -365,14 +407,15 @@ export class RandomCutForest {
     this.rng.setState([r.u32(), r.u32(), r.u32(), r.u32()]);
     this.shingle.set(r.f32Planes(dims));
     const count = r.varint();
+    if (count > this.parameters.numberOfTrees * N) throw new RcfStateError(`RCF state has ${count} points, more than its samplers can hold`);
     const seqs = new Float64Array(count);
     let prev = 0;
     for (let i = 0; i < count; i++) seqs[i] = prev += r.varint();
-    const coords = r.f32Planes(count * dims);
+    const coords = version === 1 ? r.f32Planes(count * dims) : this.pointsFromRecords(r, seqs);
+    for (let k = 0; k < coords.length; k++) if (!Number.isFinite(coords[k]!)) throw new RcfStateError('RCF state holds a non-finite point');
     const slotOf = new Int32Array(count);
     for (let i = 0; i < count; i++) {
       const c = coords.subarray(i * dims, i * dims + dims);
-      for (let k = 0; k < dims; k++) if (!Number.isFinite(c[k]!)) throw new RcfStateError('RCF state holds a non-finite point');
       slotOf[i] = this.store.add(c, seqs[i]!);
       this.store.incRef(slotOf[i]!); // held until every sampler took its references
     }
@@ -407,12 +450,27 @@ export class RandomCutForest {
         this.store.incRef(slotOf[index]!);
       }
       sampler.heapify(size);
-      const tree = this.trees[j]!;
-      for (let i = 0; i < size; i++) tree.insert(sampler.slots[i]!);
+      this.trees[j]!.build(sampler.slots, size);
     }
     if (!r.done) throw new RcfStateError('RCF state has trailing bytes');
     for (let i = 0; i < count; i++) this.store.decRef(slotOf[i]!);
   }
+}
+
+/**
+ * Where each point's first record sits in the record list of a state, for update numbers in increasing order:
+ * right after the previous point's first record when the two overlap (less than S apart), else after its last.
+ */
+function recordStarts(seqs: ArrayLike<number>, S: number): number[] {
+  const starts: number[] = [];
+  for (let i = 0; i < seqs.length; i++) {
+    if (i === 0) starts.push(0);
+    else {
+      const step = seqs[i]! - seqs[i - 1]!;
+      starts.push(starts[i - 1]! + (step < S ? step : S));
+    }
+  }
+  return starts;
 }
 
 /**
