@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { importSql, type ImportOptions } from '../../../cli/commands/import-sql';
-import { loadDetectorsFile, parseDetectors } from '../../../shared/detectors';
+import { loadDetectorsFile, parseDetectors, type Detector } from '../../../shared/detectors';
 
 const FIXTURES = resolve(__dirname, '../../fixtures/sql');
 
@@ -428,8 +428,8 @@ describe('import-sql on KDA applications', () => {
     // No schema-only setting: the runtime parse (what the windows function does at cold start) accepts it.
     const [imported] = parseDetectors(yaml, 'imported');
     const shipped = loadDetectorsFile(resolve(__dirname, '../../../detectors.yml')).find((d) => d.name === 'toll-stations')!;
-    const pipeline = (d: typeof imported) =>
-      d!.kind === 'rcf' && {
+    const pipeline = (d: Detector | undefined) =>
+      d?.kind === 'rcf' && {
         format: d.format,
         // The KDG line `{{date.now}},station,plate`: the workshop's schema called the station column station_id.
         keyColumn: d.csv!.columns.indexOf(d.key),
