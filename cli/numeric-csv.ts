@@ -75,7 +75,9 @@ function selectColumns(options: NumericCsvOptions, header: string[] | undefined,
     const byName = header?.indexOf(w) ?? -1;
     if (byName >= 0) return byName;
     if (/^\d+$/.test(w) && Number(w) < count) return Number(w);
-    throw options.fail(`--columns: no column ${JSON.stringify(w)} on line ${lineNo} (columns: ${(header ?? []).join(', ') || `0–${count - 1}`})`);
+    throw options.fail(
+      `--columns: no column ${JSON.stringify(w)} on line ${lineNo} (columns: ${(header ?? []).join(', ') || `0–${count - 1}`})`,
+    );
   });
 }
 
@@ -98,10 +100,12 @@ export function chunkedWriter(output: Writable, linesPerChunk: number) {
 }
 
 /** A commander option parser for a whole number, failing with the command's own error. */
-export const integerOption = (flag: string, fail: (message: string) => Error) => (value: string): number => {
-  if (!/^-?\d+$/.test(value.trim())) throw fail(`${flag} must be an integer, got ${JSON.stringify(value)}`);
-  return Number(value);
-};
+export const integerOption =
+  (flag: string, fail: (message: string) => Error) =>
+  (value: string): number => {
+    if (!/^-?\d+$/.test(value.trim())) throw fail(`${flag} must be an integer, got ${JSON.stringify(value)}`);
+    return Number(value);
+  };
 
 /** A commander option parser for `--columns a,b,c`. */
 export const columnsOption = (v: string): string[] => v.split(',').map((s) => s.trim());

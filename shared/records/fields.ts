@@ -38,7 +38,8 @@ export function checkNumericField(name: string, raw: unknown): Decoded<number> {
   if (!Number.isFinite(x)) return fail(`field ${name} is not a finite number: ${quote(String(raw), 40)}`);
   const abs = Math.abs(x);
   if (abs > MAX_ABS_NUMBER) return fail(`field ${name} is out of range (|x| > ${MAX_ABS_NUMBER}): ${quote(String(raw), 40)}`);
-  if (abs !== 0 && abs < MIN_ABS_NUMBER) return fail(`field ${name} is too small to store (0 < |x| < ${MIN_ABS_NUMBER}): ${quote(String(raw), 40)}`);
+  if (abs !== 0 && abs < MIN_ABS_NUMBER)
+    return fail(`field ${name} is too small to store (0 < |x| < ${MIN_ABS_NUMBER}): ${quote(String(raw), 40)}`);
   return ok(x);
 }
 
@@ -79,4 +80,5 @@ export function matchesRule(fields: Fields, rule: Record<string, unknown> | unde
 // text: String() of an object from a record would call its own `toString`, which a record can set to anything.
 const isScalar = (x: unknown) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
 const looseEquals = (have: unknown, want: unknown): boolean =>
-  have === want || (isScalar(have) && isScalar(want) && (typeof have === 'string' || typeof want === 'string') && String(have) === String(want));
+  have === want ||
+  (isScalar(have) && isScalar(want) && (typeof have === 'string' || typeof want === 'string') && String(have) === String(want));

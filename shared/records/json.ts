@@ -97,10 +97,7 @@ export class JsonScanner {
 }
 
 /** One piece of a record: an object (or the reason it is not one), with where it came from for reasons. */
-export type JsonPiece = (
-  | { ok: true; value: Fields }
-  | { ok: false; reason: string }
-) & {
+export type JsonPiece = ({ ok: true; value: Fields } | { ok: false; reason: string }) & {
   /** The piece's text (a slice of the record; quote it, never copy it whole). */
   source: string;
 };
@@ -162,12 +159,20 @@ export function parseConcatenatedJson(text: string, limits: JsonLimits = DEFAULT
         objects += value.value.length;
         if (objects > limits.maxObjects) break;
         value.value.forEach((v, i) =>
-          pieces.push(isObject(v) ? { ok: true, value: v, source } : { ok: false, reason: `element ${i} of the JSON array is not an object`, source }),
+          pieces.push(
+            isObject(v) ? { ok: true, value: v, source } : { ok: false, reason: `element ${i} of the JSON array is not an object`, source },
+          ),
         );
       }
     } else {
       const value = parseValue(source, index);
-      pieces.push(value.ok ? (isObject(value.value) ? { ok: true, value: value.value, source } : { ok: false, reason: `object ${index} is not a JSON object`, source }) : { ...value, source });
+      pieces.push(
+        value.ok
+          ? isObject(value.value)
+            ? { ok: true, value: value.value, source }
+            : { ok: false, reason: `object ${index} is not a JSON object`, source }
+          : { ...value, source },
+      );
       objects++;
     }
     if (objects > limits.maxObjects) break;

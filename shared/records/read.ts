@@ -111,14 +111,18 @@ export function readRecords<D extends S, S extends Selectable>(
       } catch (error) {
         read = unexpected(error);
       }
-      const why = typeof read === 'string' ? read : take({ record, detector: plan.detector, index: ev.index, key: read.key, timeMs: read.timeMs, values: read.values });
+      const why =
+        typeof read === 'string'
+          ? read
+          : take({ record, detector: plan.detector, index: ev.index, key: read.key, timeMs: read.timeMs, values: read.values });
       if (why !== undefined) rejects.add(record, text, { index: ev.index, reason: why, detector: plan.detector.name });
     }
   }
   return { accepted, rejects };
 }
 
-const unexpected = (error: unknown) => `record could not be read (${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'})`;
+const unexpected = (error: unknown) =>
+  `record could not be read (${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'})`;
 
 /** Key, time and numbers of one object for one detector, or the reason it cannot be used. */
 function readObject<D extends Selectable>(

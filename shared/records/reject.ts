@@ -53,7 +53,10 @@ const arrivalIso = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) <= 8.64e
  */
 export function buildReject(record: InputRecord, text: string, first: Problem, more = 0, named?: string | null): Reject {
   const detector = named === undefined ? first.detector : (named ?? undefined);
-  const reason = more > 0 ? `${preview(first.reason, MAX_REASON_CHARS - 60)} (and ${more} more problem${more === 1 ? '' : 's'} in this record)` : preview(first.reason, MAX_REASON_CHARS);
+  const reason =
+    more > 0
+      ? `${preview(first.reason, MAX_REASON_CHARS - 60)} (and ${more} more problem${more === 1 ? '' : 's'} in this record)`
+      : preview(first.reason, MAX_REASON_CHARS);
   return {
     sequenceNumber: record.sequenceNumber,
     ...(record.partitionKey !== undefined ? { partitionKey: record.partitionKey } : {}),

@@ -77,7 +77,8 @@ export function forbiddenKeyChar(key: string): { at: number; code: number } | un
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     if (c >= 0x20 && c < 0x7f) continue;
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x061c || c === 0x200e || c === 0x200f || c === 0x2028 || c === 0x2029) return { at: i, code: c };
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x061c || c === 0x200e || c === 0x200f || c === 0x2028 || c === 0x2029)
+      return { at: i, code: c };
     if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return { at: i, code: c };
     if (c >= 0xd800 && c <= 0xdbff) {
       const d = key.charCodeAt(i + 1);

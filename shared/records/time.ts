@@ -135,10 +135,22 @@ export interface EventTimeBounds {
 export const DEFAULT_EVENT_TIME_BOUNDS: EventTimeBounds = { maxAheadMs: DEFAULT_MAX_AHEAD_MS, maxBehindMs: DEFAULT_MAX_BEHIND_MS };
 
 const span = (ms: number) =>
-  ms === 0 ? '0 s' : ms % 86_400_000 === 0 ? `${ms / 86_400_000} d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+  ms === 0
+    ? '0 s'
+    : ms % 86_400_000 === 0
+      ? `${ms / 86_400_000} d`
+      : ms % 3_600_000 === 0
+        ? `${ms / 3_600_000} h`
+        : ms % 60_000 === 0
+          ? `${ms / 60_000} min`
+          : `${ms / 1000} s`;
 
 /** The reason an event time is too far from its record's arrival, or undefined when it is within the bounds. */
-export function eventTimeProblem(eventMs: number, arrivalMs: number, bounds: EventTimeBounds = DEFAULT_EVENT_TIME_BOUNDS): string | undefined {
+export function eventTimeProblem(
+  eventMs: number,
+  arrivalMs: number,
+  bounds: EventTimeBounds = DEFAULT_EVENT_TIME_BOUNDS,
+): string | undefined {
   if (eventMs - arrivalMs > bounds.maxAheadMs)
     return `event time ${new Date(eventMs).toISOString()} is more than ${span(bounds.maxAheadMs)} ahead of arrival ${isoOrRaw(arrivalMs)}`;
   if (arrivalMs - eventMs > bounds.maxBehindMs)

@@ -25,11 +25,21 @@ export interface TestDetector extends Selectable {
   key: string;
 }
 
-export const tollDetector: TestDetector = { name: 'toll', format: 'csv', csv: { columns: ['date', 'station', 'plate'], delimiter: ',' }, key: 'station' };
+export const tollDetector: TestDetector = {
+  name: 'toll',
+  format: 'csv',
+  csv: { columns: ['date', 'station', 'plate'], delimiter: ',' },
+  key: 'station',
+};
 export const windDetector: TestDetector = { name: 'wind', format: 'json', key: 'location' };
 
 export const tollPlan: FieldPlan<TestDetector> = { detector: tollDetector, key: 'station', time: { field: 'date' }, numbers: [] };
-export const windPlan: FieldPlan<TestDetector> = { detector: windDetector, key: 'location', time: { field: 'timestamp', format: 'auto' }, numbers: ['speed'] };
+export const windPlan: FieldPlan<TestDetector> = {
+  detector: windDetector,
+  key: 'location',
+  time: { field: 'timestamp', format: 'auto' },
+  numbers: ['speed'],
+};
 
 export const PLANS = [tollPlan, windPlan];
 export const defaultField = (d: TestDetector): string => d.key;
@@ -39,4 +49,5 @@ export const windText = (location: string, speed: number, t = ARRIVAL_MS - 1000)
   JSON.stringify({ location, speed, timestamp: new Date(t).toISOString() });
 
 /** A toll CSV line at `t` (ms). */
-export const tollText = (station: string, plate: string, t = ARRIVAL_MS - 1000): string => `${new Date(t).toISOString()},${station},${plate}`;
+export const tollText = (station: string, plate: string, t = ARRIVAL_MS - 1000): string =>
+  `${new Date(t).toISOString()},${station},${plate}`;

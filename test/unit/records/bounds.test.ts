@@ -16,7 +16,10 @@ const nest = (depth: number) => `${'{"a":'.repeat(depth - 1)}{"location":"x","sp
 describe('each bound, at the bound and one past it', () => {
   it('nesting depth', () => {
     expect(parseConcatenatedJson(nest(MAX_JSON_DEPTH))).toMatchObject({ ok: true, value: [{ ok: true }] });
-    expect(parseConcatenatedJson(nest(MAX_JSON_DEPTH + 1))).toMatchObject({ ok: true, value: [{ ok: false, reason: 'object 0 nests deeper than 64 levels' }] });
+    expect(parseConcatenatedJson(nest(MAX_JSON_DEPTH + 1))).toMatchObject({
+      ok: true,
+      value: [{ ok: false, reason: 'object 0 nests deeper than 64 levels' }],
+    });
   });
 
   it('key length', () => {

@@ -1,5 +1,15 @@
 import { checkSum, MAX_KEPT_DATA_CHARS, readRecords, routeRecord, type FieldPlan } from '../../../shared/records';
-import { ARRIVAL_MS, defaultField, inputRecord, PLANS, tollText, windDetector, windPlan, windText, type TestDetector } from '../../factories/records';
+import {
+  ARRIVAL_MS,
+  defaultField,
+  inputRecord,
+  PLANS,
+  tollText,
+  windDetector,
+  windPlan,
+  windText,
+  type TestDetector,
+} from '../../factories/records';
 
 const read = (texts: Array<string | Uint8Array>, plans: FieldPlan<TestDetector>[] = PLANS) => {
   const records = texts.map((t) => inputRecord(t));
@@ -54,7 +64,10 @@ describe('the record-level contract (readRecords)', () => {
       const bad = (b: number) => Buffer.concat([Buffer.from('{"location":"k'), Buffer.from([b]), Buffer.from('","speed":1}')]);
       const { rejects, accepted } = read([bad(0xff), bad(0xfe)]);
       expect(accepted).toEqual([]);
-      expect(rejects.map((r) => r.reason)).toEqual(['data is not valid UTF-8 (first invalid byte at offset 14)', 'data is not valid UTF-8 (first invalid byte at offset 14)']);
+      expect(rejects.map((r) => r.reason)).toEqual([
+        'data is not valid UTF-8 (first invalid byte at offset 14)',
+        'data is not valid UTF-8 (first invalid byte at offset 14)',
+      ]);
       expect(rejects[0]!.data).toBe('{"location":"k\uFFFD","speed":1}');
     });
     it('keys holding control, bidi or lone-surrogate characters (blanks at either end are trimmed, as always)', () => {
@@ -82,7 +95,9 @@ describe('the record-level contract (readRecords)', () => {
       const { rejects } = read([text]);
       expect(rejects).toHaveLength(1);
       expect(rejects[0]).toMatchObject({ index: 0, data: text });
-      expect(rejects[0]!.reason).toBe('matches no detector (toll: JSON, not CSV; wind: no location field): "{}" (and 4095 more problems in this record)');
+      expect(rejects[0]!.reason).toBe(
+        'matches no detector (toll: JSON, not CSV; wind: no location field): "{}" (and 4095 more problems in this record)',
+      );
     });
     it('a 1 MiB record of {} is one reject with at most 64 KiB of data, read without parsing half a million objects', () => {
       const text = '{}'.repeat(512 * 1024);
@@ -96,7 +111,10 @@ describe('the record-level contract (readRecords)', () => {
       const { rejects, accepted } = read([text]);
       expect(accepted).toEqual([]);
       expect(rejects).toEqual([
-        expect.objectContaining({ index: 0, reason: expect.stringMatching(/^field speed is out of range .* \(and 2 more problems in this record\)$/) }),
+        expect.objectContaining({
+          index: 0,
+          reason: expect.stringMatching(/^field speed is out of range .* \(and 2 more problems in this record\)$/),
+        }),
       ]);
       // Problems for a detector and for none: the reject names no detector (counted under "*").
       expect(rejects[0]).not.toHaveProperty('detector');
@@ -116,7 +134,7 @@ describe('the record-level contract (readRecords)', () => {
     expect(reasonOf('a,b')).toBe('matches no detector (toll: expected 3 CSV columns (date, station, plate), got 2: "a,b"; wind: not JSON)');
   });
 
-  it('an aggregator folding accepted objects rejects one whose sum would pass 2^53, within the record\'s one reject', () => {
+  it("an aggregator folding accepted objects rejects one whose sum would pass 2^53, within the record's one reject", () => {
     const sums = new Map<string, number>();
     const records = [inputRecord(windText('a', 9e11)), inputRecord(`${windText('a', 1e12)}${windText('a', 'x' as unknown as number)}`)];
     sums.set('a', 9.006e15);
@@ -145,7 +163,7 @@ describe('the record-level contract (readRecords)', () => {
     expect(rejects.list().map((r) => r.reason)).toEqual(['field speed is out of range (|x| > 1000000000000): "10000000000000000"']);
   });
 
-  it('a record taken by another function\'s detector is neither accepted nor rejected here', () => {
+  it("a record taken by another function's detector is neither accepted nor rejected here", () => {
     const records = [inputRecord(tollText('183A', 'P'))];
     const { accepted, rejects } = readRecords(records, [windPlan], { defaultField, others: [PLANS[0]!.detector] });
     expect(accepted).toEqual([]);

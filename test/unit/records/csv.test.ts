@@ -49,9 +49,14 @@ describe('one CSV line parser', () => {
   it('the CLIs read a quoted number and report an unterminated quote with its line', async () => {
     const rows = [];
     const fail = (m: string) => new Error(m);
-    for await (const row of numericRows(Readable.from(['x,y\n', '"1", 2\n']), { unnamed: String, label: String, fail })) rows.push(row.values);
+    for await (const row of numericRows(Readable.from(['x,y\n', '"1", 2\n']), { unnamed: String, label: String, fail }))
+      rows.push(row.values);
     expect(rows).toEqual([[1, 2]]);
     const broken = numericRows(Readable.from(['1,2\n', '"3,4\n']), { unnamed: String, label: String, fail });
-    await expect((async () => { for await (const _ of broken) void _; })()).rejects.toThrow('line 2: unterminated quoted CSV field 1');
+    await expect(
+      (async () => {
+        for await (const _ of broken) void _;
+      })(),
+    ).rejects.toThrow('line 2: unterminated quoted CSV field 1');
   });
 });

@@ -38,8 +38,14 @@ describe('parseJsonObjects', () => {
 describe('parseCsvLine', () => {
   const columns = ['date', 'station', 'plate'];
   it('reads the KDG toll template whether written on one line or several', () => {
-    expect(parseCsvLine('2014-09-08T08:02:17-05:00,183A,6LD7N', columns)).toEqual({ ok: true, value: { date: '2014-09-08T08:02:17-05:00', station: '183A', plate: '6LD7N' } });
-    expect(parseCsvLine('2014-09-08T08:02:17-05:00,\n    183A,\n    6LD7N\n', columns)).toEqual({ ok: true, value: { date: '2014-09-08T08:02:17-05:00', station: '183A', plate: '6LD7N' } });
+    expect(parseCsvLine('2014-09-08T08:02:17-05:00,183A,6LD7N', columns)).toEqual({
+      ok: true,
+      value: { date: '2014-09-08T08:02:17-05:00', station: '183A', plate: '6LD7N' },
+    });
+    expect(parseCsvLine('2014-09-08T08:02:17-05:00,\n    183A,\n    6LD7N\n', columns)).toEqual({
+      ok: true,
+      value: { date: '2014-09-08T08:02:17-05:00', station: '183A', plate: '6LD7N' },
+    });
   });
   it('handles quoted fields with delimiters and doubled quotes', () => {
     expect(parseCsvLine('"a,b","say ""hi""",c', ['x', 'y', 'z'])).toEqual({ ok: true, value: { x: 'a,b', y: 'say "hi"', z: 'c' } });
@@ -96,12 +102,19 @@ describe('routeRecord', () => {
       ['wind', 0],
       ['clicks', 1],
     ]);
-    expect(r.rejects).toEqual([{ index: 2, reason: expect.stringContaining('matches no detector (toll: JSON, not CSV; wind: no location field; clicks: match rule not met)') }]);
+    expect(r.rejects).toEqual([
+      {
+        index: 2,
+        reason: expect.stringContaining('matches no detector (toll: JSON, not CSV; wind: no location field; clicks: match rule not met)'),
+      },
+    ]);
   });
 
   it('reads text that is not JSON as CSV for CSV detectors', () => {
     const r = route(decodeBase64(Buffer.from('2026-01-01T00:00:00Z,Exit66,XSUEJA').toString('base64')));
-    expect(r.events).toEqual([{ detector: detectors[0], fields: { date: '2026-01-01T00:00:00Z', station: 'Exit66', plate: 'XSUEJA' }, index: 0 }]);
+    expect(r.events).toEqual([
+      { detector: detectors[0], fields: { date: '2026-01-01T00:00:00Z', station: 'Exit66', plate: 'XSUEJA' }, index: 0 },
+    ]);
     expect(route('x,y').rejects[0]!.reason).toContain('toll: expected 3 CSV columns');
   });
 });

@@ -38,7 +38,9 @@ describe('one concatenated-JSON scanner', () => {
     const read = async () => {
       for await (const f of jsonFrames(chunks('{"a":1}[1]', 4))) void f;
     };
-    await expect(read()).rejects.toThrow(new ReplayFormatError('expected a JSON object at byte 7 but found "[": is this file CSV? (--format csv)', 7));
+    await expect(read()).rejects.toThrow(
+      new ReplayFormatError('expected a JSON object at byte 7 but found "[": is this file CSV? (--format csv)', 7),
+    );
   });
 
   it('refuses JSON nested 10,000 levels with a short reason and without overflowing the stack', () => {
