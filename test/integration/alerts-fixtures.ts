@@ -2,9 +2,9 @@ import { BatchWriteCommand, GetCommand, ScanCommand, type DynamoDBDocumentClient
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { dynamoDocumentClient } from '../../shared/aws/clients';
+import { dynamoDocumentClient } from '../../shared/aws/dynamodb';
 import { parseDetectors } from '../../shared/detectors';
-import { createAlertsRunner, type AlertsDeps } from '../../functions/alerts/handler';
+import { createAlertsRunner, type AlertsDeps } from '../../shared/alerts/adapters/runner';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';

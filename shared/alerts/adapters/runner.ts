@@ -2,6 +2,7 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { snsClient } from '../../aws/sns';
 import { SnsAlertPublisher } from '../../aws/sns-publisher';
+import { CONFIG_DEFAULTS } from '../../config/env';
 import type { Detector } from '../../detectors';
 import { StreamSentinelError } from '../../errors';
 import type { Logger } from '../../lambda/logger';
@@ -42,7 +43,12 @@ export interface AlertsDeps {
 export class AlertsDeliveryError extends StreamSentinelError {}
 
 /** The defaults of serverless.yml's params, for callers (local mode, tests) that do not pass their own. */
-export const ALERT_DEFAULTS = { cooldownSeconds: 900, digestThreshold: 5, claimTimeoutSeconds: 300, defaultThreshold: 2 } as const;
+export const ALERT_DEFAULTS = {
+  cooldownSeconds: 900,
+  digestThreshold: 5,
+  claimTimeoutSeconds: 300,
+  defaultThreshold: CONFIG_DEFAULTS.anomalyThreshold,
+} as const;
 
 /** What the formatter needs of each detector (its wording, threshold and hotspot columns), by name. */
 export const detectorTexts = (detectors: readonly Detector[] = []): Map<string, DetectorText & { threshold: number }> =>
