@@ -110,7 +110,7 @@ export class AnomalyGrader {
     validateOptions(this.options);
     this.decay = Math.pow(0.5, 1 / this.options.halfLife);
     this.hist = new Float64Array(BINS);
-    if (state) {
+    if (state !== undefined) {
       checkState(state, features);
       this.n = state.n;
       state.h.forEach((x, i) => (this.hist[i] = x));
@@ -127,7 +127,9 @@ export class AnomalyGrader {
     }
   }
 
+  /** A grader from a saved `state()` (after JSON or DynamoDB); GradeStateError if it is not one. */
   static fromState(state: unknown, features: number, options: Partial<GradeOptions> = {}): AnomalyGrader {
+    if (state === undefined) throw new GradeStateError('not a grade state this version reads: undefined');
     return new AnomalyGrader(features, options, state as GradeState);
   }
 

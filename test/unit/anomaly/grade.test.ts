@@ -1,0 +1,99 @@
+import { AnomalyGrader, DEFAULT_GRADE_OPTIONS, GradeStateError } from '../../../shared/anomaly';
+
+/** Deterministic "normal" RCF scores: 0.7–1.1 on the KDA scale, like a quiet key after warm-up. */
+function normalScore(t: number): number {
+  return 0.9 + 0.2 * Math.sin(t * 1.7) * Math.cos(t * 0.31);
+}
+
+/** A grader fed `n` normal windows (values around 12), after `zeros` warm-up windows of score 0. */
+function trained(n = 300, zeros = 0): AnomalyGrader {
+  const g = new AnomalyGrader(1);
+  for (let t = 0; t < zeros; t++) g.update(0, [12]);
+  for (let t = 0; t < n; t++) g.update(normalScore(t), [12 + (t % 3) - 1]);
+  return g;
+}
+
+describe('anomaly grade', () => {
+  it('grades nothing during the forest warm-up (score 0) nor before the key has minScores scores', () => {
+    const g = new AnomalyGrader(1);
+    for (let t = 0; t < 256; t++) expect(g.update(0, [12])).toMatchObject({ grade: 0, alert: false, threshold: 0 });
+    for (let t = 0; t < DEFAULT_GRADE_OPTIONS.minScores; t++) expect(g.update(t === 10 ? 6 : normalScore(t), [12]).alert).toBe(false);
+    expect(g.threshold()).toBeGreaterThan(0);
+  });
+
+  it('alerts on a score far above the key’s own history, with a grade from 0.5 (at the threshold) to 1', () => {
+    const g = trained();
+    const threshold = g.threshold();
+    expect(threshold).toBe(DEFAULT_GRADE_OPTIONS.floor); // a quiet key's 98th percentile × 1.1 is under the floor
+    const r = g.update(7, [141]);
+    // The short-term average of the last 3 scores is what is graded: (two normal scores + 7) / 3 ≥ 2.
+    expect(r.smoothedScore).toBeGreaterThan(threshold);
+    expect(r.alert).toBe(true);
+    expect(r.grade).toBeGreaterThanOrEqual(0.5);
+    expect(r.grade).toBeLessThanOrEqual(1);
+    expect(r.grade).toBeCloseTo(r.smoothedScore / (2 * threshold), 10);
+  });
+
+  it('never alerts below the floor, however quiet the key has been', () => {
+    const g = new AnomalyGrader(1);
+    for (let t = 0; t < 500; t++) g.update(0.5, [1]);
+    for (let t = 0; t < 5; t++) expect(g.update(1.9, [1])).toMatchObject({ grade: 0, alert: false });
+  });
+
+  it('raises the threshold for a key whose normal scores are high (bursty series) and does not alert on its usual bursts', () => {
+    const g = new AnomalyGrader(1);
+    // Every 10th window scores 3.2 for three windows: routine for this key.
+    for (let t = 0; t < 2000; t++) g.update(t % 10 < 3 ? 3.2 : 0.8, [100]);
+    expect(g.threshold()).toBeGreaterThan(3.2);
+    expect([3.2, 3.2, 3.2].map((s) => g.update(s, [100]).alert)).toEqual([false, false, false]);
+  });
+
+  it('does not alert again within the refractory windows after an alert, then can', () => {
+    const g = trained();
+    expect(g.update(8, [141]).alert).toBe(true);
+    let graded = 0;
+    for (let t = 1; t <= DEFAULT_GRADE_OPTIONS.refractory; t++) {
+      const r = g.update(t % 50 === 0 ? 8 : normalScore(t), [12]);
+      expect(r.alert).toBe(false);
+      if (r.grade > 0) graded++;
+    }
+    expect(graded).toBeGreaterThan(0); // still graded anomalous, only not alerted
+    g.update(8, [141]);
+    g.update(8, [141]);
+    // The spike scores entered the history capped at the threshold, so the key is not blinded to the next one.
+    expect(g.update(8, [141]).grade).toBeGreaterThan(0);
+  });
+
+  it('keeps the usual value of each feature from unremarkable windows only', () => {
+    const g = trained();
+    const r = g.update(8, [141]);
+    expect(r.expected[0]).toBeCloseTo(12, 0);
+    expect(g.update(normalScore(1), [12]).expected[0]).toBeCloseTo(12, 0); // 141 did not become usual
+  });
+
+  it('saves a state under 1 KB as plain JSON and resumes from it with the same decisions', () => {
+    const a = trained(1200, 256);
+    const json = JSON.stringify(a.state());
+    expect(Buffer.byteLength(json)).toBeLessThan(1024);
+    const b = AnomalyGrader.fromState(JSON.parse(json), 1);
+    const inputs = Array.from({ length: 300 }, (_, t) => (t % 97 === 40 ? 7 : normalScore(t + 5)));
+    const ra = inputs.map((s) => a.update(s, [12]));
+    const rb = inputs.map((s) => b.update(s, [12]));
+    expect(rb.map((r) => r.alert)).toEqual(ra.map((r) => r.alert));
+    rb.forEach((r, i) => expect(r.grade).toBeCloseTo(ra[i]!.grade, 3));
+  });
+
+  it('rejects a state it cannot read with a GradeStateError naming the problem', () => {
+    const state = trained(60).state();
+    expect(() => AnomalyGrader.fromState({ ...state, v: 9 }, 1)).toThrow(new GradeStateError('not a grade state this version reads: version 9 (this version reads 1)'));
+    expect(() => AnomalyGrader.fromState({ ...state, h: [1, 2] }, 1)).toThrow(GradeStateError);
+    expect(() => AnomalyGrader.fromState(state, 2)).toThrow('e must have one entry per feature (2)');
+    expect(() => AnomalyGrader.fromState(null, 1)).toThrow(GradeStateError);
+  });
+
+  it('rejects bad scores and options', () => {
+    expect(() => new AnomalyGrader(1).update(Number.NaN)).toThrow('score must be a finite number ≥ 0, got NaN');
+    expect(() => new AnomalyGrader(1, { tail: 0 })).toThrow('grade tail must be between 0 and 1, got 0');
+    expect(() => new AnomalyGrader(1, { smooth: 0 })).toThrow('grade smooth must be an integer from 1 to 16, got 0');
+  });
+});
