@@ -4,8 +4,9 @@ import type { InputColumn, InputSchema, OutputTarget } from './translate';
 /**
  * Finds a KDA SQL application where teams keep it: a .sql file, a CloudFormation/SAM template (YAML with the
  * short tags !Sub, !GetAtt …, or JSON) with AWS::KinesisAnalytics(V2)::Application and ApplicationOutput
- * resources, or a Terraform file with aws_kinesis_analytics_application (`code`/`sql_code` heredoc, `schema {
- * record_columns {…} }`, `outputs {…}`). Returns the SQL with the input schema and destinations when present. Pure.
+ * resources, a Terraform file with aws_kinesis_analytics_application (`code`/`sql_code` heredoc, `schema {
+ * record_columns {…} }`, `outputs {…}`), or the JSON of `aws kinesisanalytics(v2) describe-application` (for
+ * applications made in the console). Returns the SQL with the input schema and destinations when present. Pure.
  */
 
 export interface SqlApplication {
@@ -151,6 +152,43 @@ function fromCloudFormation(doc: Obj, file: string): SqlApplication {
   return { source: `${file}: ${logicalId}`, sql, ...(input ? { input } : {}), outputs, notes };
 }
 
+// ---- describe-application ----------------------------------------------------------------------------------
+
+/** The stream name of an ARN (`arn:…:stream/name` → name), so outputs name what the stage declares. */
+const arnTarget = (arn: unknown): string | undefined => (typeof arn === 'string' ? arn : undefined);
+
+function fromDescribe(detail: Obj, file: string): SqlApplication {
+  const notes: string[] = [];
+  const v2 = isObj(detail.ApplicationConfigurationDescription) ? detail.ApplicationConfigurationDescription : undefined;
+  let code: unknown = detail.ApplicationCode;
+  let inputs: unknown = detail.InputDescriptions;
+  let outputs: unknown = detail.OutputDescriptions;
+  if (v2) {
+    const codeConfig = isObj(v2.ApplicationCodeConfigurationDescription) ? v2.ApplicationCodeConfigurationDescription : {};
+    code = isObj(codeConfig.CodeContentDescription) ? codeConfig.CodeContentDescription.TextContent : undefined;
+    const sqlConfig = isObj(v2.SqlApplicationConfigurationDescription) ? v2.SqlApplicationConfigurationDescription : {};
+    inputs = sqlConfig.InputDescriptions;
+    outputs = sqlConfig.OutputDescriptions;
+  }
+  if (typeof code !== 'string') throw new SqlSourceError(`${file}: the description has no ApplicationCode (is this a SQL application?)`);
+  const first = Array.isArray(inputs) ? inputs[0] : undefined;
+  const input = isObj(first) ? cfnInput([{ InputSchema: first.InputSchema }]) : undefined;
+  const targets: OutputTarget[] = (Array.isArray(outputs) ? outputs : []).filter(isObj).map((o) => {
+    const arn = (key: string) => (isObj(o[key]) ? arnTarget((o[key] as Obj).ResourceARN) : undefined);
+    const kinesis = arn('KinesisStreamsOutputDescription');
+    const firehose = arn('KinesisFirehoseOutputDescription');
+    const lambda = arn('LambdaOutputDescription');
+    return {
+      stream: String(o.Name ?? 'DESTINATION_SQL_STREAM'),
+      format: RECORD_FORMAT(isObj(o.DestinationSchema) ? o.DestinationSchema.RecordFormatType : 'JSON'),
+      ...(kinesis ? { kinesis } : {}),
+      ...(firehose ? { firehose } : {}),
+      ...(lambda ? { lambda } : {}),
+    };
+  });
+  return { source: `${file}: ${String(detail.ApplicationName ?? 'application')}`, sql: code, ...(input ? { input } : {}), outputs: targets, notes };
+}
+
 // ---- Terraform ------------------------------------------------------------------------------------------------
 
 /** The body of each `name {` block in `text` (braces matched, strings and heredocs skipped). */
@@ -260,6 +298,7 @@ export function readSqlApplication(text: string, file: string): SqlApplication {
       );
     }
     if (!isObj(doc)) throw new SqlSourceError(`${file}: not a CloudFormation template (no Resources)`);
+    if (isObj(doc.ApplicationDetail)) return fromDescribe(doc.ApplicationDetail, file);
     return fromCloudFormation(doc, file);
   }
   return { source: file, sql: text, outputs: [], notes: [] };

@@ -954,6 +954,16 @@ class Translator {
       );
     for (const d of this.drafts) {
       if (d.kind === 'hotspots') continue;
+      const used = new Set([
+        ...(d.features ?? d.aggregates.map((a) => a.name)),
+        ...d.aggregates.flatMap((a) => a.ratio ?? []),
+        ...d.outputs.flatMap((o) => (o.columns ?? []).map((c) => (typeof c === 'string' ? c : Object.values(c)[0]!))),
+      ]);
+      const unused = d.aggregates.filter((a) => !used.has(a.name)).map((a) => a.name);
+      if (unused.length)
+        this.notes.push(
+          `${d.name}: ${unused.join(', ')} ${unused.length > 1 ? 'are' : 'is'} computed (KDA's window stream had ${unused.length > 1 ? 'them' : 'it'}) but neither scored nor delivered: keep for alert messages, or remove`,
+        );
       if (this.options.threshold !== undefined && d.threshold === undefined) {
         d.threshold = this.options.threshold;
         d.thresholdFrom = '--threshold';

@@ -200,11 +200,11 @@ describe('import-sql on KDA applications', () => {
       'line 15, CREATE STREAM "DESTINATION_SQL_STREAM": translated — the scored results of detector destination-sql-stream (location, avg_speed, max_speed, ANOMALY_SCORE, ANOMALY_SCORE_EXPLANATION)',
       'line 18, CREATE PUMP "OUTPUT_PUMP": approximated — RANDOM_CUT_FOREST over the window stream → rcf detector: features avg_speed, max_speed ("location" not numeric: KDA\'s forest ignored it too); KDA scored every location with one forest; stream-sentinel keeps one forest per location (scores differ from KDA\'s: each key is compared with its own history); WITH_EXPLANATION → explain: true',
       'note: input schema: none given — format json with fields named as the SQL columns; give the template (RecordColumns) or --csv-columns to change it',
+      "note: destination-sql-stream: min_speed, total_rain are computed (KDA's window stream had them) but neither scored nor delivered: keep for alert messages, or remove",
       'note: destination-sql-stream: threshold 4 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
       'result: destination-sql-stream uses explain, which the deployed functions do not run yet: `detectors validate` refuses it until they do',
     ]);
   });
-
   it('WINDOWED BY STAGGER with two keys, a sliding OVER window as hopping windows, RCF without parameters and with a shingle', () => {
     const { detectors, lines } = translateFixture('stagger-sliding.sql', { threshold: 5 });
     expect(detectors).toEqual([
@@ -270,12 +270,12 @@ describe('import-sql on KDA applications', () => {
       'line 21, CREATE PUMP "MOVING_SCORES_PUMP": approximated — RANDOM_CUT_FOREST over the window stream → rcf detector: features avg_price; KDA scored every ticker with one forest; stream-sentinel keeps one forest per ticker (scores differ from KDA\'s: each key is compared with its own history); shingle 4: KDA shingled consecutive rows of all keys together; here consecutive windows of one key',
       'note: input schema: none given — format json with fields named as the SQL columns; give the template (RecordColumns) or --csv-columns to change it',
       'note: trader-scores: threshold 5 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
+      "note: moving-scores: high is computed (KDA's window stream had it) but neither scored nor delivered: keep for alert messages, or remove",
       'note: moving-scores: threshold 5 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
       'result: trader-scores uses count_distinct, which the deployed functions do not run yet: `detectors validate` refuses it until they do',
       'result: moving-scores uses everySeconds, which the deployed functions do not run yet: `detectors validate` refuses it until they do',
     ]);
   });
-
   it('HOTSPOTS with a filtered cursor', () => {
     const { detectors, lines } = translateFixture('players-hotspots.sql', { name: 'players' });
     expect(detectors).toEqual([
@@ -416,6 +416,57 @@ describe('import-sql on KDA applications', () => {
       'note: destination-sql-stream: threshold 5 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
       'note: destination-sql-stream: threshold 5 can never fire: scores cannot exceed log2(subSampleSize) = 3.32 with subSampleSize 10',
       'result: destination-sql-stream uses outputs, which the deployed functions do not run yet: `detectors validate` refuses it until they do',
+    ]);
+  });
+
+  it('the JSON of describe-application (a console-made app): JSONPath schema, event time, an output stream by ARN', () => {
+    const { detectors, lines } = translateFixture('clicks-describe-application.json', { threshold: 4, name: 'clicks' });
+    expect(detectors).toEqual([
+      {
+        name: 'clicks',
+        format: 'json',
+        time: 'timestamp',
+        windowSeconds: 10,
+        key: 'url',
+        aggregates: [
+          {
+            name: 'visits',
+            fn: 'count',
+          },
+          {
+            name: 'visitors',
+            fn: 'count_distinct',
+            field: 'visitor_id',
+          },
+        ],
+        features: ['visits'],
+        rcf: {
+          numberOfTrees: 50,
+          subSampleSize: 64,
+          timeDecay: 1000,
+          shingleSize: 1,
+        },
+        threshold: 4,
+        alertOn: 'score',
+        outputs: [
+          {
+            kinesis: 'arn:aws:kinesis:eu-west-1:123456789012:stream/url-anomalies',
+            format: 'json',
+            columns: ['url', 'visits', 'ANOMALY_SCORE'],
+          },
+        ],
+      },
+    ]);
+    expect(lines).toEqual([
+      'line 2, CREATE STREAM "URL_COUNTS": translated — the windows of detector clicks (url, visits, visitors)',
+      'line 3, CREATE PUMP "URL_PUMP": approximated — window aggregate: key url, 10 s tumbling windows on event time timestamp, aggregates visits, visitors; event time from timestamp (ROWTIME would have been arrival time); COUNT(DISTINCT "visitor") → count_distinct(visitor_id), an approximate count (HyperLogLog-style, bounded memory) instead of KDA\'s exact one',
+      'line 7, CREATE STREAM "DESTINATION_SQL_STREAM": translated — the scored results of detector clicks (url, visits, ANOMALY_SCORE)',
+      'line 8, CREATE PUMP "OUT_PUMP": approximated — RANDOM_CUT_FOREST over the window stream → rcf detector: features visits ("url" not numeric: KDA\'s forest ignored it too); KDA scored every url with one forest; stream-sentinel keeps one forest per url (scores differ from KDA\'s: each key is compared with its own history)',
+      'note: destination DESTINATION_SQL_STREAM → outputs: kinesis arn:aws:kinesis:eu-west-1:123456789012:stream/url-anomalies (json), columns url, visits, ANOMALY_SCORE as KDA wrote them',
+      'note: input schema: json, columns url ($.url), visitor ($.visitor_id), event_time ($.timestamp)',
+      "note: clicks: visitors is computed (KDA's window stream had it) but neither scored nor delivered: keep for alert messages, or remove",
+      'note: clicks: threshold 4 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
+      'result: clicks uses outputs, count_distinct, which the deployed functions do not run yet: `detectors validate` refuses it until they do',
     ]);
   });
 
