@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { importSql, type ImportOptions } from '../../../cli/commands/import-sql';
@@ -511,6 +511,17 @@ describe('import-sql on KDA applications', () => {
     expect(() => parseDetectors(yaml, 'x')).toThrow(
       'detectors[0] (destination-sql-stream): count_distinct is not supported by the windows function yet (issue 15 item 4) — remove it before deploying (only schema-only validation, e.g. import-sql, accepts it)',
     );
+  });
+
+  it("uses seed 001's own SQL: the fixture is the workshop's SQL block, as the seed prints it", () => {
+    const seedDir = resolve(__dirname, '../../../../shared/seeds');
+    const seed = readdirSync(seedDir).find((f) => f.startsWith('001_'))!;
+    const block = /```SQL\n(\s*CREATE OR REPLACE STREAM "VEHICLES_PER_STATION_STREAM"[\s\S]*?)\n\s*```/.exec(readFileSync(resolve(seedDir, seed), 'utf8'))![1]!;
+    const dedented = block
+      .split('\n')
+      .map((l) => l.replace(/^ {4}/, ''))
+      .join('\n');
+    expect(dedented.trim()).toBe(readFileSync(resolve(FIXTURES, 'workshop-toll.sql'), 'utf8').trim());
   });
 
   it('puts the report above the detectors as comments', () => {
