@@ -37,6 +37,16 @@ export const DEFAULT_SMS_RESERVED = 10;
 export const DIGEST_DETAILED_KEYS = 100;
 /** Further windows of one key listed in its email (a backlog after an outage can hold hundreds). */
 export const OTHER_WINDOWS_LISTED = 50;
+/** Further windows of one key listed in a digest's email. */
+export const DIGEST_OTHER_WINDOWS_LISTED = 10;
+/**
+ * UTF-8 bytes a digest's body may take once JSON-encoded, as the publisher sends it (shared/aws/sns-publisher.ts:
+ * the body once, as `default`, beside the SMS, subject and attributes), well within SNS's 256 KB.
+ */
+export const DIGEST_BODY_BYTES = 200 * 1024;
+
+/** What lines add to the JSON-encoded body: their escaped text, plus 2 for the `\n` after each (the quotes' 2). */
+const jsonBytes = (lines: readonly string[]): number => lines.reduce((n, l) => n + Buffer.byteLength(JSON.stringify(l)), 0);
 
 const directionWords = (d: 'HIGH' | 'LOW'): string => (d === 'HIGH' ? 'higher than usual' : 'lower than usual');
 
@@ -284,13 +294,15 @@ const groupLabel = (g: AlertGroup, manyDetectors: boolean): string =>
 /** One message listing many keys, so that a run with many alerts due sends one text, not one per key. */
 export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions = {}): AlertMessage {
   const groups = raw.map(displayGroup);
+  // Counted on the real names: two keys may look alike once shown (escaped, cut).
+  const distinct = <T>(values: T[]): number => new Set(values).size;
   const reserved = options.smsReserved ?? DEFAULT_SMS_RESERVED;
   const anomalies = groups.reduce((n, g) => n + g.alerts.length, 0);
   const detectors = [...new Set(groups.map((g) => g.detector))].sort();
-  const keys = new Set(groups.map((g) => `${g.detector}\u0000${g.key}`));
+  const keys = distinct(raw.map((g) => `${g.detector}\u0000${g.key}`));
   const critical = groups.some((g) => g.severity === 'critical');
   const manyDetectors = detectors.length > 1;
-  const summary = `${anomalies} anomal${anomalies === 1 ? 'y' : 'ies'} on ${keys.size} key${keys.size === 1 ? '' : 's'}`;
+  const summary = `${anomalies} anomal${anomalies === 1 ? 'y' : 'ies'} on ${keys} key${keys === 1 ? '' : 's'}`;
 
   const subject = toSubject(`${critical ? 'CRITICAL: ' : ''}${summary} (${detectors.join(', ')})`);
 
@@ -314,7 +326,10 @@ export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions 
     `${summary} in one run, sent as one digest${options.digestReason ? ` (${options.digestReason})` : ''}. Most severe first.`,
     '',
   ];
-  groups.slice(0, DIGEST_DETAILED_KEYS).forEach((g, i) => {
+  // Keys are detailed while the body stays within its byte budget (SNS refuses messages over 256 KB); the rest are counted.
+  let bytes = jsonBytes(body);
+  let detailed = 0;
+  for (const g of groups.slice(0, DIGEST_DETAILED_KEYS)) {
     const a = g.lead;
     const text = options.detectors?.get(g.detector);
     const top = a.attribution[0];
@@ -322,34 +337,43 @@ export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions 
       a.kind === 'hotspots'
         ? `density ${formatNumber(a.score)}`
         : `score ${formatScore(a.score)}${a.grade !== undefined ? `, grade ${gradeText(a.grade)}` : ''}`;
-    body.push(
-      `${i + 1}. [${label(g.severity)}] ${where(g)}, ${formatTime(a.windowStart)}: ${measure} (threshold ${formatNumber(a.threshold)})` +
+    const others = g.alerts.filter((x) => x !== a);
+    const entry = [
+      `${detailed + 1}. [${label(g.severity)}] ${where(g)}, ${formatTime(a.windowStart)}: ${measure} (threshold ${formatNumber(a.threshold)})` +
         (a.kind === 'window' ? `, ${observed(a)}` : '') +
         (top ? `, ${top.column} ${directionWords(top.direction)}` : '') +
-        (g.alerts.length > 1 ? ` [+${g.alerts.length - 1} more window${g.alerts.length > 2 ? 's' : ''}]` : ''),
-    );
-    body.push(`   ${headline(a, text)}`);
-    body.push(`   Data: ${dataPointer(a, options.tableName)}`);
-    for (const other of g.alerts.filter((x) => x !== a))
-      body.push(`   also ${formatTime(other.windowStart)} score ${formatScore(other.score)} (sk ${other.ref.sk})`);
+        (others.length ? ` [+${others.length} more window${others.length > 1 ? 's' : ''}]` : ''),
+      `   ${headline(a, text)}`,
+      `   Data: ${dataPointer(a, options.tableName)}`,
+      ...others
+        .slice(0, DIGEST_OTHER_WINDOWS_LISTED)
+        .map((other) => `   also ${formatTime(other.windowStart)} score ${formatScore(other.score)} (sk ${other.ref.sk})`),
+      ...(others.length > DIGEST_OTHER_WINDOWS_LISTED ? [`   and ${others.length - DIGEST_OTHER_WINDOWS_LISTED} more windows of this key`] : []),
+    ];
     const held = heldBackText(g);
-    if (held) body.push(`   ${held}`);
-  });
-  if (groups.length > DIGEST_DETAILED_KEYS) {
-    const rest = groups.slice(DIGEST_DETAILED_KEYS);
+    if (held) entry.push(`   ${held}`);
+    const cost = jsonBytes(entry);
+    if (bytes + cost > DIGEST_BODY_BYTES) break;
+    bytes += cost;
+    body.push(...entry);
+    detailed++;
+  }
+  if (groups.length > detailed) {
+    const rest = groups.slice(detailed);
     body.push(
       '',
       `and ${rest.length} more keys (${rest.reduce((n, g) => n + g.alerts.length, 0)} anomalies); each of their items in the table carries this message's id in messageId.`,
     );
   }
-  const single = <T>(values: T[]): T | undefined => (new Set(values).size === 1 ? values[0] : undefined);
+  const single = (pick: (g: AlertGroup) => string): string | undefined =>
+    distinct(raw.map(pick)) === 1 ? pick(groups[0]!) : undefined;
   return {
     subject,
     message: body.join('\n') + '\n',
     sms,
     attributes: {
-      detector: single(groups.map((g) => g.detector)) ?? 'multiple',
-      key: single(groups.map((g) => g.key)) ?? 'multiple',
+      detector: single((g) => g.detector) ?? 'multiple',
+      key: single((g) => g.key) ?? 'multiple',
       severity: critical ? 'critical' : 'warning',
       kind: 'digest',
       count: String(anomalies),

@@ -1,3 +1,4 @@
+import { safeText } from './text';
 import { CRITICAL_RATIO, HOTSPOTS_KEY, severityRank, type Alert, type AlertGroup, type PendingItem, type Severity } from './types';
 
 /**
@@ -71,7 +72,8 @@ export function evaluateItem(item: PendingItem, options: EvaluateOptions): Evalu
       },
     };
   }
-  return { skip: `items of type ${JSON.stringify(item.type ?? null)} are not alerted` };
+  // The reason is written back on the item: whatever the type attribute holds, the reason stays short.
+  return { skip: `items of type ${JSON.stringify(item.type === undefined ? null : safeText(item.type, 40))} are not alerted` };
 }
 
 const leadOrder = (a: Alert, b: Alert): number =>

@@ -13,8 +13,11 @@
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** Characters of one value shown at most (keys are bounded at ingest; older or foreign items may not be). */
-export const SHOWN_CHARS = 256;
+/**
+ * Characters of one value shown at most: the record kernel's key bound (MAX_KEY_CHARS, shared/records/limits.ts),
+ * so every key it accepts is shown whole; older or foreign items may hold longer ones.
+ */
+export const SHOWN_CHARS = 512;
 
 /**
  * A value from a record (key, aggregate or column name, table key) as it may appear in any channel: each unsafe

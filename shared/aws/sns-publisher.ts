@@ -7,8 +7,8 @@ export class AlertPublishError extends StreamSentinelError {}
 
 /**
  * The alerts topic (the service's only SNS import). One Publish per message with a text per protocol
- * (MessageStructure json): email gets the subject and the full body, SMS the one-segment text, every other
- * protocol (SQS, HTTP, Lambda) the full body.
+ * (MessageStructure json): SMS gets the one-segment text, every other protocol (email with the subject, SQS,
+ * HTTP, Lambda) the full body as `default`.
  */
 export class SnsAlertPublisher implements AlertPublisher {
   constructor(
@@ -22,7 +22,8 @@ export class SnsAlertPublisher implements AlertPublisher {
         TopicArn: this.topicArn,
         Subject: message.subject,
         MessageStructure: 'json',
-        Message: JSON.stringify({ default: message.message, email: message.message, sms: message.sms }),
+        // Email and every protocol without its own key get `default`: the body is sent once, not once per protocol.
+        Message: JSON.stringify({ default: message.message, sms: message.sms }),
         MessageAttributes: Object.fromEntries(
           Object.entries(message.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
         ),

@@ -165,5 +165,8 @@ export async function startAlertsHarness(): Promise<AlertsHarness> {
   };
 }
 
-/** The JSON per-protocol message SNS was given. */
-export const bodies = (input: PublishCommandInput): { default: string; email: string; sms: string } => JSON.parse(input.Message ?? '{}');
+/** The JSON per-protocol message SNS was given; `email` is what SNS sends email subscribers (their own key, else `default`). */
+export function bodies(input: PublishCommandInput): { default: string; email: string; sms: string } {
+  const parsed = JSON.parse(input.Message ?? '{}') as { default: string; email?: string; sms: string };
+  return { ...parsed, email: parsed.email ?? parsed.default };
+}

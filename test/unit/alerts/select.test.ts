@@ -53,6 +53,11 @@ describe('selecting what is owed an alert', () => {
     });
   });
 
+  it('keeps the reason it writes back on the item short, whatever the item holds', () => {
+    const verdict = evaluateRaw({ pk: 'X#odd', sk: 's', type: `${'t'.repeat(300_000)}\n`, pendingAlert: 'toll' }, { defaultThreshold: 2 });
+    expect('skip' in verdict && verdict.skip.length).toBeLessThan(80);
+  });
+
   it('orders the attribution strongest first and reads detector and key from pk when attributes are missing', () => {
     const a = send(window({ detector: undefined, key: undefined, type: undefined }));
     expect(a).toMatchObject({ detector: 'toll', key: '183A', kind: 'window' });

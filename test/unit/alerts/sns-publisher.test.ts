@@ -25,7 +25,7 @@ describe('SNS alert publisher', () => {
       TopicArn: TOPIC,
       Subject: 'Anomaly in toll at 183A',
       MessageStructure: 'json',
-      Message: JSON.stringify({ default: 'full body\nwith details', email: 'full body\nwith details', sms: 'short text' }),
+      Message: JSON.stringify({ default: 'full body\nwith details', sms: 'short text' }),
       MessageAttributes: {
         detector: { DataType: 'String', StringValue: 'toll' },
         key: { DataType: 'String', StringValue: '183A' },
