@@ -186,7 +186,13 @@ function fromDescribe(detail: Obj, file: string): SqlApplication {
       ...(lambda ? { lambda } : {}),
     };
   });
-  return { source: `${file}: ${String(detail.ApplicationName ?? 'application')}`, sql: code, ...(input ? { input } : {}), outputs: targets, notes };
+  return {
+    source: `${file}: ${String(detail.ApplicationName ?? 'application')}`,
+    sql: code,
+    ...(input ? { input } : {}),
+    outputs: targets,
+    notes,
+  };
 }
 
 // ---- Terraform ------------------------------------------------------------------------------------------------
