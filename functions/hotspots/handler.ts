@@ -1,10 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CONFIG_DEFAULTS } from '../../shared/config/env';
-import { checkCarriable, collectPoints, emitHotspots, hotspotsDetectors, readHotspotsState, type HotspotsState } from '../../shared/hotspots';
+import {
+  checkCarriable,
+  collectPoints,
+  emitHotspots,
+  hotspotsDetectors,
+  readHotspotsState,
+  type HotspotsState,
+} from '../../shared/hotspots';
 import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
 import { setUpStreamFunction, streamHandler, tableOptions, type StreamFunctionDeps } from '../../shared/lambda/stream-function';
-import { tumblingWindowProcessor, type TumblingWindowEvent, type TumblingWindowProcessor, type TumblingWindowResponse } from '../../shared/lambda/tumbling-window';
+import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
+import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
 import { DynamoHotspotsStore } from '../../shared/store/hotspots';
 
 /**
@@ -12,8 +20,8 @@ import { DynamoHotspotsStore } from '../../shared/store/hotspots';
  * tumbling-window step is shared/lambda's; the work is shared/hotspots' service.
  */
 
-export type HotspotsEvent = TumblingWindowEvent;
-export type HotspotsResponse = TumblingWindowResponse;
+export type HotspotsEvent = Event;
+export type HotspotsResponse = Response;
 export { checkCarriable, HotspotsDetectorError } from '../../shared/hotspots';
 
 export interface HotspotsDeps extends StreamFunctionDeps {
@@ -33,8 +41,12 @@ export function createHotspotsProcessor(deps: HotspotsDeps): TumblingWindowProce
       readState: readHotspotsState,
       collect: (state, records) => collectPoints(state, records, deps.detectors),
       emit: async (state, { shardId, emissionId }) => {
-        const stats = await emitHotspots({ state, detectors, shardId, emissionId, store, maxHotspots, ...(deps.logger ? { logger: deps.logger } : {}) });
-        return { metrics: { WindowsWritten: stats.windowsWritten, HotspotsFound: stats.hotspots, LateRecords: stats.latePoints }, summary: { ...stats } };
+        const logger = deps.logger ? { logger: deps.logger } : {};
+        const stats = await emitHotspots({ state, detectors, shardId, emissionId, store, maxHotspots, ...logger });
+        return {
+          metrics: { WindowsWritten: stats.windowsWritten, HotspotsFound: stats.hotspots, LateRecords: stats.latePoints },
+          summary: { ...stats },
+        };
       },
     },
     deps,

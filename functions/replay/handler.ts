@@ -12,7 +12,14 @@ import { createReplayHandler, type ReplayResult } from '../../shared/lambda/repl
  * (README, replaying). Run by hand; the work is shared/lambda/replay.ts over shared/producers' reader.
  */
 
-export { createReplayHandler, ReplayEventError, replayEventSchema, type ReplayDeps, type ReplayEvent, type ReplayResult } from '../../shared/lambda/replay';
+export {
+  createReplayHandler,
+  ReplayEventError,
+  replayEventSchema,
+  type ReplayDeps,
+  type ReplayEvent,
+  type ReplayResult,
+} from '../../shared/lambda/replay';
 
 const logger = new Logger();
 const metrics = new Metrics();
@@ -20,7 +27,13 @@ const metrics = new Metrics();
 /** Configuration is validated and clients are made on the first invoke; a problem fails it with what to fix. */
 const replay = onFirstInvoke(() => {
   const config = readReplayConfig(process.env);
-  return createReplayHandler({ s3: s3Client(), kinesis: kinesisClient(), streamName: config.streamName, reserveMs: config.reserveMs, logger });
+  return createReplayHandler({
+    s3: s3Client(),
+    kinesis: kinesisClient(),
+    streamName: config.streamName,
+    reserveMs: config.reserveMs,
+    logger,
+  });
 });
 
 export const handler = withPowertools(

@@ -3,8 +3,15 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { hotspotsDetectors, rcfDetectors } from '../../shared/detectors';
 import { CONFIG_DEFAULTS } from '../../shared/config/env';
 import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
-import { setUpStreamFunction, streamHandler, tableOptions, type StreamFunctionDeps } from '../../shared/lambda/stream-function';
-import { tumblingWindowProcessor, type TumblingWindowEvent, type TumblingWindowProcessor, type TumblingWindowResponse } from '../../shared/lambda/tumbling-window';
+import {
+  setUpStreamFunction,
+  streamHandler,
+  tableOptions,
+  warnOfSplitWindows,
+  type StreamFunctionDeps,
+} from '../../shared/lambda/stream-function';
+import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
+import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
 import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
 import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type WindowsState } from '../../shared/windows';
 
@@ -13,13 +20,15 @@ import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, 
  * (docs/architecture.md). The tumbling-window step is shared/lambda's; the work is shared/windows' service.
  */
 
-export type WindowsEvent = TumblingWindowEvent;
-export type WindowsResponse = TumblingWindowResponse;
+export type WindowsEvent = Event;
+export type WindowsResponse = Response;
 
 export interface WindowsDeps extends StreamFunctionDeps {
   /** Warm-container forest cache; pass one to share it between handler instances (tests of cold vs warm). */
   cache?: ModelCache;
   modelCacheSize?: number;
+  /** Windows of a key between saves of its forest (default from shared/config). */
+  modelSaveEvery?: number;
 }
 
 /** One Lambda tumbling-window invoke without middleware: fold records into the state; at the window's end, emit. */
@@ -29,14 +38,19 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
   const windows = new DynamoWindowStore(tableOptions(deps));
   const models = new DynamoModelStore(tableOptions(deps));
   const cache = deps.cache ?? new ModelCache(deps.modelCacheSize ?? CONFIG_DEFAULTS.modelCacheSize);
+  const saveEvery = deps.modelSaveEvery ?? CONFIG_DEFAULTS.modelSaveEvery;
   return tumblingWindowProcessor<WindowsState>(
     {
       emittedMessage: 'window emitted',
       readState,
       collect: (state, records) => aggregateRecords(state, records, compiled, others),
       emit: async (state, context) => {
-        const stats = await emitWindows({ state, compiled, ...context, windows, models, cache, ...(deps.logger ? { logger: deps.logger } : {}) });
-        return { metrics: { WindowsWritten: stats.windowsWritten, Anomalies: stats.anomalies, LateRecords: stats.lateRecords }, summary: { ...stats } };
+        const logger = deps.logger ? { logger: deps.logger } : {};
+        const stats = await emitWindows({ state, compiled, ...context, windows, models, cache, saveEvery, ...logger });
+        return {
+          metrics: { WindowsWritten: stats.windowsWritten, Anomalies: stats.anomalies, LateRecords: stats.lateRecords },
+          summary: { ...stats },
+        };
       },
     },
     deps,
@@ -52,17 +66,9 @@ const metrics = new Metrics();
 /** Configuration and detectors.yml are validated on the first invoke; a problem fails it with what to fix. */
 const processor = onFirstInvoke(() => {
   const { config, detectors, documentClient, rejects } = setUpStreamFunction('windows', logger);
-  for (const d of rcfDetectors(detectors)) {
-    if (!d.time && d.windowSeconds > config.windowSeconds) {
-      logger.warn('detector window is longer than the function tumbling window: its windows are emitted in parts, the later parts as late', {
-        detector: d.name,
-        windowSeconds: d.windowSeconds,
-        functionWindowSeconds: config.windowSeconds,
-      });
-    }
-  }
-  const { tableName, retentionDays, modelCacheSize } = config;
-  return createWindowsProcessor({ detectors, documentClient, tableName, retentionDays, rejects, logger, modelCacheSize });
+  warnOfSplitWindows(detectors, config.windowSeconds, logger);
+  const { tableName, retentionDays, modelCacheSize, modelSaveEvery } = config;
+  return createWindowsProcessor({ detectors, documentClient, tableName, retentionDays, rejects, logger, modelCacheSize, modelSaveEvery });
 });
 
 export const handler = withPowertools((event: WindowsEvent): Promise<WindowsResponse> => processor()(event, metrics), logger, metrics);

@@ -14,6 +14,11 @@ export const CONFIG_DEFAULTS = {
   windowSeconds: 10,
   /** MODEL_CACHE_SIZE: forests kept in a warm windows container. */
   modelCacheSize: 256,
+  /**
+   * MODEL_SAVE_EVERY: a key's forest is saved once this many of its windows were written since its last save (a
+   * 3 KB item, 3 write units); between saves the window items hold what it learned (issue 14).
+   */
+  modelSaveEvery: 30,
   /** Hotspots kept per window and shard (densest first), so an item stays far below DynamoDB's 400 KB. */
   maxHotspots: 50,
   /** The replay function stops taking records when less than this is left of its invoke: a last batch and its retries. */

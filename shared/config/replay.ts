@@ -23,6 +23,7 @@ const schema = z.object({
 export function readReplayConfig(env: NodeJS.ProcessEnv = process.env): ReplayConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
-  if (!parsed.success) throw new ReplayConfigError(`replay function configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.success)
+    throw new ReplayConfigError(`replay function configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   return { streamName: parsed.data.STREAM_NAME, reserveMs: CONFIG_DEFAULTS.replayReserveMs };
 }

@@ -17,6 +17,7 @@ export interface WindowsConfig {
   windowSeconds: number;
   detectorsFile?: string;
   modelCacheSize: number;
+  modelSaveEvery: number;
 }
 
 export class WindowsConfigError extends StreamSentinelError {
@@ -48,6 +49,12 @@ const schemaFor = (fn: StreamFunction) =>
       ),
       CONFIG_DEFAULTS.modelCacheSize,
     ),
+    MODEL_SAVE_EVERY: z._default(
+      envNumber('MODEL_SAVE_EVERY', 'windows of a key between saves of its forest', (x) =>
+        Number.isInteger(x) && x >= 1 ? undefined : 'MODEL_SAVE_EVERY must be a whole number of windows, at least 1 (1: save every window)',
+      ),
+      CONFIG_DEFAULTS.modelSaveEvery,
+    ),
   });
 
 /** The functions that read this configuration; errors name the one that failed. */
@@ -68,5 +75,6 @@ export function readWindowsConfig(env: NodeJS.ProcessEnv = process.env, fn: Stre
     windowSeconds: e.WINDOW_SECONDS,
     ...(e.DETECTORS_FILE ? { detectorsFile: e.DETECTORS_FILE } : {}),
     modelCacheSize: e.MODEL_CACHE_SIZE,
+    modelSaveEvery: e.MODEL_SAVE_EVERY,
   };
 }

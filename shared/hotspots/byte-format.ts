@@ -11,7 +11,12 @@ const STATE_VERSION = 1;
 const STATE_HEADER = 12;
 
 /** `count` points of `dimensions` values; `value(k, i)` is value i of the k-th oldest point. */
-export function encodeWindowPoints(windowSize: number, dimensions: number, count: number, value: (k: number, i: number) => number): Uint8Array {
+export function encodeWindowPoints(
+  windowSize: number,
+  dimensions: number,
+  count: number,
+  value: (k: number, i: number) => number,
+): Uint8Array {
   const d = dimensions;
   const bytes = new Uint8Array(STATE_HEADER + count * d * 8);
   const view = new DataView(bytes.buffer);

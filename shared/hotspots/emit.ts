@@ -75,7 +75,12 @@ async function emitDetector(d: HotspotsDetector, buffer: PointBuffer, input: Hot
       logger?.warn('carried hotspots window unreadable; starting a new one', { detector: d.name, shardId, reason: error.message });
     }
   } else if (carried) {
-    logger?.info('detector columns changed; starting a new hotspots window', { detector: d.name, shardId, was: carried.columns, now: d.columns });
+    logger?.info('detector columns changed; starting a new hotspots window', {
+      detector: d.name,
+      shardId,
+      was: carried.columns,
+      now: d.columns,
+    });
   }
   const evaluation = evaluateBuffer(window, d, buffer, carried?.lastWindowMs, input.maxHotspots);
   let windowsWritten = 0;
@@ -101,7 +106,12 @@ async function emitDetector(d: HotspotsDetector, buffer: PointBuffer, input: Hot
   await store.saveCarried(
     d.name,
     shardId,
-    { points: window.toBytes(), lastEmission: emissionId, columns: d.columns, ...(Number.isFinite(newest) ? { lastWindowMs: newest } : {}) },
+    {
+      points: window.toBytes(),
+      lastEmission: emissionId,
+      columns: d.columns,
+      ...(Number.isFinite(newest) ? { lastWindowMs: newest } : {}),
+    },
     carried?.version ?? 0,
   );
   return { windowsWritten, hotspots, latePoints: evaluation.late };

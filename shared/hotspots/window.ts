@@ -1,6 +1,14 @@
 import { decodeWindowPoints, encodeWindowPoints } from './byte-format';
 import { Components, SlotSet, WindowExtreme, type Aggregate } from './components';
-import { compareHotspots, densityOf, toKdaResult, validateHotspotsOptions, type Hotspot, type HotspotsOptions, type HotspotsResult } from './definitions';
+import {
+  compareHotspots,
+  densityOf,
+  toKdaResult,
+  validateHotspotsOptions,
+  type Hotspot,
+  type HotspotsOptions,
+  type HotspotsResult,
+} from './definitions';
 import { HotspotsInputError } from './errors';
 import { CellGrid, pointProblem } from './grid';
 

@@ -12,7 +12,9 @@ import type { Context } from 'aws-lambda';
  * container on the first invoke.
  */
 export function withPowertools<E, R>(work: (event: E, context: Context) => Promise<R>, logger: Logger, metrics: Metrics) {
-  return middy(work).use(injectLambdaContext(logger)).use(logMetrics(metrics, { captureColdStartMetric: true }));
+  return middy(work)
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
 }
 
 /**

@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../aws/dynamodb';
 import { CONFIG_DEFAULTS } from '../config/env';
 import { readWindowsConfig, type StreamFunction, type WindowsConfig } from '../config/windows';
-import { detectorsFilePath, loadDetectorsFile, type Detector } from '../detectors';
+import { detectorsFilePath, loadDetectorsFile, rcfDetectors, type Detector } from '../detectors';
 import { rejectsSinkFor, type RejectsSink } from '../rejects';
 import { withPowertools } from './handler';
 import type { TumblingWindowEvent, TumblingWindowProcessor, TumblingWindowResponse } from './tumbling-window';
@@ -59,4 +59,20 @@ export function setUpStreamFunction(fn: StreamFunction, logger: Logger): StreamF
   const detectorsFile = config.detectorsFile ?? detectorsFilePath();
   const detectors = loadDetectorsFile(detectorsFile, { windowSeconds: config.windowSeconds, threshold: config.defaultThreshold });
   return { config, detectorsFile, detectors, documentClient: dynamoDocumentClient(), rejects: rejectsSinkFor(config, logger) };
+}
+
+/** An arrival-time detector whose window is longer than the function's tumbling window is emitted in parts: say so. */
+export function warnOfSplitWindows(detectors: readonly Detector[], functionWindowSeconds: number, logger: Pick<Logger, 'warn'>): void {
+  for (const d of rcfDetectors([...detectors])) {
+    if (!d.time && d.windowSeconds > functionWindowSeconds) {
+      logger.warn(
+        'detector window is longer than the function tumbling window: its windows are emitted in parts, the later parts as late',
+        {
+          detector: d.name,
+          windowSeconds: d.windowSeconds,
+          functionWindowSeconds,
+        },
+      );
+    }
+  }
 }

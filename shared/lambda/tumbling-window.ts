@@ -74,7 +74,10 @@ export function inputRecords(event: TumblingWindowEvent): InputRecord[] {
   }));
 }
 
-export function tumblingWindowProcessor<S extends TumblingState>(fn: TumblingWindowFunction<S>, deps: TumblingWindowDeps): TumblingWindowProcessor {
+export function tumblingWindowProcessor<S extends TumblingState>(
+  fn: TumblingWindowFunction<S>,
+  deps: TumblingWindowDeps,
+): TumblingWindowProcessor {
   const now = deps.now ?? Date.now;
   const logger = deps.logger;
   return async (event, metrics) => {

@@ -59,9 +59,15 @@ export class DynamoModelStore implements ModelStore {
 
   async versions(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, ModelVersion>> {
     const out = new Map<string, ModelVersion>();
-    const projection = { ProjectionExpression: '#d, #k, #v, lastWindow', ExpressionAttributeNames: { '#d': 'detector', '#k': 'key', '#v': 'version' } };
+    const projection = {
+      ProjectionExpression: '#d, #k, #v, lastWindow',
+      ExpressionAttributeNames: { '#d': 'detector', '#k': 'key', '#v': 'version' },
+    };
     for (const item of await this.batchGet(keys, projection)) {
-      out.set(modelId(item.detector, item.key), { version: item.version, ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}) });
+      out.set(modelId(item.detector, item.key), {
+        version: item.version,
+        ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}),
+      });
     }
     return out;
   }

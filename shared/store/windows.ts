@@ -1,8 +1,8 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StreamSentinelError } from '../errors';
 import { mergeLateWindow } from '../windows/merge';
 import type { KeyRegistry, WindowAggregate } from '../windows/plan';
-import type { FreshOutcome, LateOutcome, WindowResult, WindowStore } from '../windows/ports';
+import type { FreshOutcome, LateOutcome, LearnedWindow, WindowResult, WindowStore } from '../windows/ports';
 import { expiresAt, isConditionalFailure, iso, registryPk, windowPk, windowSk } from './keys';
 
 /**
@@ -29,6 +29,10 @@ export interface WindowItem {
   late: boolean;
   lateRecords: number;
   silent: boolean;
+  /** Written by a fresh put (scored in order, not a late merge): the windows a model rebuild replays. */
+  fresh?: true;
+  /** The features the forest learned from this window, as learned (late merges never change them). */
+  features?: number[];
   emissions: string[];
   shardId: string;
   pendingAlert?: string;
@@ -80,7 +84,8 @@ export class DynamoWindowStore implements WindowStore {
   }
 
   async putFresh(result: WindowResult, emissionId: string, shardId: string): Promise<FreshOutcome> {
-    const item = this.baseItem(result.window, emissionId, shardId);
+    const item: WindowItem = { ...this.baseItem(result.window, emissionId, shardId), fresh: true };
+    if (result.features) item.features = result.features;
     if (result.score !== undefined) {
       item.score = result.score;
       item.attribution = result.attribution ?? [];
@@ -88,7 +93,9 @@ export class DynamoWindowStore implements WindowStore {
       if (result.score >= result.threshold) item.pendingAlert = result.window.detector.name;
     }
     try {
-      await this.options.client.send(new PutCommand({ TableName: this.options.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      await this.options.client.send(
+        new PutCommand({ TableName: this.options.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
       return 'written';
     } catch (error) {
       if (!isConditionalFailure(error)) throw error;
@@ -148,11 +155,41 @@ export class DynamoWindowStore implements WindowStore {
         if (!isConditionalFailure(error)) throw error;
       }
     }
-    throw new WindowMergeError(`window ${Key.pk} ${Key.sk}: could not merge late records after ${MAX_MERGE_ATTEMPTS} attempts (concurrent writers); the batch will be retried`);
+    throw new WindowMergeError(
+      `window ${Key.pk} ${Key.sk}: could not merge late records after ${MAX_MERGE_ATTEMPTS} attempts (concurrent writers); the batch will be retried`,
+    );
+  }
+
+  async learnedSince(detector: string, key: string, afterMs: number | undefined): Promise<LearnedWindow[]> {
+    const out: LearnedWindow[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: afterMs === undefined ? 'pk = :pk' : 'pk = :pk AND sk > :after',
+          ExpressionAttributeValues: { ':pk': windowPk(detector, key), ...(afterMs === undefined ? {} : { ':after': windowSk(afterMs) }) },
+          ProjectionExpression: 'sk, fresh, features',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        if (item.fresh !== true) continue;
+        out.push({
+          startMs: Date.parse(item.sk as string),
+          ...(Array.isArray(item.features) ? { features: item.features as number[] } : {}),
+        });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
   }
 
   async getRegistry(detector: string, shardId: string): Promise<KeyRegistry> {
-    const got = await this.options.client.send(new GetCommand({ TableName: this.options.tableName, Key: { pk: registryPk(detector), sk: shardId }, ConsistentRead: true }));
+    const got = await this.options.client.send(
+      new GetCommand({ TableName: this.options.tableName, Key: { pk: registryPk(detector), sk: shardId }, ConsistentRead: true }),
+    );
     const keys = (got.Item?.keys ?? {}) as Record<string, number>;
     return new Map(Object.entries(keys).map(([k, seconds]) => [k, seconds * 1000]));
   }
@@ -164,7 +201,15 @@ export class DynamoWindowStore implements WindowStore {
     await this.options.client.send(
       new PutCommand({
         TableName: this.options.tableName,
-        Item: { pk: registryPk(detector), sk: shardId, type: 'keys', detector, shardId, keys, expiresAt: expiresAt(now, now, this.options.retentionDays) },
+        Item: {
+          pk: registryPk(detector),
+          sk: shardId,
+          type: 'keys',
+          detector,
+          shardId,
+          keys,
+          expiresAt: expiresAt(now, now, this.options.retentionDays),
+        },
       }),
     );
   }

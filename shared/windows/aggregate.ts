@@ -1,5 +1,16 @@
 import { defaultField, type Detector, type RcfDetector } from '../detectors/schema';
-import { decodeBase64, keyField, numberField, parseEventTime, getField, routeRecord, keptData, type Fields, type InputRecord, type Reject } from '../records';
+import {
+  decodeBase64,
+  keyField,
+  numberField,
+  parseEventTime,
+  getField,
+  routeRecord,
+  keptData,
+  type Fields,
+  type InputRecord,
+  type Reject,
+} from '../records';
 
 /**
  * Partial aggregates carried in Lambda's tumbling-window `state` between invokes of one window (≤ 1 MB per

@@ -1,6 +1,6 @@
 import type { Logger } from '../lambda/logger';
 import type { CompiledDetector, WindowsState } from './aggregate';
-import { liveModel, type LiveModel, type ModelCache } from './models';
+import { liveModel, replayLearned, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
 import { modelId, type ModelStore, type ModelVersion, type StoredModel, type WindowResult, type WindowStore } from './ports';
 
@@ -21,6 +21,12 @@ export interface EmitInput {
   cache: ModelCache;
   /** Keys processed at once (I/O overlaps; scoring itself is synchronous). */
   concurrency?: number;
+  /**
+   * Save a key's forest once this many windows were written since its last save (default 1: every window). Between
+   * saves the window items hold what the forest learned, and a forest not in the cache is rebuilt from the save plus
+   * those windows; a window store without `learnedSince` gets every forest saved every window.
+   */
+  saveEvery?: number;
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
@@ -37,13 +43,22 @@ export interface EmitStats {
 /**
  * The final invoke's work: every window the state holds (plus zero-count windows of quiet keys), per key
  * oldest first — score and learn windows after the model's lastWindow, merge the others as late; then save
- * each model once, conditionally on the version read. A cached forest is taken for the whole emission (never
- * evicted under a job) and only when it is the stored version; otherwise the stored forest is read. Idempotent: a retried emission finds its own items
+ * a key's forest every `saveEvery` windows, conditionally on the version read. A cached forest is taken for the
+ * whole emission (never evicted under a job) and used only when it is the saved version with no window written
+ * since its own last; otherwise the forest is rebuilt: the saved one plus the windows written since its save. Idempotent: a retried emission finds its own items
  * (by emission id) and the models' lastWindow, so the table ends identical and nothing is learned twice.
  */
 export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   const { state, compiled, shardId, lambdaWindow, emissionId, windows, models, cache } = input;
-  const stats: EmitStats = { windowsWritten: 0, anomalies: 0, lateWindows: 0, lateRecords: 0, duplicates: 0, silentWindows: 0, modelsSaved: 0 };
+  const stats: EmitStats = {
+    windowsWritten: 0,
+    anomalies: 0,
+    lateWindows: 0,
+    lateRecords: 0,
+    duplicates: 0,
+    silentWindows: 0,
+    modelsSaved: 0,
+  };
   const registries = new Map<string, KeyRegistry>();
   await Promise.all(
     compiled
@@ -64,15 +79,21 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   }
   // A cached forest is used only if it is the stored version: another container may have advanced the key since.
   if (pinned.size) {
-    const keys = jobs.filter((j) => pinned.has(modelId(j.c.detector.name, j.key))).map((j) => ({ detector: j.c.detector.name, key: j.key }));
+    const keys = jobs
+      .filter((j) => pinned.has(modelId(j.c.detector.name, j.key)))
+      .map((j) => ({ detector: j.c.detector.name, key: j.key }));
     const heads: ReadonlyMap<string, ModelVersion> = models.versions ? await models.versions(keys) : await models.loadMany(keys);
     for (const [id, cached] of pinned) {
       const head = heads.get(id);
-      if (head?.version !== cached.version || head?.lastWindowMs !== cached.lastWindowMs) pinned.delete(id);
+      if (head?.version !== cached.version || head?.lastWindowMs !== cached.savedWindowMs) pinned.delete(id);
     }
   }
+  const learnedSince = windows.learnedSince?.bind(windows);
+  const saveEvery = learnedSince ? Math.max(1, input.saveEvery ?? 1) : 1;
   // The other models are read in batches before any scoring starts.
-  const missing = jobs.filter((j) => !pinned.has(modelId(j.c.detector.name, j.key))).map((j) => ({ detector: j.c.detector.name, key: j.key }));
+  const missing = jobs
+    .filter((j) => !pinned.has(modelId(j.c.detector.name, j.key)))
+    .map((j) => ({ detector: j.c.detector.name, key: j.key }));
   const stored = missing.length ? await models.loadMany(missing) : new Map<string, StoredModel>();
 
   const concurrency = input.concurrency ?? 16;
@@ -82,14 +103,22 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     const d = c.detector;
     const id = modelId(d.name, key);
     let model = pinned.get(id);
+    // The same save, but windows written since the cached forest's last one: another container advanced the key.
+    if (model && learnedSince && (await learnedSince(d.name, key, model.lastWindowMs)).length > 0) model = undefined;
+    let reset = false;
     if (!model) {
-      const live = liveModel(d, key, stored.get(id));
+      const saved = pinned.has(id) ? (await models.loadMany([{ detector: d.name, key }])).get(id) : stored.get(id);
+      const live = liveModel(d, key, saved);
       if (live.reset) input.logger?.warn('model parameters changed: starting a new forest for this key', { detector: d.name, key });
       model = live.model;
+      reset = live.reset;
+      if (learnedSince) replayLearned(model, await learnedSince(d.name, key, saved?.lastWindowMs), reset);
     }
-    // Until the model is saved, the cached forest must not be trusted: a failure evicts it.
+    // Until the job is done, the cached forest must not be trusted: a failure evicts it.
     cache.delete(id);
     let dirty = false;
+    // A window the forest learned that its item may not record (the item was there already): save the forest.
+    let unrecorded = false;
     // Score and learn in window order first (in memory), then write the items, which are independent.
     const writes: Array<() => Promise<void>> = [];
     for (const w of list) {
@@ -108,9 +137,11 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       }
       const result = scoreWindow(model, w);
       model.lastWindowMs = w.startMs;
+      model.sinceSave++;
       dirty = true;
       writes.push(async () => {
         const outcome = await windows.putFresh(result, emissionId, shardId);
+        if (outcome !== 'written') unrecorded = true;
         if (outcome === 'written') {
           stats.windowsWritten++;
           if (result.score !== undefined && result.score >= result.threshold) stats.anomalies++;
@@ -122,7 +153,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       });
     }
     await pool(writes, writesPerKey, (write) => write());
-    if (dirty) {
+    if (dirty && (model.version === undefined || reset || unrecorded || model.sinceSave >= saveEvery)) {
       const saved: StoredModel = {
         detector: d.name,
         key,
@@ -133,6 +164,8 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       };
       await models.save(saved, model.version);
       model.version = saved.version;
+      model.savedWindowMs = model.lastWindowMs;
+      model.sinceSave = 0;
       stats.modelsSaved++;
     }
     cache.set(id, model);
@@ -151,6 +184,7 @@ function scoreWindow(model: LiveModel, w: WindowAggregate): WindowResult {
     window: w,
     score,
     threshold,
+    features: w.features,
     attribution: (attribution ?? []).map((a, i) => ({ column: w.detector.features[i]!, score: a.score, direction: a.direction })),
   };
 }

@@ -1,13 +1,24 @@
 import { RandomCutForest } from '../rcf';
 import type { RcfDetector } from '../detectors/schema';
-import type { ModelParams, StoredModel } from './ports';
+import type { LearnedWindow, ModelParams, StoredModel } from './ports';
+
+/**
+ * A key's forest and what the table knows of it: built from the saved model (a checkpoint, saved every N windows)
+ * plus the windows learned since, replayed in order — the forest and its random state are deterministic, so the
+ * rebuild is the forest that learned continuously. And the warm container's cache of them.
+ */
 
 /** A forest with what the table knows about it. */
 export interface LiveModel {
   forest: RandomCutForest;
   /** Version of the stored item this forest came from (undefined: not stored yet). */
   version?: number;
+  /** Start of the last window learned (or written fresh): windows at or before it are late. */
   lastWindowMs?: number;
+  /** lastWindowMs of the saved model this forest came from. */
+  savedWindowMs?: number;
+  /** Windows written fresh since that save. */
+  sinceSave: number;
   params: ModelParams;
 }
 
@@ -42,10 +53,44 @@ export function seedFor(detector: string, key: string): number {
 export function liveModel(d: RcfDetector, key: string, stored: StoredModel | undefined): { model: LiveModel; reset: boolean } {
   const params = modelParams(d);
   if (stored && sameParams(stored.params, params)) {
-    return { model: { forest: RandomCutForest.fromBytes(stored.state), version: stored.version, lastWindowMs: stored.lastWindowMs, params }, reset: false };
+    const forest = RandomCutForest.fromBytes(stored.state);
+    return {
+      model: {
+        forest,
+        version: stored.version,
+        lastWindowMs: stored.lastWindowMs,
+        savedWindowMs: stored.lastWindowMs,
+        sinceSave: 0,
+        params,
+      },
+      reset: false,
+    };
   }
   const forest = new RandomCutForest({ ...d.rcf, dimensions: d.features.length, seed: seedFor(d.name, key) });
-  return { model: { forest, version: stored?.version, lastWindowMs: stored?.lastWindowMs, params }, reset: Boolean(stored) };
+  return {
+    model: {
+      forest,
+      version: stored?.version,
+      lastWindowMs: stored?.lastWindowMs,
+      savedWindowMs: stored?.lastWindowMs,
+      sinceSave: 0,
+      params,
+    },
+    reset: Boolean(stored),
+  };
+}
+
+/**
+ * Brings a forest built from its save up to date with the windows written since (`learnedSince`), learning each
+ * in order as scoring did. After a parameter reset the new forest learns nothing of them: they were scored by the
+ * old one, and the reset starts learning afresh from the next window.
+ */
+export function replayLearned(model: LiveModel, since: readonly LearnedWindow[], reset: boolean): void {
+  for (const w of since) {
+    if (!reset && w.features) model.forest.process(w.features);
+    model.lastWindowMs = Math.max(model.lastWindowMs ?? w.startMs, w.startMs);
+    model.sinceSave++;
+  }
 }
 
 /** Warm-container cache of forests, least recently used evicted first (a default forest is ~2 MB of heap). */

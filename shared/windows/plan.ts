@@ -18,7 +18,13 @@ export interface WindowAggregate {
   silent: boolean;
 }
 
-export function toAggregate(c: CompiledDetector, key: string, startMs: number, p: readonly (number | null)[] | undefined, silent = false): WindowAggregate {
+export function toAggregate(
+  c: CompiledDetector,
+  key: string,
+  startMs: number,
+  p: readonly (number | null)[] | undefined,
+  silent = false,
+): WindowAggregate {
   const d = c.detector;
   const count = p ? Number(p[0]) : 0;
   const partials: WindowAggregate['partials'] = {};
@@ -32,7 +38,14 @@ export function toAggregate(c: CompiledDetector, key: string, startMs: number, p
 }
 
 /** Aggregates and features from count and partials (also used when merging late records into a stored window). */
-export function finishAggregate(d: RcfDetector, key: string, startMs: number, count: number, partials: WindowAggregate['partials'], silent = false): WindowAggregate {
+export function finishAggregate(
+  d: RcfDetector,
+  key: string,
+  startMs: number,
+  count: number,
+  partials: WindowAggregate['partials'],
+  silent = false,
+): WindowAggregate {
   const aggregates: Record<string, number> = {};
   for (const a of d.aggregates) {
     if (a.fn === 'count') aggregates[a.name] = count;
@@ -45,7 +58,8 @@ export function finishAggregate(d: RcfDetector, key: string, startMs: number, co
   const features: number[] = [];
   for (const f of d.features) {
     const v = aggregates[f];
-    if (v === undefined || !Number.isFinite(v) || Math.abs(v) > 3.4e38) return { detector: d, key, startMs, endMs: startMs + d.windowSeconds * 1000, count, partials, aggregates, silent };
+    if (v === undefined || !Number.isFinite(v) || Math.abs(v) > 3.4e38)
+      return { detector: d, key, startMs, endMs: startMs + d.windowSeconds * 1000, count, partials, aggregates, silent };
     features.push(v);
   }
   return { detector: d, key, startMs, endMs: startMs + d.windowSeconds * 1000, count, partials, aggregates, features, silent };

@@ -13,6 +13,15 @@ export interface WindowResult {
   score?: number;
   attribution?: Array<{ column: string; score: number; direction: 'HIGH' | 'LOW' }>;
   threshold: number;
+  /** The features the forest learned from this window (absent when it learned nothing): what a rebuild replays. */
+  features?: number[];
+}
+
+/** A window written fresh (not by a late merge) after a model's save: what rebuilding the model replays. */
+export interface LearnedWindow {
+  startMs: number;
+  /** Absent when the window was not learned (a feature was not a finite number). */
+  features?: number[];
 }
 
 export type FreshOutcome = 'written' | 'duplicate' | 'merged';
@@ -24,6 +33,12 @@ export interface WindowStore {
   putFresh(result: WindowResult, emissionId: string, shardId: string): Promise<FreshOutcome>;
   /** Merges a window's records into the stored item atomically, marking it late; never rescored. */
   mergeLate(window: WindowAggregate, emissionId: string, shardId: string): Promise<LateOutcome>;
+  /**
+   * The windows of a key written fresh after `afterMs` (all of them when undefined), oldest first, read consistently:
+   * with the model saved at `afterMs` they are the model's exact state. Optional: a store without it gets every
+   * model saved every window.
+   */
+  learnedSince?(detector: string, key: string, afterMs: number | undefined): Promise<LearnedWindow[]>;
   getRegistry(detector: string, shardId: string): Promise<KeyRegistry>;
   putRegistry(detector: string, shardId: string, registry: KeyRegistry): Promise<void>;
 }

@@ -33,7 +33,10 @@ export const nextSequenceNumber = (): string => String((globalSequence += 1n));
 
 const isRecordInput = (x: unknown): x is RecordInput => typeof x === 'object' && x !== null && 'data' in x;
 
-export function kinesisRecord(input: RecordInput, defaults: { shardId: string; streamArn: string; arrivalMs: number }): KinesisStreamRecord {
+export function kinesisRecord(
+  input: RecordInput,
+  defaults: { shardId: string; streamArn: string; arrivalMs: number },
+): KinesisStreamRecord {
   const text = typeof input.data === 'string' ? input.data : JSON.stringify(input.data);
   const sequenceNumber = input.sequenceNumber ?? nextSequenceNumber();
   return {
@@ -60,7 +63,11 @@ export function windowEvent(input: WindowEventInput): WindowsEvent {
   const shardId = input.shardId ?? 'shardId-000000000000';
   const streamArn = input.streamArn ?? 'arn:aws:kinesis:us-east-1:000000000000:stream/stream-sentinel-test-input';
   const records = (input.records ?? []).map((r, i) =>
-    kinesisRecord(isRecordInput(r) ? r : { data: r as string | object }, { shardId, streamArn, arrivalMs: startMs + Math.min(i, endMs - startMs - 1) }),
+    kinesisRecord(isRecordInput(r) ? r : { data: r as string | object }, {
+      shardId,
+      streamArn,
+      arrivalMs: startMs + Math.min(i, endMs - startMs - 1),
+    }),
   );
   return {
     Records: records,

@@ -37,7 +37,9 @@ describe('windows function against dynalite', () => {
   });
 
   it('carries partial counts in state across invokes and writes one item per key at the final invoke', async () => {
-    const first = await h.invoke(windowEvent({ windowStart: T0, records: [toll(T0 + 1000, 'A'), toll(T0 + 2000, 'A'), toll(T0 + 3000, 'B')] }));
+    const first = await h.invoke(
+      windowEvent({ windowStart: T0, records: [toll(T0 + 1000, 'A'), toll(T0 + 2000, 'A'), toll(T0 + 3000, 'B')] }),
+    );
     expect(first.batchItemFailures).toEqual([]);
     expect(await h.items()).toEqual([]);
     const second = await h.invoke(windowEvent({ windowStart: T0, state: first.state, records: [toll(T0 + 4000, 'A')] }));
@@ -49,7 +51,16 @@ describe('windows function against dynalite', () => {
       ['W#toll#B', '2026-03-01T12:00:00.000Z', 1],
     ]);
     const a = windows[0]!;
-    expect(a).toMatchObject({ detector: 'toll', key: 'A', windowEnd: '2026-03-01T12:00:10.000Z', aggregates: { count: 3 }, scored: true, late: false, threshold: 2.5, score: 0 });
+    expect(a).toMatchObject({
+      detector: 'toll',
+      key: 'A',
+      windowEnd: '2026-03-01T12:00:10.000Z',
+      aggregates: { count: 3 },
+      scored: true,
+      late: false,
+      threshold: 2.5,
+      score: 0,
+    });
     expect(a.attribution).toEqual([{ column: 'count', score: 0, direction: expect.stringMatching(/HIGH|LOW/) }]);
     const models = (await h.items()).filter((i) => i.type === 'model');
     expect(models.map((m) => [m.pk, m.version, m.lastWindow])).toEqual([
@@ -59,7 +70,9 @@ describe('windows function against dynalite', () => {
   });
 
   it('emits at a final invoke that carries records, oldest window first, and at an early end', async () => {
-    const final = await h.invoke(windowEvent({ windowStart: T0, final: true, records: [toll(T0 + 12_000, 'A'), toll(T0 + 1000, 'A'), toll(T0 + 2000, 'A')] }));
+    const final = await h.invoke(
+      windowEvent({ windowStart: T0, final: true, records: [toll(T0 + 12_000, 'A'), toll(T0 + 1000, 'A'), toll(T0 + 2000, 'A')] }),
+    );
     expect(final.state).toEqual({});
     const windows = (await h.items()).filter((i) => i.type === 'window');
     expect(windows.map((w) => [w.sk, w.count])).toEqual([
@@ -92,7 +105,11 @@ describe('windows function against dynalite', () => {
       await h.invoke(windowEvent({ windowStart: start, state, final: true }));
     }
     const start = T0 + 20 * 10_000;
-    const event = windowEvent({ windowStart: start, final: true, records: [...Array.from({ length: 40 }, (_, k) => toll(start + k, 'A')), toll(start + 1, 'B')] });
+    const event = windowEvent({
+      windowStart: start,
+      final: true,
+      records: [...Array.from({ length: 40 }, (_, k) => toll(start + k, 'A')), toll(start + 1, 'B')],
+    });
     await h.invoke(structuredClone(event));
     const before = await h.items();
     const a = before.find((i) => i.pk === 'W#toll#A' && i.sk === isoAt(start))!;
@@ -102,8 +119,13 @@ describe('windows function against dynalite', () => {
     // A cold container (empty cache) retrying it too.
     await h.coldInvoke(structuredClone(event));
     expect(await h.items()).toEqual(before);
+    // Saved once, at its first window (MODEL_SAVE_EVERY is 30): the 20 windows learned since are in the window
+    // items, each with the features it learned, which is what the cold container rebuilt the forest from.
     const model = before.find((i) => i.pk === 'M#toll#A')!;
-    expect(model.version).toBe(21);
+    expect(model).toMatchObject({ version: 1, lastWindow: isoAt(T0) });
+    const since = before.filter((i) => i.pk === 'W#toll#A' && (i.sk as string) > isoAt(T0));
+    expect(since).toHaveLength(20);
+    expect(since.every((i) => i.fresh === true && Array.isArray(i.features))).toBe(true);
   });
 
   it('merges records of an already emitted window into its item atomically, marks it late and does not rescore', async () => {
@@ -128,7 +150,13 @@ describe('windows function against dynalite', () => {
     const records = [
       toll(T0 + 1000, 'A'),
       `${isoAt(T0 + 2000)},\nA,\nPLATE9`, // a KDG template written over several lines
-      '{"location":"farm-1","speed":10,"ts":' + ts + '}{"location":"farm-1","speed":14,"ts":' + (ts + 1) + '}{"location":"farm-2","speed":7,"ts":' + ts + '}',
+      '{"location":"farm-1","speed":10,"ts":' +
+        ts +
+        '}{"location":"farm-1","speed":14,"ts":' +
+        (ts + 1) +
+        '}{"location":"farm-2","speed":7,"ts":' +
+        ts +
+        '}',
       '{"location":"farm-1","speed":"NaN","ts":' + ts + '}',
       '{"location":"farm-1","speed":1e999,"ts":' + ts + '}',
       '{"location":"farm-1","speed":3,"ts":"yesterday"}',

@@ -21,12 +21,20 @@ detectors:
 ).map(compileDetector);
 
 let seq = 100;
-const rec = (text: string, arrivalMs = 1_000_000): InputRecord => ({ data: Buffer.from(text).toString('base64'), sequenceNumber: String(seq++), arrivalMs });
+const rec = (text: string, arrivalMs = 1_000_000): InputRecord => ({
+  data: Buffer.from(text).toString('base64'),
+  sequenceNumber: String(seq++),
+  arrivalMs,
+});
 
 describe('aggregateRecords', () => {
   it('keeps count, sum, min and max per field in compact state entries keyed by detector, window and key', () => {
     const state = emptyState();
-    const rejects = aggregateRecords(state, [rec('{"location":"a|b","speed":4,"t":1000}{"location":"a|b","speed":10,"t":1009}'), rec('{"location":"a|b","speed":1,"t":1010}')], [wind!]);
+    const rejects = aggregateRecords(
+      state,
+      [rec('{"location":"a|b","speed":4,"t":1000}{"location":"a|b","speed":10,"t":1009}'), rec('{"location":"a|b","speed":1,"t":1010}')],
+      [wind!],
+    );
     expect(rejects).toEqual([]);
     expect(state.w).toEqual({ 'wind|1000|a|b': [2, 14, 4, 10], 'wind|1010|a|b': [1, 1, 1, 1] });
     // The state survives Lambda's JSON round trip.
@@ -67,7 +75,16 @@ describe('planEmission', () => {
   it('adds zero-count windows for recently seen keys within their horizon only', () => {
     const state = emptyState();
     aggregateRecords(state, [rec('t,A,P', 100_000)], [toll!]);
-    const registries = new Map([['toll', new Map([['A', 90_000], ['B', 90_000], ['C', 60_000]])]]);
+    const registries = new Map([
+      [
+        'toll',
+        new Map([
+          ['A', 90_000],
+          ['B', 90_000],
+          ['C', 60_000],
+        ]),
+      ],
+    ]);
     const plan = planEmission({ state, compiled: [toll!], lambdaWindow: { startMs: 100_000, endMs: 110_000 }, registries });
     const keys = plan.byKey.get('toll')!;
     expect(keys.get('A')!.map((w) => [w.startMs, w.count, w.silent])).toEqual([[100_000, 1, false]]);

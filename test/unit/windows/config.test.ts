@@ -9,6 +9,7 @@ describe('windows configuration', () => {
       defaultThreshold: 2.5,
       windowSeconds: 10,
       modelCacheSize: 256,
+      modelSaveEvery: 30,
     });
   });
   it('says what to fix', () => {
@@ -18,8 +19,12 @@ describe('windows configuration', () => {
     expect(() => readWindowsConfig({ TABLE_NAME: 't', DATA_RETENTION_DAYS: 'soon' })).toThrow(/DATA_RETENTION_DAYS must be a number/);
   });
   it('names the function whose configuration is wrong', () => {
-    expect(() => readWindowsConfig({})).toThrow(/^windows function configuration: TABLE_NAME is not set: the data table the windows function writes to/);
-    expect(() => readWindowsConfig({}, 'hotspots')).toThrow(/^hotspots function configuration: TABLE_NAME is not set: the data table the hotspots function writes to/);
+    expect(() => readWindowsConfig({})).toThrow(
+      /^windows function configuration: TABLE_NAME is not set: the data table the windows function writes to/,
+    );
+    expect(() => readWindowsConfig({}, 'hotspots')).toThrow(
+      /^hotspots function configuration: TABLE_NAME is not set: the data table the hotspots function writes to/,
+    );
   });
 });
 
@@ -31,6 +36,7 @@ describe('configuration defaults', () => {
       defaultThreshold: CONFIG_DEFAULTS.anomalyThreshold,
       windowSeconds: CONFIG_DEFAULTS.windowSeconds,
       modelCacheSize: CONFIG_DEFAULTS.modelCacheSize,
+      modelSaveEvery: CONFIG_DEFAULTS.modelSaveEvery,
     });
   });
 });

@@ -29,6 +29,10 @@ describe('merging late records into a stored window', () => {
 
   it('takes a window stored without records (a silent window) as empty', () => {
     const late = finishAggregate(detector!, 'a', 0, 1, { t: { sum: 4, min: 4, max: 4 } });
-    expect(mergeLateWindow({}, late)).toEqual({ count: 1, partials: { t: { sum: 4, min: 4, max: 4 } }, aggregates: { count: 1, avg_t: 4, min_t: 4, max_t: 4, sum_t: 4 } });
+    expect(mergeLateWindow({}, late)).toEqual({
+      count: 1,
+      partials: { t: { sum: 4, min: 4, max: 4 } },
+      aggregates: { count: 1, avg_t: 4, min_t: 4, max_t: 4, sum_t: 4 },
+    });
   });
 });

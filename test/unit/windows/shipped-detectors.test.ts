@@ -13,7 +13,12 @@ function windowsRejects(name: ScenarioName) {
   const records: InputRecord[] = [];
   let seq = 0;
   for (const r of scenarios[name].generate({ seed: 3, start: Date.parse('2026-01-01T00:00:00Z'), duration: 30 })) {
-    records.push({ data: Buffer.from(r.data).toString('base64'), sequenceNumber: String(++seq), partitionKey: r.partitionKey, arrivalMs: r.eventTime.getTime() });
+    records.push({
+      data: Buffer.from(r.data).toString('base64'),
+      sequenceNumber: String(++seq),
+      partitionKey: r.partitionKey,
+      arrivalMs: r.eventTime.getTime(),
+    });
   }
   const state = emptyState();
   return { records: records.length, rejects: aggregateRecords(state, records, compiled, others), state };

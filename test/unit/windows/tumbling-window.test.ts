@@ -20,7 +20,14 @@ function counting() {
       state.n = (state.n ?? 0) + records.length;
       return records
         .filter((r) => Buffer.from(r.data, 'base64').toString() === 'bad')
-        .map((r) => ({ sequenceNumber: r.sequenceNumber, arrival: new Date(r.arrivalMs).toISOString(), detector: 'd', index: 0, reason: 'bad', data: 'bad' }));
+        .map((r) => ({
+          sequenceNumber: r.sequenceNumber,
+          arrival: new Date(r.arrivalMs).toISOString(),
+          detector: 'd',
+          index: 0,
+          reason: 'bad',
+          data: 'bad',
+        }));
     },
     emit: async (state, context) => {
       emitted.push({ state: structuredClone(state), ...context });
@@ -33,9 +40,17 @@ function counting() {
 function recordingLogger() {
   const lines: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
   const keys: Record<string, unknown> = {};
-  const line = (level: string) => (message: string, ...extra: Array<Record<string, unknown>>) =>
-    void lines.push({ level, message, extra: Object.assign({}, keys, ...extra) });
-  const logger: Logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error'), appendKeys: (k) => void Object.assign(keys, k) };
+  const line =
+    (level: string) =>
+    (message: string, ...extra: Array<Record<string, unknown>>) =>
+      void lines.push({ level, message, extra: Object.assign({}, keys, ...extra) });
+  const logger: Logger = {
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    appendKeys: (k) => void Object.assign(keys, k),
+  };
   return { logger, lines };
 }
 
@@ -55,10 +70,18 @@ describe('the tumbling-window step every stream function shares', () => {
     expect(first.state).toMatchObject({ seen: 2, id: expect.stringMatching(/^shardId-7:\d+$/) });
     expect(rejects.all.map((r) => r.reason)).toEqual(['bad']);
 
-    const last = await process(windowEvent({ windowStart: start, records: ['c'], shardId: 'shardId-7', state: first.state, final: true }), sink);
+    const last = await process(
+      windowEvent({ windowStart: start, records: ['c'], shardId: 'shardId-7', state: first.state, final: true }),
+      sink,
+    );
     expect(last).toEqual({ state: {}, batchItemFailures: [] });
     expect(emitted).toEqual([
-      { state: expect.objectContaining({ seen: 3 }), shardId: 'shardId-7', emissionId: first.state.id, lambdaWindow: { startMs: start, endMs: start + 10_000 } },
+      {
+        state: expect.objectContaining({ seen: 3 }),
+        shardId: 'shardId-7',
+        emissionId: first.state.id,
+        lambdaWindow: { startMs: start, endMs: start + 10_000 },
+      },
     ]);
     expect(metrics).toEqual([
       ['RecordsIn', 2],
