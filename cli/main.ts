@@ -17,7 +17,7 @@ import { recoverNpmOptions } from './npm-args';
 const program = new Command('stream-sentinel')
   .description('Windowed counts, Random Cut Forest scores, hotspots and alerts for Kinesis streams — the KDA for SQL pipeline, rebuilt.')
   .version((JSON.parse(readFileSync(join(__dirname, '../package.json'), 'utf8')) as { version: string }).version)
-  .showHelpAfterError()
+  .showHelpAfterError('(see --help for every option)')
   .enablePositionalOptions();
 
 const commands: Array<{ register(program: Command): void }> = [

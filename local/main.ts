@@ -10,7 +10,10 @@ export interface LocalModeOptions {
   replay?: string;
   duration?: number;
   seed: number;
+  /** Event seconds per wall second; Infinity: as fast as whole windows can be put. */
   speed?: number;
+  /** Anomalies to inject instead of the scenario's demo ones (produce's `--anomaly` syntax). */
+  anomalies?: string[];
   forever: boolean;
   reportFile?: string;
   tumblingWindowSeconds: number;
@@ -18,6 +21,8 @@ export interface LocalModeOptions {
   dashboard: false | { port?: number };
   keepOpen: boolean;
   out: Writable & { isTTY?: boolean };
+  /** Where the stack file goes (default .stream-sentinel/stack.json; false: none, as in tests). */
+  stackFile?: string | false;
 }
 
 /** Runs local mode with a terminal a person can follow: a live status line, each alert as it is sent, a summary. */
@@ -44,16 +49,21 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
     }
   };
 
+  // The pacer fills the event source's arrival-time windows, so it must know their length.
+  const slotSeconds = options.tumblingWindowSeconds;
   const source = options.replay
-    ? await replaySource({ file: options.replay, ...(options.speed !== undefined ? { speed: options.speed } : {}) })
+    ? await replaySource({ file: options.replay, slotSeconds, ...(options.speed !== undefined ? { speed: options.speed } : {}) })
     : scenarioSource({
         scenario: options.scenario,
         seed: options.seed,
+        slotSeconds,
         ...(options.duration !== undefined ? { duration: options.duration } : {}),
         ...(options.speed !== undefined ? { speed: options.speed } : {}),
+        ...(options.anomalies?.length ? { anomalies: options.anomalies } : {}),
         forever: options.forever,
       });
 
+  let holding = false;
   const onEvent = (event: RunEvent) => {
     switch (event.type) {
       case 'started':
@@ -85,11 +95,13 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
       case 'phase':
         if (event.phase === 'draining') line('all records put; waiting for the last windows to close…');
         if (event.phase === 'alerting') line('windows written; sending the alerts still owed…');
-        if (event.phase === 'reporting' && options.keepOpen) line('stopping…');
         break;
       case 'finished':
         line(summary(event.report, options.reportFile));
-        if (options.keepOpen && !stopped) line('the stack and dashboard stay up: Ctrl-C to stop');
+        break;
+      case 'holding':
+        holding = true;
+        line(keptOpenText(event.dashboardUrl));
         break;
     }
   };
@@ -100,7 +112,10 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
     tumblingWindowSeconds: options.tumblingWindowSeconds,
     dashboard: options.dashboard === false ? false : options.dashboard,
     ...(options.reportFile ? { reportFile: options.reportFile } : {}),
-    stack: { ...(options.shards ? { shards: options.shards } : {}) },
+    stack: {
+      ...(options.shards ? { shards: options.shards } : {}),
+      ...(options.stackFile !== undefined ? { stackFile: options.stackFile } : {}),
+    },
     exitWhenDone: !options.keepOpen,
     onEvent,
     meta: options.replay ? { replay: options.replay } : { scenario: options.scenario, seed: options.seed },
@@ -109,7 +124,7 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
   const onSignal = () => {
     if (stopped) process.exit(130);
     stopped = true;
-    line('\nstopping: finishing what was produced (Ctrl-C again to quit at once)…');
+    line(holding ? '\nstopping the stack and dashboard…' : '\nstopping: finishing what was produced (Ctrl-C again to quit at once)…');
     run.stop();
   };
   process.on('SIGINT', onSignal);
@@ -120,6 +135,13 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Said once the summary (and report) are out and the run stays up for the dashboard. */
+export function keptOpenText(dashboardUrl: string | undefined): string {
+  return dashboardUrl
+    ? `The run is done. The dashboard stays up at ${dashboardUrl} (and the emulators with it) until Ctrl-C.`
+    : 'The run is done. The emulators stay up until Ctrl-C.';
 }
 
 export function summary(report: RunReport, reportFile?: string): string {

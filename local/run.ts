@@ -53,7 +53,9 @@ export type RunEvent =
   | { type: 'alert'; message: CapturedMessage }
   | { type: 'failure'; failure: OnFailureRecord }
   | { type: 'phase'; phase: 'producing' | 'draining' | 'alerting' | 'reporting' | 'done' }
-  | { type: 'finished'; report: RunReport };
+  | { type: 'finished'; report: RunReport }
+  /** The report is out; the stack and dashboard stay up until stop() (exitWhenDone: false). */
+  | { type: 'holding'; dashboardUrl?: string };
 
 export interface RunProgress {
   produced: number;
@@ -78,7 +80,10 @@ export interface RunOptions {
   /** Where to write the report, if anywhere. */
   reportFile?: string;
   stack?: LocalStackOptions;
-  /** Stop after the source is done and everything drained (default); false keeps running until stop(). */
+  /**
+   * Stop after the source is done, everything drained and the report written (default); false then keeps the
+   * stack and dashboard up until stop(), so the dashboard can still be looked at.
+   */
   exitWhenDone?: boolean;
   onEvent?: (event: RunEvent) => void;
   /** Scenario metadata copied into the report. */
@@ -88,9 +93,12 @@ export interface RunOptions {
 export interface LocalRun {
   stack: LocalStack;
   dashboardUrl?: string;
-  /** Resolves with the report once the run has finished (source done, drained, alerts sent, report written). */
+  /**
+   * Resolves with the report once the run has finished (source done, drained, alerts sent, report written)
+   * and, with exitWhenDone: false, once stop() has ended the hold.
+   */
   finished: Promise<RunReport>;
-  /** Ends the source early (Ctrl-C); the run then drains, alerts and reports as usual. */
+  /** Ends the source early (Ctrl-C); the run then drains, alerts and reports as usual. After the report: ends the hold. */
   stop(): void;
 }
 
@@ -241,7 +249,6 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
           quiet = (await pendingAlerts(stack)) === 0 ? quiet + 1 : 0;
         }
         await refresh();
-        if (options.exitWhenDone === false && !stopRequested) await hold;
         emit({ type: 'phase', phase: 'reporting' });
         const all = await reader.all();
         const finishedAt = new Date();
@@ -273,6 +280,10 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
           writeFileSync(options.reportFile, JSON.stringify(report, null, 2) + '\n');
         }
         emit({ type: 'finished', report });
+        if (options.exitWhenDone === false && !stopRequested) {
+          emit({ type: 'holding', ...(dashboard ? { dashboardUrl: dashboard.url } : {}) });
+          await hold;
+        }
         return report;
       } finally {
         await closeAll();

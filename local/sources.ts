@@ -57,6 +57,9 @@ function windowsPerSlot(speed: number | undefined, eventWindowMs: number, slotMs
   return Math.max(1, Math.round((wanted * slotMs) / eventWindowMs));
 }
 
+const paceText = (perSlot: number, eventWindowMs: number, slotMs: number) =>
+  Number.isFinite(perSlot) ? `at ${(perSlot * eventWindowMs) / slotMs}× real time` : 'as fast as whole detector windows can be put';
+
 export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
   const scenario = getScenario(options.scenario);
   const defaults = SCENARIO_DEFAULTS[options.scenario] ?? { duration: 600, anomalies: [] };
@@ -86,7 +89,7 @@ export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
   const records = [...scenario.generate(first)].map(toPaced);
 
   return {
-    description: `${options.scenario} scenario, seed ${options.seed}, ${duration} s of event time${injected.length ? ` with ${injected.map((i) => `${i.kind} on ${i.key} at ${i.windowStart.slice(11, 19)}`).join(', ')}` : ''}, at ${(perSlot * eventWindowMs) / slotMs}× real time${options.forever ? ', repeating until Ctrl-C' : ''}`,
+    description: `${options.scenario} scenario, seed ${options.seed}, ${duration} s of event time${injected.length ? ` with ${injected.map((i) => `${i.kind} on ${i.key} at ${i.windowStart.slice(11, 19)}`).join(', ')}` : ''}, ${paceText(perSlot, eventWindowMs, slotMs)}${options.forever ? ', repeating until Ctrl-C' : ''}`,
     ...(options.forever ? {} : { total: records.length }),
     injected,
     run: async (client: KinesisClient, streamName: string, onProgress: (put: number) => void) => {
@@ -137,7 +140,7 @@ export async function replaySource(options: ReplaySourceOptions): Promise<Record
     description:
       `replay of ${options.file} (${[...formats].join(', ')}, ${records.length} records` +
       `${notSent ? `, ${notSent} kept reject line(s) not sent: repeats or cut data` : ''}, event time from the detectors' time fields) ` +
-      `at ${(perSlot * eventWindowMs) / slotMs}× real time`,
+      paceText(perSlot, eventWindowMs, slotMs),
     total: records.length,
     injected: [],
     run: async (client, streamName, onProgress) =>

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ProduceProgress, ProduceSummary } from '../../shared/producers/put';
 import type { TargetOptions } from '../../shared/producers/target';
+import { CliOptionError, collect, optionValue, parseDuration } from '../options';
 
 /**
  * `stream-sentinel produce`: a scenario's traffic (seeds 000–004) onto the input stream at a steady rate,
@@ -16,12 +17,30 @@ export const load = <T>(path: string): T => require(path) as T;
 export interface CliIo {
   log: (line: string) => void;
   stream: { write(text: string): unknown; isTTY?: boolean };
+  /** Where data goes (--print); process.stdout when not given. */
+  stdout?: NodeJS.WritableStream;
 }
 export const stderrIo: CliIo = { log: (line) => console.error(line), stream: process.stderr };
 
-export class CliOptionError extends Error {
-  override name = 'CliOptionError';
+/**
+ * `--print`: one record per line, read from the generator only as fast as the reader takes them. A reader that
+ * stops early (`| head`) closes the pipe: that ends the output quietly (EPIPE is not an error here).
+ */
+export async function printRecords(records: Iterable<{ data: string | Uint8Array }>, out: NodeJS.WritableStream): Promise<void> {
+  const { Readable } = load<typeof import('node:stream')>('node:stream');
+  const { pipeline } = load<typeof import('node:stream/promises')>('node:stream/promises');
+  const lines = function* () {
+    for (const r of records) yield `${typeof r.data === 'string' ? r.data : Buffer.from(r.data).toString('utf8')}\n`;
+  };
+  try {
+    await pipeline(Readable.from(lines()), out, { end: false });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPIPE' && code !== 'ERR_STREAM_PREMATURE_CLOSE' && code !== 'ERR_STREAM_DESTROYED') throw error;
+  }
 }
+
+export { CliOptionError };
 
 /** Adds the "where to" options every putting command has. */
 export function targetOptions(command: Command): Command {
@@ -152,26 +171,23 @@ export interface ProduceCliOptions extends TargetCliOptions {
   print?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo): Promise<ProduceSummary | undefined> {
   const parsed = produceOptionsSchema.safeParse(opts);
   if (!parsed.success) throw new CliOptionError(parsed.error.issues.map((i) => i.message).join('; '));
   const o = parsed.data;
-  const { getScenario, parseAnomaly, parseSeconds, injectedAnomalies } =
-    load<typeof import('../../shared/producers')>('../../shared/producers');
+  const { getScenario, parseAnomaly, injectedAnomalies } = load<typeof import('../../shared/producers')>('../../shared/producers');
   const scenario = getScenario(o.scenario);
   const options = {
     seed: o.seed,
     rate: o.rate ?? scenario.defaultRate,
     start: o.start ?? new Date(),
-    duration: parseSeconds(o.duration, '--duration'),
+    duration: optionValue('--duration', o.duration, parseDuration),
     anomalies: o.anomaly.map(parseAnomaly),
   };
   const records = scenario.generate(options);
   const injected = injectedAnomalies(scenario.name, options);
   if (o.print) {
-    for (const r of records) process.stdout.write(`${r.data}\n`);
+    await printRecords(records, io.stdout ?? process.stdout);
     return undefined;
   }
   const { resolveTarget } = load<typeof import('../../shared/producers/target')>('../../shared/producers/target');

@@ -14,6 +14,7 @@ import {
   toTargetOptions,
   type TargetCliOptions,
 } from './produce';
+import { optionValue, parseSpeed } from '../options';
 
 /**
  * `stream-sentinel replay`: streams a CSV / NDJSON / concatenated-JSON file (local file or directory, S3
@@ -24,10 +25,6 @@ import {
  */
 
 const replayOptionsSchema = z.object({
-  speed: z
-    .string()
-    .refine((t) => t === 'max' || /^\d+(\.\d+)?x?$/.test(t), '--speed is a factor (1, 10, 60x) or "max"')
-    .transform((t): number | 'max' => (t === 'max' ? 'max' : Number(t.replace('x', '')))),
   format: z.enum(['auto', 'csv', 'ndjson', 'json-concat', 'rejects'], {
     message: '--format is one of auto, csv, ndjson, json-concat, rejects',
   }),
@@ -51,8 +48,7 @@ export interface ReplayCliOptions extends TargetCliOptions {
 export async function runReplay(source: string, opts: ReplayCliOptions, io: CliIo = stderrIo): Promise<ProduceSummary<ReplayRecord>> {
   const parsed = replayOptionsSchema.safeParse(opts);
   if (!parsed.success) throw new CliOptionError(parsed.error.issues.map((i) => i.message).join('; '));
-  const o = parsed.data;
-  if (o.speed !== 'max' && !(o.speed > 0)) throw new CliOptionError('--speed must be more than 0 (or "max")');
+  const o = { ...parsed.data, speed: optionValue('--speed', opts.speed, parseSpeed) };
   const concurrency = parseConcurrency(opts.concurrency);
   const skipped = { repeat: 0, cut: 0 };
   const read = {

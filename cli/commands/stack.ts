@@ -13,6 +13,55 @@ import type { Command } from 'commander';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = <T>(path: string): T => require(path) as T;
 
+type StackInfo = Pick<
+  import('../../local/stack').LocalStack,
+  | 'endpoint'
+  | 'kinesisEndpoint'
+  | 'dynamodbEndpoint'
+  | 'snsEndpoint'
+  | 'streamName'
+  | 'tableName'
+  | 'topicArn'
+  | 'region'
+  | 'shardCount'
+  | 'shardCountSource'
+  | 'stackFile'
+>;
+
+/**
+ * What `npm run stack` prints: the endpoints, and commands that work as printed (the emulators take any
+ * credentials, but the SDK and the aws CLI refuse to sign without some, and need a region).
+ */
+export function stackInstructions(stack: StackInfo): string {
+  const env = `--env AWS_ENDPOINT_URL=${stack.endpoint}`;
+  const names = `--env TABLE_NAME=${stack.tableName} --env STREAM_NAME=${stack.streamName} --env TOPIC_ARN=${stack.topicArn}`;
+  const creds = '--env AWS_ACCESS_KEY_ID=local --env AWS_SECRET_ACCESS_KEY=local';
+  const aws = (endpoint: string, rest: string) =>
+    `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --region ${stack.region} --endpoint-url ${endpoint} ${rest}`;
+  return [
+    'stream-sentinel local stack (in memory; Ctrl-C stops it and forgets everything)',
+    '',
+    `  all        ${stack.endpoint}   (AWS_ENDPOINT_URL: routes Kinesis, DynamoDB and SNS calls)`,
+    `  Kinesis    ${stack.kinesisEndpoint}   stream ${stack.streamName} (${stack.shardCount} shard${stack.shardCount === 1 ? '' : 's'}, from ${stack.shardCountSource})`,
+    `  DynamoDB   ${stack.dynamodbEndpoint}   table  ${stack.tableName}`,
+    `  SNS        ${stack.snsEndpoint}   topic  ${stack.topicArn} (Publish is captured and printed here)`,
+    `  region     ${stack.region}`,
+    `  written to ${stack.stackFile}`,
+    '',
+    'Only the emulators run here: no function reads the stream, so records put on it are not processed until you',
+    'invoke a function yourself (sls invoke local, below). For the whole pipeline with a dashboard, use `npm start`.',
+    '',
+    'Try:',
+    `  npx stream-sentinel produce --local --scenario toll --duration 60`,
+    `  npx sls invoke local --stage local -f windows -p events/windows-kinesis.json ${env} ${names} ${creds}`,
+    `  npx sls invoke local --stage local -f alerts -p events/alerts-schedule.json ${env} ${names} ${creds}`,
+    `  ${aws(stack.kinesisEndpoint, `kinesis describe-stream-summary --stream-name ${stack.streamName}`)}`,
+    `  ${aws(stack.dynamodbEndpoint, `dynamodb scan --table-name ${stack.tableName} --max-items 5`)}`,
+    `  npx stream-sentinel dashboard   # charts of what is in the table`,
+    '',
+  ].join('\n');
+}
+
 export interface StackCommandOptions {
   shards?: string;
   port?: string;
@@ -41,30 +90,7 @@ export function register(program: Command): void {
         ...(shards ? { shards } : {}),
         ...(port ? { gatewayPort: port, kinesisPort: port + 1, dynamodbPort: port + 2, snsPort: port + 3 } : {}),
       });
-      const env = `--env AWS_ENDPOINT_URL=${stack.endpoint}`;
-      const names = `--env TABLE_NAME=${stack.tableName} --env STREAM_NAME=${stack.streamName} --env TOPIC_ARN=${stack.topicArn}`;
-      const creds = '--env AWS_ACCESS_KEY_ID=local --env AWS_SECRET_ACCESS_KEY=local';
-      console.log(
-        [
-          'stream-sentinel local stack (in memory; Ctrl-C stops it and forgets everything)',
-          '',
-          `  all        ${stack.endpoint}   (AWS_ENDPOINT_URL: routes Kinesis, DynamoDB and SNS calls)`,
-          `  Kinesis    ${stack.kinesisEndpoint}   stream ${stack.streamName} (${stack.shardCount} shard${stack.shardCount === 1 ? '' : 's'}, from ${stack.shardCountSource})`,
-          `  DynamoDB   ${stack.dynamodbEndpoint}   table  ${stack.tableName}`,
-          `  SNS        ${stack.snsEndpoint}   topic  ${stack.topicArn} (Publish is captured and printed here)`,
-          `  region     ${stack.region}`,
-          `  written to ${stack.stackFile}`,
-          '',
-          'Try:',
-          `  npx stream-sentinel produce --local --scenario toll --duration 60`,
-          `  npx sls invoke local --stage local -f windows -p events/windows-kinesis.json ${env} ${names} ${creds}`,
-          `  npx sls invoke local --stage local -f alerts -p events/alerts-schedule.json ${env} ${names} ${creds}`,
-          `  AWS_ENDPOINT_URL=${stack.endpoint} aws kinesis describe-stream-summary --stream-name ${stack.streamName}`,
-          `  AWS_ENDPOINT_URL=${stack.endpoint} aws dynamodb scan --table-name ${stack.tableName}`,
-          `  npx stream-sentinel dashboard   # charts of what is in the table`,
-          '',
-        ].join('\n'),
-      );
+      console.log(stackInstructions(stack));
       stack.sns.onMessage((m) => console.log(`SNS publish captured (${m.messageId}) ${m.subject ? `[${m.subject}] ` : ''}${m.message}`));
       await new Promise<void>((resolveStop) => {
         const stop = () => resolveStop();

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { scenarioNames } from '../../shared/producers/scenarios';
+import { CliOptionError, collect, parseChoice, parseDuration, parseInteger, parseNumberIn, parseSpeed } from '../options';
 
 /**
  * `stream-sentinel start` (`npm start`): the whole pipeline on this machine — emulators, the real
@@ -12,72 +14,81 @@ import { resolve } from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const load = <T>(path: string): T => require(path) as T;
 
+/** The parsed options (commander runs the shared parsers of ../options.ts on each value). */
 export interface StartCommandOptions {
   scenario: string;
   replay?: string;
-  duration?: string;
-  seed: string;
-  speed?: string;
+  duration?: number;
+  seed: number;
+  speed?: number | 'max';
+  anomaly: string[];
   forever?: boolean;
   report?: string;
-  window: string;
-  shards?: string;
+  window: number;
+  shards?: number;
   dashboard: boolean;
-  port?: string;
+  port?: number;
+  /** undefined: keep open on an interactive terminal only. */
   keepOpen?: boolean;
 }
 
-function number(value: string | undefined, flag: string, check: (n: number) => boolean, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || !check(n)) throw new Error(`${flag} must be ${what}, got "${value}"`);
-  return n;
-}
+/** Keep the dashboard up after the run: as asked, else on an interactive terminal (someone is looking at it). */
+export const keepOpenByDefault = (asked: boolean | undefined, dashboard: boolean, tty: boolean): boolean => dashboard && (asked ?? tty);
 
-export function register(program: Command): void {
-  program
+export function startCommand(program: Command): Command {
+  return program
     .command('start')
     .description(
       'Local mode: emulators, the real functions, captured alerts, a producer scenario and a live dashboard — no AWS account needed',
     )
-    .option('--scenario <name>', 'producer scenario to run', 'toll')
+    .option('--scenario <name>', `producer scenario to run: ${scenarioNames.join(', ')}`, parseChoice(scenarioNames, 'scenario'), 'toll')
     .option(
       '--replay <file|dir>',
       "replay a file or directory instead of a scenario (CSV, NDJSON, raw Firehose JSON or kept rejects, gzip or not; key and event time from the detectors' fields)",
     )
-    .option('--duration <seconds>', "event-time length of the scenario (default: the scenario's demo length)")
-    .option('--seed <n>', 'seed of the scenario (same seed, same records)', '7')
-    .option('--speed <x>', 'event seconds per wall-clock second (default: fast enough to reach the anomaly in about a minute)')
+    .option('--duration <time>', "event time of the scenario: 600, 90s, 5m, 1h (default: the scenario's demo length)", parseDuration)
+    .option(
+      '--anomaly <kind[:key]@time[+duration]>',
+      "inject an anomaly instead of the demo's, repeatable (as in produce): diversion@3m, gust@2m, spike@5m+30s, hotspot@4m",
+      collect,
+    )
+    .option('--seed <n>', 'seed of the scenario (same seed, same records)', parseInteger(-(2 ** 31), 2 ** 31 - 1), 7)
+    .option(
+      '--speed <x|max>',
+      'event seconds per wall-clock second, e.g. 30 or 60x; max = as fast as whole windows can be put (default: fast enough to reach the anomaly in about a minute)',
+      parseSpeed,
+    )
     .option('--forever', 'keep producing until Ctrl-C')
     .option('--report <file.json>', 'write a JSON report of the run (produced, processed, rejected, injected, windows, alerts)')
-    .option('--window <seconds>', "the local event source's tumbling window in wall-clock seconds", '1')
-    .option('--shards <n>', 'shards of the local stream (default: from resources/stream.yml)')
+    .option('--window <seconds>', "the local event source's tumbling window in wall-clock seconds", parseNumberIn(0.1, 900, ' seconds'), 1)
+    .option('--shards <n>', 'shards of the local stream (default: from resources/stream.yml)', parseInteger(1, 50))
     .option('--no-dashboard', 'do not serve the dashboard')
-    .option('--port <n>', 'dashboard port (default: any free port)')
-    .option('--keep-open', 'after the run, keep the stack and dashboard up until Ctrl-C')
-    .action(async (opts: StartCommandOptions) => {
-      const { runLocalMode } = load<typeof import('../../local/main')>('../../local/main');
-      const seed = number(opts.seed, '--seed', Number.isInteger, 'an integer')!;
-      const duration = number(opts.duration, '--duration', (n) => n > 0, 'a positive number of seconds');
-      const speed = number(opts.speed, '--speed', (n) => n > 0, 'a positive number');
-      const window = number(opts.window, '--window', (n) => n >= 0.1 && n <= 900, 'between 0.1 and 900 seconds')!;
-      const shards = number(opts.shards, '--shards', (n) => Number.isInteger(n) && n >= 1 && n <= 50, 'an integer 1..50');
-      const port = number(opts.port, '--port', (n) => Number.isInteger(n) && n >= 0 && n < 65536, 'a port number');
-      const report = await runLocalMode({
-        scenario: opts.scenario,
-        ...(opts.replay ? { replay: resolve(opts.replay) } : {}),
-        ...(duration !== undefined ? { duration } : {}),
-        seed,
-        ...(speed !== undefined ? { speed } : {}),
-        forever: Boolean(opts.forever),
-        ...(opts.report ? { reportFile: resolve(opts.report) } : {}),
-        tumblingWindowSeconds: window,
-        ...(shards !== undefined ? { shards } : {}),
-        dashboard: opts.dashboard ? { ...(port !== undefined ? { port } : {}) } : false,
-        keepOpen: Boolean(opts.keepOpen),
-        out: process.stdout,
-      });
-      // Records that could not be processed are a failed run, even though the demo reached its end.
-      if (report.onFailure > 0) process.exitCode = 1;
+    .option('--port <n>', 'dashboard port (default: any free port)', parseInteger(0, 65535))
+    .option('--keep-open', 'after the summary, keep the stack and dashboard up until Ctrl-C (default on an interactive terminal)')
+    .option('--no-keep-open', 'end when the run ends, even on an interactive terminal');
+}
+
+export function register(program: Command): void {
+  startCommand(program).action(async (opts: StartCommandOptions) => {
+    if (opts.replay && opts.anomaly?.length) throw new CliOptionError('--anomaly injects into a scenario; it cannot be used with --replay');
+    const { runLocalMode } = load<typeof import('../../local/main')>('../../local/main');
+    const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
+    const report = await runLocalMode({
+      scenario: opts.scenario,
+      ...(opts.replay ? { replay: resolve(opts.replay) } : {}),
+      ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
+      seed: opts.seed,
+      ...(opts.speed !== undefined ? { speed: opts.speed === 'max' ? Infinity : opts.speed } : {}),
+      ...(opts.anomaly?.length ? { anomalies: opts.anomaly } : {}),
+      forever: Boolean(opts.forever),
+      ...(opts.report ? { reportFile: resolve(opts.report) } : {}),
+      tumblingWindowSeconds: opts.window,
+      ...(opts.shards !== undefined ? { shards: opts.shards } : {}),
+      dashboard: opts.dashboard ? { ...(opts.port !== undefined ? { port: opts.port } : {}) } : false,
+      keepOpen: keepOpenByDefault(opts.keepOpen, opts.dashboard, tty),
+      out: process.stdout,
     });
+    // Records that could not be processed are a failed run, even though the demo reached its end.
+    if (report.onFailure > 0) process.exitCode = 1;
+  });
 }

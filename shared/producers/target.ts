@@ -107,6 +107,12 @@ export async function resolveTarget(options: TargetOptions): Promise<StreamTarge
   const stage = options.stage!;
   const cloudFormation = new CloudFormationClient({ ...(options.region ? { region: options.region } : {}) });
   try {
+    // The SDK's own words ("Region is missing") do not say what to type.
+    await cloudFormation.config.region().catch(() => {
+      throw new TargetError(
+        `no AWS region for --stage ${stage}: pass --region <region> (the stack's region, e.g. --region eu-west-1), set AWS_REGION, or set a region in your AWS profile`,
+      );
+    });
     const streamName = options.stream ?? (await stackStreamName(stage, cloudFormation));
     return { client: kinesisClient({ region: options.region }), streamName, description: `${streamName} (stage ${stage})` };
   } finally {

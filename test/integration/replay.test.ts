@@ -93,7 +93,7 @@ describe('replay into kinesalite', () => {
 
   it('the replay command says what is wrong with its options', async () => {
     const target = { endpoint: kinesalite.endpoint, stream: 'x', concurrency: '1' };
-    await expect(runReplay(TICKER, { ...target, speed: 'fast', format: 'auto' }, quiet)).rejects.toThrow(/--speed is a factor/);
+    await expect(runReplay(TICKER, { ...target, speed: 'fast', format: 'auto' }, quiet)).rejects.toThrow(/--speed "fast" is invalid: a speed is a factor/);
     await expect(runReplay(TICKER, { ...target, speed: 'max', format: 'xml' }, quiet)).rejects.toThrow(/--format is one of/);
     await expect(runReplay(join(TICKER, 'missing'), { ...target, speed: 'max', format: 'auto' }, quiet)).rejects.toThrow(/does not exist/);
   });
