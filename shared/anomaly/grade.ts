@@ -40,7 +40,7 @@ export const DEFAULT_GRADE_OPTIONS: Readonly<GradeOptions> = Object.freeze({
   factor: 1.1,
   floor: 2,
   smooth: 3,
-  refractory: 200,
+  refractory: 100,
   minScores: 50,
 });
 
