@@ -1,30 +1,11 @@
 import { formatDigest, formatGroup, groupAlerts, fitsSms, type Alert, type DetectorText } from '../../../shared/alerts';
 import { toPendingItem } from '../../../shared/store/alert-items';
-import { evaluateRaw } from './support';
+import { alertOf, windowRecord } from './support';
 
 /** Issue 16, the alert side: "count 141, usually about 12" and the anomaly grade, when the window item carries them. */
 
-const item = (over: Record<string, unknown> = {}) => ({
-  pk: 'W#toll#183A',
-  sk: '2026-01-01T00:00:00.000Z',
-  type: 'window',
-  detector: 'toll',
-  key: '183A',
-  windowStart: '2026-01-01T00:00:00.000Z',
-  windowEnd: '2026-01-01T00:00:10.000Z',
-  count: 141,
-  aggregates: { count: 141 },
-  attribution: [{ column: 'count', score: 4, direction: 'HIGH' }],
-  score: 4,
-  threshold: 2,
-  ...over,
-});
-
-const alert = (over: Record<string, unknown> = {}): Alert => {
-  const verdict = evaluateRaw(item(over), { defaultThreshold: 2 });
-  if (!('send' in verdict)) throw new Error(verdict.skip);
-  return verdict.send;
-};
+const item = windowRecord;
+const alert = (over: Record<string, unknown> = {}): Alert => alertOf(windowRecord(over));
 
 const TOLL: DetectorText = { kind: 'rcf', message: 'Station {key}: {count} vehicles, score {score}.' };
 

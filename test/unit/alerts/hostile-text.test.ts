@@ -1,5 +1,5 @@
 import { formatDigest, formatGroup, groupAlerts, fitsSms, isSafeText, safeText, SHOWN_CHARS, type AlertMessage, type DetectorText } from '../../../shared/alerts';
-import { evaluateRaw } from './support';
+import { alertOf, evaluateRaw, windowRecord } from './support';
 
 /**
  * Issue 13: text from records reaches people through four channels (SNS subject, SMS, email body, message
@@ -20,28 +20,16 @@ const HOSTILE_KEYS = [
   `lone \ud800 surrogate`,
 ];
 
-const windowAlert = (key: string, over: Record<string, unknown> = {}) => {
-  const verdict = evaluateRaw(
-    {
+const windowAlert = (key: string, over: Record<string, unknown> = {}) =>
+  alertOf(
+    windowRecord({
       pk: `W#toll#${key}`,
-      sk: `2026-01-01T00:00:00.000Z`,
-      type: 'window',
-      detector: 'toll',
       key,
-      windowStart: '2026-01-01T00:00:00.000Z',
-      windowEnd: '2026-01-01T00:00:10.000Z',
-      count: 141,
       aggregates: { count: 141, [`bad\nname ${FORGED}`]: 3 },
       attribution: [{ column: `col\r\n${FORGED}`, score: 3, direction: 'HIGH' }],
-      score: 4,
-      threshold: 2,
       ...over,
-    },
-    { defaultThreshold: 2 },
+    }),
   );
-  if (!('send' in verdict)) throw new Error(verdict.skip);
-  return verdict.send;
-};
 
 const TEMPLATE: DetectorText = { kind: 'rcf', message: 'Toll station {key}: {count} vehicles, score {score}.' };
 const detectors = new Map([['toll', TEMPLATE]]);

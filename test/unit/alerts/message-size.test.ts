@@ -2,7 +2,7 @@ import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/cl
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_MAX_ITEMS, DIGEST_OTHER_WINDOWS_LISTED, formatDigest, formatGroup, groupAlerts, OTHER_WINDOWS_LISTED, type Alert } from '../../../shared/alerts';
 import { SnsAlertPublisher } from '../../../shared/aws/sns-publisher';
-import { evaluateRaw } from './support';
+import { alertOf, windowRecord } from './support';
 
 /**
  * SNS refuses a message over 256 KB (message, subject and attributes together): a refused digest would keep its
@@ -15,26 +15,18 @@ const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 const alert = (key: string, window: number): Alert => {
   const start = new Date(T0 + window * 10_000).toISOString();
-  const verdict = evaluateRaw(
-    {
+  return alertOf(
+    windowRecord({
       pk: `W#toll#${key}`,
       sk: start,
-      type: 'window',
-      detector: 'toll',
       key,
       windowStart: start,
-      count: 141,
       aggregates: { count: 141, avg_speed: 31.5, max_speed: 48.25 },
       expected: { count: 12, avg_speed: 9, max_speed: 20 },
       grade: 0.99,
-      attribution: [{ column: 'count', score: 4, direction: 'HIGH' }],
       score: 4 + window / 1000,
-      threshold: 2,
-    },
-    { defaultThreshold: 2 },
+    }),
   );
-  if (!('send' in verdict)) throw new Error(verdict.skip);
-  return verdict.send;
 };
 
 /** The bytes SNS counts for a publish. */

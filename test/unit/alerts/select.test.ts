@@ -1,32 +1,20 @@
-import { groupAlerts, severityOf, type Alert } from '../../../shared/alerts';
-import { evaluateRaw } from './support';
+import { groupAlerts, severityOf } from '../../../shared/alerts';
+import { alertOf, evaluateRaw, windowRecord } from './support';
 import { toNumber } from '../../../shared/store/alert-items';
 
-const window = (over: Record<string, unknown> = {}) => ({
-  pk: 'W#toll#183A',
-  sk: '2026-01-01T00:00:00.000Z',
-  type: 'window',
-  detector: 'toll',
-  key: '183A',
-  windowStart: '2026-01-01T00:00:00.000Z',
-  windowEnd: '2026-01-01T00:00:10.000Z',
-  count: 40,
-  aggregates: { count: 40 },
-  score: 3,
-  threshold: 2,
-  attribution: [
-    { column: 'b', score: 0.5, direction: 'LOW' },
-    { column: 'a', score: 2.5, direction: 'HIGH' },
-  ],
-  pendingAlert: 'toll',
-  ...over,
-});
+const window = (over: Record<string, unknown> = {}) =>
+  windowRecord({
+    count: 40,
+    aggregates: { count: 40 },
+    score: 3,
+    attribution: [
+      { column: 'b', score: 0.5, direction: 'LOW' },
+      { column: 'a', score: 2.5, direction: 'HIGH' },
+    ],
+    ...over,
+  });
 
-const send = (item: Record<string, unknown>, defaultThreshold = 2): Alert => {
-  const verdict = evaluateRaw(item, { defaultThreshold });
-  if (!('send' in verdict)) throw new Error(`expected an alert, got: ${verdict.skip}`);
-  return verdict.send;
-};
+const send = alertOf;
 
 describe('selecting what is owed an alert', () => {
   it('compares scores and thresholds as numbers, at or above the threshold', () => {
