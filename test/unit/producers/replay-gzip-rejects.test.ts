@@ -2,11 +2,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { MAX_KEPT_DATA_CHARS } from '../../../shared/records';
 import {
   decodeChunks,
   detectFormatFromHead,
   isGzip,
-  KEPT_DATA_LIMIT,
   readReplayFile,
   readReplayRecords,
   ReplayFormatError,
@@ -192,7 +192,7 @@ describe('kept rejects', () => {
   it('does not send data that was cut when it was kept', async () => {
     const line = (data: string, seq: string) =>
       `${JSON.stringify({ shardId: 's', sequenceNumber: seq, partitionKey: 'k', arrival: '2026-01-01T00:00:00Z', reason: 'r', data })}\n`;
-    const { records, skips } = await read(Buffer.from(line('x'.repeat(KEPT_DATA_LIMIT), '1') + line('ok', '2')));
+    const { records, skips } = await read(Buffer.from(line('x'.repeat(MAX_KEPT_DATA_CHARS), '1') + line('ok', '2')));
     expect(records.map((r) => r.data)).toEqual(['ok']);
     expect(skips).toEqual([{ reason: 'cut', sequenceNumber: '1', offset: expect.any(Number) }]);
   });
