@@ -38,7 +38,8 @@ export function evaluateItem(item: PendingItem, options: EvaluateOptions): Evalu
   if (item.type === 'window') {
     const { score } = item;
     if (score === undefined) return { skip: 'the window is not scored' };
-    if (!(score >= threshold)) return { skip: `score ${score} is below the threshold ${threshold}` };
+    // A grade decision stands on its own: the grade rule can fire below the detector's score threshold.
+    if (item.alertOn !== 'grade' && !(score >= threshold)) return { skip: `score ${score} is below the threshold ${threshold}` };
     return {
       send: {
         ...common,

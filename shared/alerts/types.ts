@@ -61,6 +61,12 @@ export interface PendingItem {
   expected?: Record<string, number>;
   /** The anomaly grade in [0, 1] (issue 16), when the writer computed one. */
   grade?: number;
+  /**
+   * The rule the writer decided by (shared/anomaly/suppress.ts decideAlert). `grade`: the marker is the grade rule's
+   * decision, which a score below the detector's threshold can pass, so the re-check does not compare the two.
+   * Absent: `score` (what every item written before the grade meant).
+   */
+  alertOn?: 'score' | 'grade';
 }
 
 export interface Alert {

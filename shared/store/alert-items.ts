@@ -104,5 +104,6 @@ export function toPendingItem(ref: ItemRef, item: Readonly<Record<string, unknow
     silent: item.silent === true,
     ...(Object.keys(expected).length ? { expected } : {}),
     ...(g !== undefined ? { grade: g } : {}),
+    ...(item.alertOn === 'grade' || item.alertOn === 'score' ? { alertOn: item.alertOn } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { formatDigest, formatGroup, groupAlerts, fitsSms, type Alert, type DetectorText } from '../../../shared/alerts';
 import { toPendingItem } from '../../../shared/store/alert-items';
-import { alertOf, windowRecord } from './support';
+import { alertOf, evaluateRaw, windowRecord } from './support';
 
 /** Issue 16, the alert side: "count 141, usually about 12" and the anomaly grade, when the window item carries them. */
 
@@ -39,6 +39,17 @@ describe('expected value and grade in alerts', () => {
     const m = formatGroup(groupAlerts([alert({ grade: 0.973 })])[0]!);
     expect(m.message).toContain("Grade:      0.97 of 1 (how unusual this score is against the key's own recent scores)");
     expect(formatDigest(groupAlerts([alert({ grade: 0.5 })])).message).toContain('score 4.00, grade 0.50');
+  });
+
+  it('keeps an alert the grade rule decided even below the score threshold, and re-checks score items as before', () => {
+    expect(alert({ alertOn: 'grade', grade: 0.99, score: 2.5, threshold: 3.5 })).toMatchObject({ score: 2.5, severity: 'warning', grade: 0.99 });
+    expect(evaluateRaw(item({ alertOn: 'score', score: 2.5, threshold: 3.5 }), { defaultThreshold: 2 })).toEqual({
+      skip: 'score 2.5 is below the threshold 3.5',
+    });
+    expect(evaluateRaw(item({ alertOn: 'something', score: 2.5, threshold: 3.5 }), { defaultThreshold: 2 })).toEqual({
+      skip: 'score 2.5 is below the threshold 3.5',
+    });
+    expect(evaluateRaw(item({ alertOn: 'grade', score: undefined }), { defaultThreshold: 2 })).toEqual({ skip: 'the window is not scored' });
   });
 
   it('leaves the wording as it was when the item has neither', () => {
