@@ -82,6 +82,10 @@ export function readRecords<D extends S, S extends Selectable>(
   const time: EventTimeBounds = { ...DEFAULT_EVENT_TIME_BOUNDS, ...options.time };
   const json: JsonLimits = { ...DEFAULT_JSON_LIMITS, ...options.json };
   for (const record of records) {
+    if (typeof record.data !== 'string') {
+      rejects.add(record, '', { index: 0, reason: 'data is not base64 text' });
+      continue;
+    }
     const bytes = Buffer.from(record.data, 'base64');
     const decoded = decodeUtf8(bytes);
     if (!decoded.ok) {
