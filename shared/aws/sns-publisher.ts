@@ -24,8 +24,11 @@ export class SnsAlertPublisher implements AlertPublisher {
         MessageStructure: 'json',
         // Email and every protocol without its own key get `default`: the body is sent once, not once per protocol.
         Message: JSON.stringify({ default: message.message, sms: message.sms }),
+        // SNS refuses an empty attribute value (and would then refuse every retry of this message): leave it out.
         MessageAttributes: Object.fromEntries(
-          Object.entries(message.attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+          Object.entries(message.attributes)
+            .filter(([, value]) => value !== '')
+            .map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
         ),
       }),
     );

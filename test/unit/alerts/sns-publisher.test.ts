@@ -34,6 +34,12 @@ describe('SNS alert publisher', () => {
     });
   });
 
+  it('leaves out attributes with an empty value, which SNS would refuse', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'abc' });
+    await new SnsAlertPublisher(new SNSClient({ region: 'us-east-1' }), TOPIC).publish({ ...message, attributes: { detector: 'toll', key: '' } });
+    expect(sns).toHaveReceivedCommandWith(PublishCommand, { MessageAttributes: { detector: { DataType: 'String', StringValue: 'toll' } } });
+  });
+
   it('treats a publish without a message id as failed', async () => {
     sns.on(PublishCommand).resolves({});
     await expect(new SnsAlertPublisher(new SNSClient({ region: 'us-east-1' }), TOPIC).publish(message)).rejects.toThrow(AlertPublishError);
