@@ -13,7 +13,7 @@ import { reportLines, toDetectorsYaml, translateSql, type InputSchema } from '..
 export interface ImportOptions {
   threshold?: number;
   name?: string;
-  /** Input CSV columns when the file has no input schema (a bare .sql). */
+  /** Input CSV columns when the file has no input schema (a bare .sql): `name` or `name:SQLTYPE`. */
   csvColumns?: string[];
 }
 
@@ -28,7 +28,14 @@ export interface ImportResult {
 export function importSql(text: string, file: string, options: ImportOptions = {}): ImportResult {
   const app = readSqlApplication(text, file);
   let input: InputSchema | undefined = app.input;
-  if (!input && options.csvColumns) input = { format: 'csv', columns: options.csvColumns.map((name) => ({ name })) };
+  if (!input && options.csvColumns)
+    input = {
+      format: 'csv',
+      columns: options.csvColumns.map((c) => {
+        const [name, sqlType] = c.split(':').map((s) => s.trim());
+        return { name: name!, ...(sqlType ? { sqlType: sqlType.toUpperCase() } : {}) };
+      }),
+    };
   const translation = translateSql(app.sql, {
     ...(input ? { input } : {}),
     outputs: app.outputs,
@@ -71,8 +78,10 @@ export function register(program: Command): void {
       numberOption('--threshold'),
     )
     .option('--name <name>', 'detector name (a prefix when there are several)')
-    .option('--csv-columns <list>', 'comma-separated input CSV columns, when the file has no input schema (RecordColumns)', (v: string) =>
-      v.split(',').map((s) => s.trim()),
+    .option(
+      '--csv-columns <list>',
+      'comma-separated input CSV columns, name or name:TYPE (e.g. date,station_id:VARCHAR,count:INTEGER), when the file has no input schema (RecordColumns)',
+      (v: string) => v.split(',').map((s) => s.trim()),
     )
     .option('-o, --output <file>', 'write the detectors here instead of standard output')
     .action((file: string, opts: ImportOptions & { output?: string }) => {

@@ -68,6 +68,7 @@ export interface Select {
   having?: Expr;
   windowedBy?: { partitionBy: Expr[]; range: Expr };
   windows?: Array<{ name: Name; spec: WindowSpec }>;
+  orderBy?: Expr[];
 }
 
 export interface ColumnDef {
@@ -291,14 +292,14 @@ class Parser {
         this.op(')');
       } while (this.acceptOp(','));
     }
-    if (this.acceptWord('ORDER', 'BY')) this.exprList();
+    if (this.acceptWord('ORDER', 'BY')) q.orderBy = this.orderList();
     return q;
   }
 
   private windowSpec(): WindowSpec {
     const spec: WindowSpec = { partitionBy: [] };
     if (this.acceptWord('PARTITION', 'BY')) spec.partitionBy = this.exprList();
-    if (this.acceptWord('ORDER', 'BY')) this.exprList();
+    if (this.acceptWord('ORDER', 'BY')) this.orderList();
     if (this.acceptWord('RANGE')) {
       spec.range = this.expr();
       this.word('PRECEDING');
@@ -355,6 +356,17 @@ class Parser {
     const name = this.name();
     const alias = this.alias();
     return { k: 'stream', name, ...(alias ? { alias } : {}) };
+  }
+
+  /** ORDER BY items: expressions with ASC/DESC and NULLS FIRST/LAST, which streams ignore beyond ordering. */
+  private orderList(): Expr[] {
+    const list: Expr[] = [];
+    do {
+      list.push(this.expr());
+      if (!this.acceptWord('ASC')) this.acceptWord('DESC');
+      if (this.acceptWord('NULLS') && !this.acceptWord('FIRST')) this.word('LAST');
+    } while (this.acceptOp(','));
+    return list;
   }
 
   private exprList(): Expr[] {

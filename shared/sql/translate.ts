@@ -1,5 +1,5 @@
 import { dump } from 'js-yaml';
-import { canonical, parseApplication, type Expr, type FromItem, type Name, type Select, type Statement } from './parse';
+import { canonical, parseApplication, type Expr, type FromItem, type Name, type Select, type SelectItem, type Statement } from './parse';
 
 /**
  * Translates a Kinesis Data Analytics SQL application (its statements, input schema and destinations) into
@@ -298,6 +298,27 @@ class Translator {
     return undefined;
   }
 
+  /** A stream's columns, for SELECT *: as declared, else the input schema's. */
+  private streamColumns(stream: string): Name[] | undefined {
+    const decl = this.declared.get(stream);
+    if (decl) return decl.columns.map((c) => c.name);
+    if (this.lineageOf(stream).k === 'input' && this.options.input)
+      return this.options.input.columns.map((c) => ({ text: c.name, quoted: true }));
+    return undefined;
+  }
+
+  private expandStar(items: SelectItem[], stream: string): SelectItem[] {
+    return items.flatMap((it) => {
+      if (it.expr.k !== 'star') return [it];
+      const cols = this.streamColumns(stream);
+      if (!cols)
+        throw new Untranslatable(
+          `SELECT * FROM ${stream}: its columns are unknown (no CREATE STREAM and no input schema); list them or give the schema`,
+        );
+      return cols.map((name): SelectItem => ({ expr: { k: 'col', name } }));
+    });
+  }
+
   /** Column names of the pump's target, by position (KDA's INSERT INTO maps select items by position). */
   private targetColumns(target: Name, explicit: Name[] | undefined, query: Select): Name[] {
     if (explicit) return explicit;
@@ -321,6 +342,7 @@ class Translator {
         );
       }
       if (from.k === 'subquery') throw new Untranslatable('a sub-query in FROM: split it into its own stream and pump');
+      if (q.orderBy) report.notes.push("ORDER BY only ordered rows within a time group of KDA's output: nothing to translate");
       if (from.k === 'table') this.tablePump(st, from, report);
       else {
         const source = canonical(from.name);
@@ -684,9 +706,21 @@ class Translator {
     if (lin.k === 'opaque') throw new Untranslatable(lin.why);
     if (lin.k === 'scored' || lin.k === 'hotspots')
       throw new Untranslatable(`${call.name} over already-scored records (${inner}) has no equivalent`);
-    const q = st.query;
+    const cursorItems = this.expandStar(cursor.items, inner);
+    if (call.name === 'HOTSPOTS') return this.hotspotsPump(st, call, { ...cursor, items: cursorItems }, inner, lin, report);
+    const explainCall = call.name === 'RANDOM_CUT_FOREST_WITH_EXPLANATION';
+    // SELECT * FROM TABLE(RANDOM_CUT_FOREST(…)): the cursor's columns, then the score (and explanation).
+    const outer = st.query.items.flatMap((it): SelectItem[] =>
+      it.expr.k === 'star'
+        ? [
+            ...cursorItems,
+            { expr: { k: 'col', name: { text: 'ANOMALY_SCORE', quoted: false } } },
+            ...(explainCall ? [{ expr: { k: 'col', name: { text: 'ANOMALY_SCORE_EXPLANATION', quoted: false } } } as SelectItem] : []),
+          ]
+        : [it],
+    );
+    const q = { ...st.query, items: outer };
     const targets = this.targetColumns(st.target, st.targetColumns, q);
-    if (call.name === 'HOTSPOTS') return this.hotspotsPump(st, call, cursor, inner, lin, report);
     const explain = call.name === 'RANDOM_CUT_FOREST_WITH_EXPLANATION';
     if (call.name !== 'RANDOM_CUT_FOREST' && !explain)
       throw new Untranslatable(`${call.name} has no equivalent (RANDOM_CUT_FOREST, _WITH_EXPLANATION and HOTSPOTS are translated)`);
@@ -695,9 +729,10 @@ class Translator {
     let draft: Draft;
     const featureNames: string[] = [];
     const ignored: string[] = [];
+    const untyped: string[] = [];
     if (lin.k === 'window') {
       draft = lin.draft;
-      for (const it of cursor.items) {
+      for (const it of cursorItems) {
         const e = stripCast(it.expr);
         if (e.k !== 'col') throw new Untranslatable(`cursor column ${describe(it.expr)} is computed; select it in the window pump instead`);
         const role = lin.columns.get(canonical(e.name));
@@ -718,21 +753,26 @@ class Translator {
     } else {
       const match = { ...this.inheritedMatch(inner), ...this.whereToMatch(cursor.where, inner, report) };
       draft = { kind: 'records', match, aggregates: [], outputs: [] };
-      for (const it of cursor.items) {
+      for (const it of cursorItems) {
         const e = stripCast(it.expr);
         if (e.k !== 'col') throw new Untranslatable(`cursor column ${describe(it.expr)} is computed; only record fields can be scored`);
         if (isRowtime(e)) {
           ignored.push('ROWTIME');
           continue;
         }
-        const numeric = this.isNumericInput(inner, e.name);
+        // The source's type, else the type the pump's target stream declares for the same name.
+        const targetType = this.declared.get(canonical(st.target))?.columns.find((c) => canonical(c.name) === canonical(e.name))?.type;
+        const numeric = this.isNumericInput(inner, e.name) ?? (targetType ? NUMERIC.test(targetType) : undefined);
         if (numeric === false) ignored.push(show(e.name));
-        else featureNames.push(this.inputField(inner, e.name));
+        else {
+          if (numeric === undefined) untyped.push(show(e.name));
+          featureNames.push(this.inputField(inner, e.name));
+        }
       }
       report.notes.push(
         `RANDOM_CUT_FOREST over records → kind: records, features ${featureNames.join(', ')}${ignored.length ? ` (${ignored.join(', ')} not numeric: ignored, as KDA's forest did)` : ''}; one forest per detector and shard (KDA: one per application)`,
       );
-      if (!this.options.input) report.notes.push('no input schema: every cursor column is taken as numeric');
+      if (untyped.length) report.notes.push(`type of ${untyped.join(', ')} unknown (no input schema type): taken as numeric`);
     }
     if (!featureNames.length) throw new Untranslatable('the cursor selects no numeric column to score');
     draft.features = featureNames;
@@ -750,7 +790,7 @@ class Translator {
       const e = stripCast(it.expr);
       const col = e.k === 'col' ? canonical(e.name) : '';
       if (col === 'ANOMALY_SCORE') columns.set(canonical(t), { k: 'score' });
-      else if (col === 'ANOMALY_SCORE_EXPLANATION') columns.set(canonical(t), { k: 'explanation' });
+      else if (col === 'ANOMALY_SCORE_EXPLANATION' || col === 'ANOMALY_EXPLANATION') columns.set(canonical(t), { k: 'explanation' });
       else if (e.k === 'col' && lin.k === 'window') {
         const role = lin.columns.get(col);
         if (role) columns.set(canonical(t), role);
@@ -763,6 +803,7 @@ class Translator {
       }
     });
     draft.outputColumns = outputColumns;
+    if (q.where) this.scoreWhere(q.where, (e) => e.k === 'col' && canonical(e.name) === 'ANOMALY_SCORE', draft, st, report);
     this.lineage.set(canonical(st.target), { k: 'scored', draft, columns });
     if (!this.drafts.includes(draft)) this.drafts.push(draft);
     draft.name ??= this.options.name;
@@ -813,21 +854,8 @@ class Translator {
   ): void {
     const q = st.query;
     const draft = lin.draft;
-    if (q.where) {
-      const w = q.where;
-      const scoreCol = (e: Expr) => e.k === 'col' && lin.columns.get(canonical(e.name))?.k === 'score';
-      if (w.k === 'bin' && ['>', '>='].includes(w.op) && scoreCol(w.left) && typeof literal(w.right) === 'number') {
-        draft.threshold = literal(w.right) as number;
-        draft.thresholdFrom = `line ${st.line}`;
-        report.notes.push(
-          `WHERE ${describe(w)} → threshold: ${draft.threshold}${w.op === '>' ? ' (alerts fire at ≥, KDA kept rows strictly above)' : ''}`,
-        );
-        if (w.op === '>') report.verdict = 'approximated';
-      } else {
-        report.verdict = 'approximated';
-        report.notes.push(`WHERE ${describe(w)}: only ANOMALY_SCORE > n is translated (as the threshold); every scored result is kept`);
-      }
-    } else report.notes.push('passes the scored rows on');
+    if (q.where) this.scoreWhere(q.where, (e) => e.k === 'col' && lin.columns.get(canonical(e.name))?.k === 'score', draft, st, report);
+    else report.notes.push('passes the scored rows on');
     const targets = this.targetColumns(st.target, st.targetColumns, q);
     const columns = new Map<string, ColumnRole>();
     const outputColumns: string[] = [];
@@ -847,6 +875,23 @@ class Translator {
     (draft as Draft & { stream?: string }).stream = st.target.text;
     draft.outputColumns = outputColumns;
     this.lineage.set(canonical(st.target), { k: 'scored', draft, columns });
+  }
+
+  /** `WHERE ANOMALY_SCORE > n` after scoring is the alert threshold; any other filter of scored rows is not kept. */
+  private scoreWhere(w: Expr, isScore: (e: Expr) => boolean, draft: Draft, st: { line: number }, report: StatementReport): void {
+    if (w.k === 'bin' && ['>', '>='].includes(w.op) && isScore(w.left) && typeof literal(w.right) === 'number') {
+      draft.threshold = literal(w.right) as number;
+      draft.thresholdFrom = `line ${st.line}`;
+      report.notes.push(
+        `WHERE ${describe(w)} → threshold: ${draft.threshold}${w.op === '>' ? ' (alerts fire at ≥, KDA kept rows strictly above)' : ''}`,
+      );
+      if (w.op === '>') report.verdict = 'approximated';
+      return;
+    }
+    report.verdict = 'approximated';
+    report.notes.push(
+      `WHERE ${describe(w)} after scoring only filtered KDA's output rows: every row is scored and can alert here (move the filter into the cursor, as match, to score only those rows — which also changes what the forest learns)`,
+    );
   }
 
   // ---- outputs, names, stream lines, notes -------------------------------------------------------------------

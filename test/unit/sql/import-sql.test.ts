@@ -470,6 +470,42 @@ describe('import-sql on KDA applications', () => {
     ]);
   });
 
+  it("AWS's example shape: lower case, folded names, SELECT * in the cursor and the output, a filter after scoring, ORDER BY … DESC", () => {
+    const { detectors, lines } = translateFixture('heart-rate-docs-style.sql', {
+      threshold: 3,
+      csvColumns: ['HEART_RATE:INTEGER', 'RATE_TYPE:VARCHAR(20)'],
+    });
+    expect(detectors).toEqual([
+      {
+        name: 'destination-sql-stream',
+        kind: 'records',
+        format: 'csv',
+        csv: {
+          columns: ['HEART_RATE', 'RATE_TYPE'],
+        },
+        features: ['HEART_RATE'],
+        rcf: {
+          numberOfTrees: 100,
+          subSampleSize: 256,
+          timeDecay: 100000,
+          shingleSize: 1,
+        },
+        explain: true,
+        threshold: 3,
+        alertOn: 'score',
+      },
+    ]);
+    expect(lines).toEqual([
+      'line 3, CREATE STREAM temp_stream: translated — the scored results of detector destination-sql-stream (heart_rate, rate_type, anomaly_score, anomaly_explanation)',
+      'line 4, CREATE STREAM destination_sql_stream: translated — the scored results of detector destination-sql-stream (heart_rate, rate_type, anomaly_score, anomaly_explanation)',
+      "line 5, CREATE PUMP stream_pump: approximated — withDirectionality false: the attribution always carries the direction (HIGH/LOW); RANDOM_CUT_FOREST over records → kind: records, features HEART_RATE (\"RATE_TYPE\" not numeric: ignored, as KDA's forest did); one forest per detector and shard (KDA: one per application); WITH_EXPLANATION → explain: true; WHERE rate_type = 'NORMAL' after scoring only filtered KDA's output rows: every row is scored and can alert here (move the filter into the cursor, as match, to score only those rows — which also changes what the forest learns)",
+      "line 9, CREATE PUMP output_pump: translated — ORDER BY only ordered rows within a time group of KDA's output: nothing to translate; passes the scored rows on",
+      'note: input schema: csv, columns HEART_RATE, RATE_TYPE',
+      'note: destination-sql-stream: threshold 3 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
+      'result: destination-sql-stream uses records, explain, which the deployed functions do not run yet: `detectors validate` refuses it until they do',
+    ]);
+  });
+
   it('writes for the workshop a detector the deployed functions run, equal to the shipped toll detector but for what was tuned', () => {
     const { yaml } = translateFixture('workshop-toll.sql', {
       threshold: 2.5,
@@ -516,7 +552,9 @@ describe('import-sql on KDA applications', () => {
   it("uses seed 001's own SQL: the fixture is the workshop's SQL block, as the seed prints it", () => {
     const seedDir = resolve(__dirname, '../../../../shared/seeds');
     const seed = readdirSync(seedDir).find((f) => f.startsWith('001_'))!;
-    const block = /```SQL\n(\s*CREATE OR REPLACE STREAM "VEHICLES_PER_STATION_STREAM"[\s\S]*?)\n\s*```/.exec(readFileSync(resolve(seedDir, seed), 'utf8'))![1]!;
+    const block = /```SQL\n(\s*CREATE OR REPLACE STREAM "VEHICLES_PER_STATION_STREAM"[\s\S]*?)\n\s*```/.exec(
+      readFileSync(resolve(seedDir, seed), 'utf8'),
+    )![1]!;
     const dedented = block
       .split('\n')
       .map((l) => l.replace(/^ {4}/, ''))
