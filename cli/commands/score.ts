@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
+import { AnomalyGrader, decideAlert, type AlertOn } from '../../shared/anomaly';
 import { RandomCutForest, RcfInputError, RcfParameterError } from '../../shared/rcf';
 import { chunkedWriter, columnsOption, integerOption, numericRows } from '../numeric-csv';
 
@@ -12,7 +13,21 @@ export interface ScoreOptions {
   explain: boolean;
   /** Header names or 0-based indexes of the columns to score; all columns when omitted. */
   columns?: string[];
+  /**
+   * Per-row fields to print as CSV (`line` first, then these in order): the raw score, the anomaly grade, the
+   * alert decision of the rule, the short-term average score the grade judges, the grade's threshold, the
+   * expected (usual) value of each column.
+   * Without it, one score per line (the KDA-style output).
+   */
+  output?: OutputField[];
+  /** The alert rule: `grade` (the shipped default) or `score` (KDA's score ≥ threshold). */
+  alertOn?: AlertOn;
+  /** Score threshold for `alertOn: score`. */
+  threshold?: number;
 }
+
+export const OUTPUT_FIELDS = ['score', 'grade', 'alert', 'average', 'threshold', 'expected'] as const;
+export type OutputField = (typeof OUTPUT_FIELDS)[number];
 
 /** A CSV row that cannot be scored; the message names the line. */
 export class ScoreInputError extends Error {
@@ -35,12 +50,19 @@ function formatScore(x: number): string {
  * Reads CSV rows of numbers line by line (a first row that is not all numbers is the header), scores each
  * row with a forest (score then update) and writes one score per line; with `explain`, the score, a tab and
  * KDA's RANDOM_CUT_FOREST_WITH_EXPLANATION-style JSON keyed by column name (COL0… without a header).
- * Returns the number of rows scored.
+ * With `output`, CSV instead: a header, then per row its input line number and the chosen fields — the raw
+ * score, the anomaly grade and the alert decision of the same rule the windows function applies (one grader
+ * for the whole input, as for one key). Returns the number of rows scored.
  */
 export async function scoreCsv(input: Readable, output: Writable, options: ScoreOptions): Promise<number> {
   const out = chunkedWriter(output, 1024);
   const fail = (message: string) => new ScoreInputError(message);
+  const fields = options.output;
+  if (fields && options.explain) throw fail('--explain and --output cannot be combined: --explain prints the KDA-style score and attribution only');
+  const alertOn = options.alertOn ?? 'grade';
+  if (alertOn === 'score' && options.threshold === undefined) throw fail('--alert-on score needs --threshold (the score from which an alert is owed, e.g. 3.5)');
   let forest: RandomCutForest | undefined;
+  let grader: AnomalyGrader | undefined;
   let rows = 0;
   for await (const { lineNo, values, names } of numericRows(input, { columns: options.columns, unnamed: (i) => `COL${i}`, label: (n) => `column ${n}`, fail })) {
     forest ??= createForest(options, values.length);
@@ -52,7 +74,23 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
       throw error;
     }
     rows++;
-    if (options.explain) {
+    if (fields) {
+      if (!grader) {
+        grader = new AnomalyGrader(values.length);
+        await out.write(`${['line', ...fields.flatMap((f) => (f === 'expected' ? names.map((n) => `expected_${n}`) : [f]))].join(',')}\n`);
+      }
+      const graded = grader.update(result.score, values);
+      const decision = decideAlert({ alertOn, score: result.score, threshold: options.threshold ?? Infinity, gradeAlert: graded.alert });
+      const cells = fields.flatMap((f): string[] => {
+        if (f === 'score') return [formatScore(result.score)];
+        if (f === 'grade') return [formatScore(graded.grade)];
+        if (f === 'alert') return [decision.alert ? '1' : '0'];
+        if (f === 'average') return [formatScore(graded.smoothedScore)];
+        if (f === 'threshold') return [formatScore(graded.threshold)];
+        return graded.expected.map((e) => (e === null ? '' : formatScore(e)));
+      });
+      await out.write(`${lineNo},${cells.join(',')}\n`);
+    } else if (options.explain) {
       const explanation: Record<string, { ATTRIBUTION_SCORE: number; DIRECTION: 'HIGH' | 'LOW' }> = {};
       result.attribution!.forEach((a, k) => {
         explanation[names[k]!] = { ATTRIBUTION_SCORE: Number(formatScore(a.score)), DIRECTION: a.direction };
@@ -85,12 +123,32 @@ function createForest(options: ScoreOptions, dimensions: number): RandomCutFores
 
 const integer = (flag: string) => integerOption(flag, (message) => new ScoreInputError(message));
 
+function outputOption(value: string): OutputField[] {
+  const picked = value.split(',').map((f) => f.trim()).filter(Boolean);
+  const unknown = picked.filter((f) => !(OUTPUT_FIELDS as readonly string[]).includes(f));
+  if (picked.length === 0 || unknown.length > 0) {
+    throw new ScoreInputError(`--output: unknown field ${JSON.stringify(unknown[0] ?? value)} (fields: ${OUTPUT_FIELDS.join(', ')})`);
+  }
+  return picked as OutputField[];
+}
+
+function alertOnOption(value: string): AlertOn {
+  if (value !== 'grade' && value !== 'score') throw new ScoreInputError(`--alert-on must be grade or score, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function thresholdOption(value: string): number {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0) throw new ScoreInputError(`--threshold must be a number ≥ 0, got ${JSON.stringify(value)}`);
+  return x;
+}
+
 export function register(program: Command): void {
   program
     .command('score')
     .description(
       'Score CSV rows from stdin with a Random Cut Forest (KDA RANDOM_CUT_FOREST semantics: score then update, 0 during warm-up); ' +
-        'prints one score per row. Use it to pick alert thresholds offline.',
+        'prints one score per row, or with --output the score, anomaly grade and alert decision per row. Use it to check alert rules offline.',
     )
     .option('--trees <n>', 'numberOfTrees (1–1000)', integer('--trees'), 100)
     .option('--sample-size <n>', 'subSampleSize (10–1000)', integer('--sample-size'), 256)
@@ -99,9 +157,13 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed, for reproducible scores', integer('--seed'))
     .option('--explain', 'also print the per-column attribution JSON (RANDOM_CUT_FOREST_WITH_EXPLANATION style), tab-separated', false)
     .option('--columns <list>', 'comma-separated header names or 0-based indexes of the columns to score (default: all)', columnsOption)
+    .option('--output <fields>', `print CSV with the input line number and these fields per row: ${OUTPUT_FIELDS.join(', ')} (e.g. score,grade,alert)`, outputOption)
+    .option('--alert-on <rule>', 'alert rule for the alert field: grade (the shipped default rule) or score (score ≥ --threshold, as KDA)', alertOnOption, 'grade')
+    .option('--threshold <score>', 'score threshold for --alert-on score', thresholdOption)
     .addHelpText(
       'after',
-      '\nExample:\n  cut -d, -f2 data.csv | npx stream-sentinel score --seed 1 --explain\n  npx stream-sentinel score --columns value < nab.csv',
+      '\nExample:\n  cut -d, -f2 data.csv | npx stream-sentinel score --seed 1 --explain\n  npx stream-sentinel score --columns value < nab.csv\n' +
+        '  npx stream-sentinel score --columns value --output score,grade,alert,expected < nab.csv   # line,score,grade,alert,expected_value',
     )
     .action(async (opts: ScoreOptions) => {
       await scoreCsv(process.stdin, process.stdout, opts);
