@@ -66,8 +66,11 @@ export class DynamoAlertStore implements AlertStore {
     return this.options.tableName;
   }
 
-  /** A conditional update: true if it was applied, false if its condition did not hold. */
-  private async update(Key: ItemRef, u: Update, returnNew = false): Promise<Record<string, unknown> | boolean> {
+  /**
+   * A conditional update: the item's new attributes if it was applied (`returnNew`; else an empty object),
+   * undefined if its condition did not hold.
+   */
+  private async update(Key: ItemRef, u: Update, returnNew = false): Promise<Record<string, unknown> | undefined> {
     try {
       const res = await this.options.client.send(
         new UpdateCommand({
@@ -80,11 +83,15 @@ export class DynamoAlertStore implements AlertStore {
           ...(returnNew ? { ReturnValues: 'ALL_NEW' } : {}),
         }),
       );
-      return returnNew ? (res.Attributes ?? {}) : true;
+      return res.Attributes ?? {};
     } catch (error) {
-      if (isConditionalFailure(error)) return false;
+      if (isConditionalFailure(error)) return undefined;
       throw error;
     }
+  }
+
+  private async applied(Key: ItemRef, u: Update): Promise<boolean> {
+    return (await this.update(Key, u)) !== undefined;
   }
 
   private async conditional(write: () => Promise<unknown>): Promise<boolean> {
@@ -131,16 +138,16 @@ export class DynamoAlertStore implements AlertStore {
       },
       true,
     );
-    return typeof item === 'object' ? toPendingItem(ref, item) : undefined;
+    return item && toPendingItem(ref, item);
   }
 
-  private async finish(ref: ItemRef, claimId: string, set: string[], values: Record<string, unknown>): Promise<boolean> {
-    return (await this.update(ref, {
+  private finish(ref: ItemRef, claimId: string, set: string[], values: Record<string, unknown>): Promise<boolean> {
+    return this.applied(ref, {
       remove: ['pendingAlert', 'claimedAt', 'claimId'],
       set,
       condition: 'claimId = :claim',
       values: { ':claim': claimId, ...values },
-    })) as boolean;
+    });
   }
 
   complete(ref: ItemRef, claimId: string, notifiedAt: string, messageId: string): Promise<boolean> {
@@ -155,8 +162,8 @@ export class DynamoAlertStore implements AlertStore {
     return this.finish(ref, claimId, ['alertSkipped = :reason', 'alertCheckedAt = :at'], { ':at': at, ':reason': reason });
   }
 
-  async release(ref: ItemRef, claimId: string): Promise<boolean> {
-    return (await this.update(ref, { remove: ['claimedAt', 'claimId'], condition: 'claimId = :claim', values: { ':claim': claimId } })) as boolean;
+  release(ref: ItemRef, claimId: string): Promise<boolean> {
+    return this.applied(ref, { remove: ['claimedAt', 'claimId'], condition: 'claimId = :claim', values: { ':claim': claimId } });
   }
 
   async getCooldown(detector: string, key: string): Promise<CooldownState | undefined> {
@@ -235,16 +242,16 @@ export class DynamoAlertStore implements AlertStore {
     await this.update(Key, { set, remove, add: ['#version :one'], condition: 'claimId = :claim', names, values });
   }
 
-  async addSuppressed(detector: string, key: string, held: HeldBackCount, expectedVersion: number): Promise<boolean> {
+  addSuppressed(detector: string, key: string, held: HeldBackCount, expectedVersion: number): Promise<boolean> {
     // Conditional on the version read (whose `counted` list `held` extends), so the count is applied at most once
     // per window: a retry of this very request after a lost answer fails here, and the caller's re-read finds its
     // windows counted. Bumps the version: a run about to open a new cooldown re-reads and reports the count.
-    return (await this.update(this.cooldownKey(detector, key), {
+    return this.applied(this.cooldownKey(detector, key), {
       set: ['suppressedSince = if_not_exists(suppressedSince, :since)', 'counted = :counted'],
       add: ['suppressed :n', '#version :one'],
       condition: '#version = :v',
       names: { '#version': 'version' },
       values: { ':since': held.since, ':n': held.count, ':counted': held.counted, ':one': 1, ':v': expectedVersion },
-    })) as boolean;
+    });
   }
 }
