@@ -112,7 +112,12 @@ export interface OutputColumn {
   from: string;
 }
 
-const SCORE_NAMES: Record<string, string> = { ANOMALY_SCORE: 'ANOMALY_SCORE', ANOMALY_SCORE_EXPLANATION: 'ANOMALY_SCORE_EXPLANATION' };
+/** KDA's result columns in any case; ANOMALY_EXPLANATION is the name some applications gave the explanation. */
+const SCORE_NAMES: Record<string, string> = {
+  ANOMALY_SCORE: 'ANOMALY_SCORE',
+  ANOMALY_SCORE_EXPLANATION: 'ANOMALY_SCORE_EXPLANATION',
+  ANOMALY_EXPLANATION: 'ANOMALY_SCORE_EXPLANATION',
+};
 const outputSource = (from: string): string => SCORE_NAMES[from.toUpperCase()] ?? from;
 
 const outputColumn = z.union([

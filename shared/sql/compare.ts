@@ -177,9 +177,11 @@ function compareRecords(detector: RecordsDetector, inputText: string, kda: numbe
   const forests = new Map<string, RandomCutForest>();
   const rows: ComparedRow[] = [];
   let skipped = 0;
+  let notTaken = 0;
   const field = (d: RecordsDetector) => d.key ?? d.features[0]!;
   for (const text of texts) {
     const { events } = routeText(text, [detector], field);
+    if (!events.length) notTaken++;
     for (const ev of events) {
       const key = detector.key ? keyField(ev.fields, detector.key) : { ok: true as const, value: '' };
       const values = detector.features.map((f) => checkNumericField(f, getField(ev.fields, f)));

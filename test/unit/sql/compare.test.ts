@@ -35,9 +35,12 @@ describe('compare with KDA', () => {
     expect(reportText(report)[0]).toBe('taxi (records): 10320 rows compared, 10064 past warm-up on both sides');
   }, 120_000);
 
-  it('lines window detectors up with KDA rows by key and order, and lists the alerts that differ', () => {
+  it.each([
+    ['event time (time: t)', '    time: t\n', {}],
+    ["arrival time (KDA's ROWTIME), recorded in a column", '', { arrivalField: 't' }],
+  ])('lines window detectors on %s up with KDA rows by key and order, and lists the alerts that differ', (_, time, options) => {
     const d = detector<RcfDetector>(
-      '  - name: toll\n    format: json\n    key: station\n    time: t\n    windowSeconds: 10\n    rcf: { numberOfTrees: 10, subSampleSize: 10, timeDecay: 100, shingleSize: 1 }\n    threshold: 2.5\n',
+      `  - name: toll\n    format: json\n    key: station\n${time}    windowSeconds: 10\n    rcf: { numberOfTrees: 10, subSampleSize: 10, timeDecay: 100, shingleSize: 1 }\n    threshold: 2.5\n`,
     );
     // 40 windows for two stations, counts varying by a known pattern, then the KDA output for those windows.
     const input: string[] = [];
@@ -64,7 +67,7 @@ describe('compare with KDA', () => {
     const kdaRows = ['station_id,vehicle_count,ANOMALY_SCORE'];
     for (let w = 0; w < 40; w++)
       for (const s of ['A', 'B']) kdaRows.push(`${s},${counts[s]![w]},${w === 20 && s === 'B' ? 9 : expected[s]![w]}`);
-    const report = compareWithKda(d, input.join('\n'), kdaRows.join('\n'), { kdaKey: 'station_id' });
+    const report = compareWithKda(d, input.join('\n'), kdaRows.join('\n'), { kdaKey: 'station_id', ...options });
     expect(report.compared).toBe(80);
     expect(report.pearson).toBeGreaterThan(0.5);
     const peak = expected.A![35]!;
