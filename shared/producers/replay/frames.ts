@@ -1,4 +1,5 @@
 import { JsonScanner } from '../../records/json';
+import { KINESIS_MAX_RECORD_BYTES } from '../../records/limits';
 
 /**
  * Framing of a replayed file into records without holding it whole: chunks in, one Buffer per record out,
@@ -24,6 +25,17 @@ export class ReplayFormatError extends Error {
   }
 }
 
+/**
+ * A record longer than Kinesis accepts cannot be replayed; saying so at its first byte (instead of at the put)
+ * also keeps a file without line ends or with an unclosed object from being buffered whole.
+ */
+function tooLong(start: number): ReplayFormatError {
+  return new ReplayFormatError(
+    `the record at byte ${start} is longer than ${KINESIS_MAX_RECORD_BYTES} bytes, Kinesis's record limit`,
+    start,
+  );
+}
+
 export const toBuffer = (chunk: Uint8Array | string): Buffer =>
   typeof chunk === 'string'
     ? Buffer.from(chunk, 'utf8')
@@ -40,15 +52,18 @@ export async function* lineFrames(chunks: AsyncIterable<Uint8Array | string>, st
     let from = 0;
     for (let nl = buf.indexOf(0x0a, from); nl >= 0; nl = buf.indexOf(0x0a, from)) {
       const stop = nl > from && buf[nl - 1] === 0x0d ? nl - 1 : nl;
+      if (stop - from > KINESIS_MAX_RECORD_BYTES) throw tooLong(carryStart + from);
       if (stop > from) yield { bytes: buf.subarray(from, stop), start: carryStart + from, end: carryStart + nl + 1 };
       from = nl + 1;
     }
     // Copy the tail so the (possibly large) chunk it came from can be freed.
+    if (buf.length - from > KINESIS_MAX_RECORD_BYTES + 2) throw tooLong(carryStart + from);
     carry = Buffer.from(buf.subarray(from));
     carryStart += from;
   }
   let stop = carry.length;
   if (stop > 0 && carry[stop - 1] === 0x0d) stop--;
+  if (stop > KINESIS_MAX_RECORD_BYTES) throw tooLong(carryStart);
   if (stop > 0) yield { bytes: carry.subarray(0, stop), start: carryStart, end: carryStart + carry.length };
 }
 
@@ -71,10 +86,12 @@ export async function* jsonFrames(chunks: AsyncIterable<Uint8Array | string>, st
           carryStart + ev.at,
         );
       }
+      if (ev.end - ev.start > KINESIS_MAX_RECORD_BYTES) throw tooLong(carryStart + ev.start);
       yield { bytes: buf.subarray(ev.start, ev.end), start: carryStart + ev.start, end: carryStart + ev.end };
     }
     // Keep only the unfinished object (if any); everything before it has been yielded or was whitespace.
     const keepFrom = scanner.start >= 0 ? scanner.start : buf.length;
+    if (buf.length - keepFrom > KINESIS_MAX_RECORD_BYTES) throw tooLong(carryStart + keepFrom);
     carry = Buffer.from(buf.subarray(keepFrom));
     carryStart += keepFrom;
     scanner.shift(keepFrom);

@@ -90,6 +90,27 @@ describe('line framing', () => {
   });
 });
 
+describe('records longer than Kinesis accepts', () => {
+  const big = 1024 * 1024 + 1;
+  it('stops at a line or an object over 1 MiB, at its first byte, without buffering the rest of the file', async () => {
+    await expect(collect(lineFrames(chunked(`ok\n${'x'.repeat(big)}\nnext\n`, [64 * 1024])))).rejects.toThrow(
+      new ReplayFormatError("the record at byte 3 is longer than 1048576 bytes, Kinesis's record limit", 3),
+    );
+    await expect(collect(lineFrames(chunked('y'.repeat(3 * big), [64 * 1024])))).rejects.toThrow(
+      /record at byte 0 is longer than 1048576 bytes/,
+    );
+    await expect(collect(jsonFrames(chunked(`{"a":1} {"b":"${'z'.repeat(big)}"}`, [64 * 1024])))).rejects.toThrow(
+      /record at byte 8 is longer than 1048576 bytes/,
+    );
+  });
+
+  it('takes a record of exactly 1 MiB', async () => {
+    const line = 'x'.repeat(1024 * 1024);
+    const frames = await collect(lineFrames(chunked(`${line}\n`, [100_000])));
+    expect(frames.map((f) => f.bytes.length)).toEqual([1024 * 1024]);
+  });
+});
+
 describe('CSV records', () => {
   it('uses a header line for names, does not send it, and finds the time column by name', async () => {
     const records = await read('timestamp,value\n2014-07-01 00:00:00,10844\n2014-07-01 00:30:00,8127\n', [6], { defaultKey: 'nyc_taxi' });
