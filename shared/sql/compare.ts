@@ -203,6 +203,10 @@ function compareRecords(detector: RecordsDetector, inputText: string, kda: numbe
       rows.push({ index: rows.length, ...(detector.key ? { key: key.value } : {}), ours: score, kda: Number.NaN });
     }
   }
+  if (notTaken)
+    notes.push(
+      `${notTaken} input rows not taken by the detector (its match rule, or no ${detector.key ?? detector.features[0]} field): not scored`,
+    );
   if (skipped)
     notes.push(
       `${skipped} input rows skipped: no key or a feature that is not a number (KDA would have rejected them to its error stream)`,

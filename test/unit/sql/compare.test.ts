@@ -86,8 +86,9 @@ describe('compare with KDA', () => {
     expect(() => compareWithKda(arrival, '{"k":"a"}', 'k,ANOMALY_SCORE\na,0')).toThrow(
       /windows by arrival time \(KDA's ROWTIME\), which a recording does not have: give the column holding each row's arrival time \(--arrival-field\)/,
     );
-    const report = compareWithKda(records, '{"x":1}\n{"x":"n/a"}\n{"x":3}', '{"x":1,"ANOMALY_SCORE":0}');
+    const report = compareWithKda(records, '{"x":1}\n{"x":"n/a"}\n{"y":2}\n{"x":3}', '{"x":1,"ANOMALY_SCORE":0}');
     expect(report.notes).toEqual([
+      '1 input rows not taken by the detector (its match rule, or no x field): not scored',
       '1 input rows skipped: no key or a feature that is not a number (KDA would have rejected them to its error stream)',
       '2 rows scored, the KDA output has 1: compared the first 1 in order (a WHERE in the KDA application, or a different recording, shifts them)',
       'one forest for every row (no key), as KDA had',
