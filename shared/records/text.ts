@@ -107,3 +107,22 @@ export function checkKeyText(name: string, raw: string): Decoded<string> {
   }
   return ok(key);
 }
+
+/**
+ * Text from records made safe to show people (alert subjects, SMS and email bodies): every character a key may
+ * not hold (forbiddenKeyChar) becomes a visible `\uXXXX`, so a value cannot forge a line or reverse the text
+ * around it. The one classification of unsafe characters, for every channel.
+ */
+export function displaySafe(text: string): string {
+  if (forbiddenKeyChar(text) === undefined) return text;
+  let out = '';
+  let from = 0;
+  for (let rest = text; ;) {
+    const bad = forbiddenKeyChar(rest);
+    if (!bad) break;
+    out += rest.slice(0, bad.at) + `\\u${bad.code.toString(16).toUpperCase().padStart(4, '0')}`;
+    from += bad.at + 1;
+    rest = text.slice(from);
+  }
+  return out + text.slice(from);
+}

@@ -1,4 +1,4 @@
-import { checkSum, MAX_KEPT_DATA_CHARS, readRecords, routeRecord, type FieldPlan } from '../../../shared/records';
+import { checkSum, displaySafe, MAX_KEPT_DATA_CHARS, readRecords, routeRecord, type FieldPlan } from '../../../shared/records';
 import {
   ARRIVAL_MS,
   defaultField,
@@ -168,5 +168,13 @@ describe('the record-level contract (readRecords)', () => {
     const { accepted, rejects } = readRecords(records, [windPlan], { defaultField, others: [PLANS[0]!.detector] });
     expect(accepted).toEqual([]);
     expect(rejects.size).toBe(0);
+  });
+});
+
+describe('displaySafe', () => {
+  it('shows control, bidi and lone-surrogate characters as escapes and leaves other text alone', () => {
+    expect(displaySafe('farm-1')).toBe('farm-1');
+    expect(displaySafe('ünï 風速 😀')).toBe('ünï 風速 😀');
+    expect(displaySafe('a\nData: x\r\u0007\u202Eevil\ud800')).toBe('a\\u000AData: x\\u000D\\u0007\\u202Eevil\\uD800');
   });
 });
