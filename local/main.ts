@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { HOTSPOTS_KEY } from './dashboard/data';
 import { createLocalPipeline } from './pipeline';
 import type { RunReport } from './report';
 import { startLocalRun, type RunEvent, type RunProgress } from './run';
@@ -144,6 +145,9 @@ export function keptOpenText(dashboardUrl: string | undefined): string {
     : 'The run is done. The emulators stay up until Ctrl-C.';
 }
 
+/** An alert is about an injected anomaly when it is on its key, or (hotspots: per detector) any gathering. */
+const covers = (a: RunReport['alerts'][number], i: RunReport['injected'][number]) => a.key === i.key || a.key === HOTSPOTS_KEY;
+
 export function summary(report: RunReport, reportFile?: string): string {
   const keys = new Set(report.windows.map((w) => `${w.detector}/${w.key}`));
   const anomalies = report.windows.filter((w) =>
@@ -156,13 +160,13 @@ export function summary(report: RunReport, reportFile?: string): string {
     `  windows written ${report.windows.length} over ${keys.size} key(s); alerts sent ${report.alerts.length} in ${report.messages.length} message(s)`,
   ];
   for (const i of report.injected) {
-    const alerted = report.alerts.find((a) => a.key === i.key && a.windowStart >= i.windowStart);
+    const alerted = report.alerts.find((a) => covers(a, i) && a.windowStart >= i.windowStart);
     lines.push(
       `  injected ${i.kind} on ${i.key} at ${i.windowStart}: ${alerted ? `alerted for the window of ${alerted.windowStart} (score ${alerted.score.toFixed(2)})` : 'not alerted'}`,
     );
   }
   for (const a of anomalies.length ? report.alerts : []) {
-    if (!report.injected.some((i) => i.key === a.key))
+    if (!report.injected.some((i) => covers(a, i)))
       lines.push(`  also alerted: ${a.detector}/${a.key} at ${a.windowStart} (score ${a.score.toFixed(2)})`);
   }
   if (report.onFailure) lines.push(`  ${report.onFailure} batch(es) went to the on-failure destination: see the report`);

@@ -26,6 +26,12 @@ import type { RecordSource } from './run';
  */
 export const SCENARIO_DEFAULTS: Record<string, { duration: number; anomalies: string[]; rate?: number }> = {
   toll: { duration: 840, anomalies: ['diversion@720s'], rate: 50 },
+  // The forests score from their 64th window (subSampleSize 64 of 10 s windows): each demo injects its
+  // anomaly after that warm-up, at 12 min of event time, and lasts long enough to be seen on the dashboard.
+  wind: { duration: 840, anomalies: ['storm@720s'] },
+  clicks: { duration: 840, anomalies: ['spike@720s'] },
+  // Hotspots need no warm-up: a gathering after a couple of minutes of scattered players.
+  players: { duration: 240, anomalies: ['hotspot@120s'] },
 };
 
 export interface ScenarioSourceOptions {

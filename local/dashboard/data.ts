@@ -1,11 +1,15 @@
 import { QueryCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PK_PREFIX, parseWindowPk as parseWindowKeys } from '../../shared/store/keys';
+import { PK_PREFIX, parseHotspotsPk, parseWindowPk as parseWindowKeys } from '../../shared/store/keys';
 
 /**
  * Reads window items (docs/data-model.md) for the dashboard and the local-mode report. Keys are found from
- * the items themselves (a keys-only scan of `W#` partitions), then each key's windows are read with a Query,
- * so the same reader works on the local table and on a deployed stage's table.
+ * the items themselves (a keys-only scan of `W#` and `H#` partitions), then each key's windows are read with a
+ * Query, so the same reader works on the local table and on a deployed stage's table. A hotspots detector's
+ * windows are one series under the key `*` (as its alert cooldown is), scored by the densest hotspot's density.
  */
+
+/** The key a hotspots detector's windows are shown and reported under: they are per detector, not per key. */
+export const HOTSPOTS_KEY = '*';
 
 export interface WindowPoint {
   windowStart: string;
@@ -21,6 +25,8 @@ export interface WindowPoint {
   messageId?: string;
   attribution?: unknown;
   aggregates?: Record<string, number>;
+  /** Hotspots windows: the hotspots found (densest first), for the score and a scatter. */
+  hotspots?: Array<{ density: number; count: number; minValues: number[]; maxValues: number[]; centroid?: number[] }>;
 }
 
 export interface KeySeries {
@@ -56,18 +62,23 @@ export const unmarshalItem = (item: Record<string, AttributeValue>): Record<stri
 /** A window item's pk as detector and key (the format is shared/store/keys.ts's). */
 export function parseWindowPk(pk: string): WindowKey | undefined {
   const parsed = parseWindowKeys(pk);
-  return parsed ? { pk, detector: parsed.detector, key: parsed.key } : undefined;
+  if (parsed) return { pk, detector: parsed.detector, key: parsed.key };
+  const hotspots = parseHotspotsPk(pk);
+  return hotspots ? { pk, detector: hotspots.detector, key: HOTSPOTS_KEY } : undefined;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 export function toPoint(item: Record<string, unknown>): WindowPoint {
+  const hotspots =
+    item.type === 'hotspots' && Array.isArray(item.hotspots) ? (item.hotspots as NonNullable<WindowPoint['hotspots']>) : undefined;
   const point: WindowPoint = {
     windowStart: str(item.windowStart) ?? str(item.sk) ?? '',
     count: num(item.count) ?? num((item.aggregates as Record<string, unknown> | undefined)?.count) ?? 0,
-    score: num(item.score) ?? 0,
+    score: hotspots ? Math.max(0, ...hotspots.map((h) => num(h.density) ?? 0)) : (num(item.score) ?? 0),
   };
+  if (hotspots) point.hotspots = hotspots;
   const windowEnd = str(item.windowEnd);
   if (windowEnd) point.windowEnd = windowEnd;
   const threshold = num(item.threshold);
@@ -113,8 +124,8 @@ export class TableReader {
         new ScanCommand({
           TableName: this.tableName,
           ProjectionExpression: 'pk',
-          FilterExpression: 'begins_with(pk, :w)',
-          ExpressionAttributeValues: { ':w': { S: PK_PREFIX.window } },
+          FilterExpression: 'begins_with(pk, :w) OR begins_with(pk, :h)',
+          ExpressionAttributeValues: { ':w': { S: PK_PREFIX.window }, ':h': { S: PK_PREFIX.hotspots } },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
