@@ -11,8 +11,8 @@
  *   PredictorCorrector) keeps an adaptive threshold from discounted score statistics with an absolute lower
  *   bound, and does not re-alert on the same anomaly region. Here: the threshold is the larger of an absolute
  *   floor (KDA scale) and `factor` × the (1 − tail) quantile of the decayed histogram, and after an alert the
- *   key stays quiet for `refractory` windows. An alerting score enters the histogram capped at the threshold,
- *   so one anomaly does not blind the key to the next.
+ *   key stays quiet for `refractory` windows. A score graded anomalous enters the histogram capped at the
+ *   threshold, so one anomaly (or a long anomalous stretch) does not blind the key to the next.
  * The RCF score distribution is heavy-tailed and differs per series (bursty tweet counts vs smooth CPU), which
  * is why a quantile of the key's own history beats a mean + z·σ rule (measured: it did not exceed ~50 on NAB).
  */
