@@ -1,8 +1,12 @@
 import { fail, ok, quote, type Decoded } from './text';
 
 /**
- * The one CSV line parser (stream records, replayed files, the score/hotspots CLIs' stdin). RFC 4180 fields
- * with these rules, chosen so a line reads the same everywhere:
+ * The one CSV line parser, used by the stream functions, local mode, the replay reader and the score/hotspots
+ * CLIs, and the field map a CSV detector's columns make of a line.
+ */
+
+/**
+ * A line's fields: RFC 4180 with these rules, chosen so a line reads the same everywhere:
  * - blanks (space, tab, CR, LF) around every field are dropped: KDG templates put newlines after the commas,
  *   and ` 2 ` is the number 2;
  * - a field whose first non-blank character is `"` is quoted: it runs to the closing quote, `""` inside is one

@@ -1,10 +1,9 @@
-import { keyField, numberField, getField } from './fields';
-import type { Fields } from './json';
+import { getField, keyField, numberField } from './fields';
+import { DEFAULT_JSON_LIMITS, type Fields, type JsonLimits } from './json';
 import { RecordRejects, type InputRecord } from './reject';
 import { routeText, type Selectable } from './route';
 import { decodeUtf8, lossyText } from './text';
 import { DEFAULT_EVENT_TIME_BOUNDS, eventTimeProblem, parseEventTime, type EventTimeBounds, type TimeFormat } from './time';
-import { DEFAULT_JSON_LIMITS, type JsonLimits } from './json';
 
 /**
  * The record-level contract, in one place: every Kinesis record handed to `readRecords` is either accepted

@@ -107,7 +107,15 @@ export function routeRecord<D extends Selectable>(
   const { events, problems } = routeText(text, detectors, defaultField);
   if (problems.length <= 1) return { events, rejects: problems };
   const first = problems[0]!;
-  return { events, rejects: [{ index: first.index, reason: `${first.reason} (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'} in this record)` }] };
+  return {
+    events,
+    rejects: [
+      {
+        index: first.index,
+        reason: `${first.reason} (and ${problems.length - 1} more problem${problems.length === 2 ? '' : 's'} in this record)`,
+      },
+    ],
+  };
 }
 
 function firstNonBlank(text: string): number {
