@@ -112,6 +112,8 @@ interface Draft {
   outputs: Array<{ kinesis?: string; firehose?: string; format: 'json' | 'csv'; columns?: Array<string | Record<string, string>> }>;
   /** The scored stream's columns in order, spelt as declared (for KDA-shaped outputs). */
   outputColumns?: string[];
+  /** The in-application stream holding the results, which names the detector unless --name does. */
+  stream?: string;
 }
 
 class Untranslatable extends Error {}
@@ -459,7 +461,7 @@ class Translator {
       if (t) columns.set(canonical(t), it.expr);
     });
     const match = { ...(parent.k === 'view' ? parent.match : {}), ...this.whereToMatch(q.where, source, report) };
-    this.lineage.set(canonical(st.target), { k: 'view', from: parent.k === 'view' ? source : source, columns, match });
+    this.lineage.set(canonical(st.target), { k: 'view', from: source, columns, match });
     const computed = q.items.filter((it) => !['col', 'star', 'cast'].includes(it.expr.k));
     if (computed.length) {
       report.verdict = 'approximated';
@@ -807,7 +809,7 @@ class Translator {
     this.lineage.set(canonical(st.target), { k: 'scored', draft, columns });
     if (!this.drafts.includes(draft)) this.drafts.push(draft);
     draft.name ??= this.options.name;
-    (draft as Draft & { stream?: string }).stream ??= st.target.text;
+    draft.stream ??= st.target.text;
   }
 
   private hotspotsPump(
@@ -837,7 +839,7 @@ class Translator {
       outputs: [],
       name: this.options.name,
     };
-    (draft as Draft & { stream?: string }).stream = st.target.text;
+    draft.stream = st.target.text;
     this.drafts.push(draft);
     this.lineage.set(canonical(st.target), { k: 'hotspots', draft });
     report.verdict = 'approximated';
@@ -872,7 +874,7 @@ class Translator {
       if (role) columns.set(canonical(t), role);
       outputColumns.push(t.text);
     });
-    (draft as Draft & { stream?: string }).stream = st.target.text;
+    draft.stream = st.target.text;
     draft.outputColumns = outputColumns;
     this.lineage.set(canonical(st.target), { k: 'scored', draft, columns });
   }
@@ -954,7 +956,7 @@ class Translator {
   private nameDrafts(): void {
     const used = new Set<string>();
     this.drafts.forEach((d, i) => {
-      const stream = (d as Draft & { stream?: string }).stream ?? `detector-${i + 1}`;
+      const stream = d.stream ?? `detector-${i + 1}`;
       let name = this.options.name ? (this.drafts.length > 1 ? `${this.options.name}-${i + 1}` : this.options.name) : slug(stream);
       for (let k = 2; used.has(name); k++) name = `${slug(stream)}-${k}`;
       used.add(name);
