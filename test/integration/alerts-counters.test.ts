@@ -1,7 +1,7 @@
 import { DynamoDBClient, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DeserializeMiddleware } from '@smithy/types';
-import { runAlerts, type AlertPublisher } from '../../shared/alerts';
+import { COUNTED_WINDOWS, runAlerts, type AlertPublisher } from '../../shared/alerts';
 import { DynamoAlertStore } from '../../shared/store/alerts';
 import { cooldownPk, COOLDOWN_SK } from '../../shared/store/keys';
 import { T0, bodies, iso, startAlertsHarness, windowItem, type AlertsHarness } from './alerts-fixtures';
@@ -92,5 +92,21 @@ describe('held-back counter against dynalite', () => {
     expect(await runAlerts({ ...common, store, now: () => h.clock.now })).toMatchObject({ claimed: 1, suppressed: 1 });
     expect(await cooldown()).toMatchObject({ suppressed: 1 });
     expect(await h.pending()).toEqual([]);
+  });
+
+  it('keeps the cooldown item small however many windows it holds back (fixed-size list of counted windows)', async () => {
+    const key = 'k'.repeat(512);
+    await h.put([windowItem({ key, startMs: T0, score: 4 })]);
+    expect(await h.runner()()).toMatchObject({ sent: 1 });
+    for (let batch = 1; batch <= 3; batch++) {
+      h.clock.now += 60_000;
+      await h.put(Array.from({ length: 40 }, (_, i) => windowItem({ key, startMs: T0 + (batch * 40 + i) * 10_000, score: 4.1 })));
+      expect(await h.runner()()).toMatchObject({ suppressed: 40 });
+    }
+    const item = (await h.get(cooldownPk('toll-stations', key), COOLDOWN_SK))!;
+    expect(item).toMatchObject({ suppressed: 120 });
+    expect(item.counted).toHaveLength(COUNTED_WINDOWS);
+    // Attribute names and values as DynamoDB counts them, roughly: far below the 400 KB item limit, and fixed.
+    expect(Buffer.byteLength(JSON.stringify(item))).toBeLessThan(3 * 1024);
   });
 });
