@@ -114,6 +114,8 @@ interface Draft {
   outputColumns?: string[];
   /** The in-application stream holding the results, which names the detector unless --name does. */
   stream?: string;
+  /** The window pump's line, told when no forest ever reads its windows. */
+  pumpReport?: StatementReport;
 }
 
 class Untranslatable extends Error {}
@@ -214,6 +216,19 @@ class Translator {
     const pumpReports = new Map<Statement, StatementReport>();
     for (const st of parsed) {
       if (st.k === 'pump' || st.k === 'insert') pumpReports.set(st, this.pump(st));
+    }
+    for (const lin of this.lineage.values()) {
+      if (
+        lin.k !== 'window' ||
+        this.drafts.includes(lin.draft) ||
+        !lin.draft.pumpReport ||
+        lin.draft.pumpReport.verdict === 'not translated'
+      )
+        continue;
+      lin.draft.pumpReport.verdict = 'not translated';
+      lin.draft.pumpReport.notes.push(
+        'no RANDOM_CUT_FOREST reads these windows: a detector always scores its windows, so aggregates kept only for a dashboard or a consumer have no detector of their own (score them, or keep computing them elsewhere)',
+      );
     }
     this.applyOutputs();
     this.nameDrafts();
@@ -356,6 +371,11 @@ class Translator {
           );
         const windowed = Boolean(q.groupBy || q.windowedBy || q.items.some((it) => this.hasAggregate(it.expr)));
         if (lin.k === 'scored') this.scoreFilterPump(st, lin, report);
+        else if (lin.k === 'window' && windowed)
+          throw new Untranslatable(
+            `aggregates of aggregates (${source} is already a window stream) have no equivalent: one window level per detector`,
+          );
+        else if (lin.k === 'window') this.windowViewPump(st, source, lin, report);
         else if (windowed) this.windowPump(st, source, report);
         else this.viewPump(st, source, report);
       }
@@ -472,6 +492,40 @@ class Translator {
     report.notes.unshift(`in-application stream ${st.target.text} is a view of ${source}: folded into the detectors that read it`);
   }
 
+  /** A projection (or filter) of a window stream: the same windows under the target's column names. */
+  private windowViewPump(
+    st: Extract<Statement, { k: 'pump' | 'insert' }>,
+    source: string,
+    lin: Extract<Lineage, { k: 'window' }>,
+    report: StatementReport,
+  ): void {
+    const q = st.query;
+    const items = q.items.flatMap((it): SelectItem[] =>
+      it.expr.k === 'star'
+        ? [...lin.columns.keys()].map((k): SelectItem => ({ expr: { k: 'col', name: { text: k, quoted: true } } }))
+        : [it],
+    );
+    const targets = this.targetColumns(st.target, st.targetColumns, { ...q, items });
+    const columns = new Map<string, ColumnRole>();
+    items.forEach((it, i) => {
+      const e = stripCast(it.expr);
+      const role = e.k === 'col' ? lin.columns.get(canonical(e.name)) : undefined;
+      if (role && targets[i]) columns.set(canonical(targets[i]), role);
+      else {
+        report.verdict = 'approximated';
+        report.notes.push(`column ${describe(it.expr)} is computed from the window columns: dropped`);
+      }
+    });
+    if (q.where) {
+      report.verdict = 'approximated';
+      report.notes.push(`WHERE ${describe(q.where)} on window aggregates has no equivalent: every window is scored`);
+    }
+    report.notes.unshift(
+      `in-application stream ${st.target.text} is a projection of the window stream ${source}: folded into its detector`,
+    );
+    this.lineage.set(canonical(st.target), { k: 'window', from: lin.from, draft: lin.draft, columns });
+  }
+
   /** Matches of every view between `stream` and the input, merged. */
   private inheritedMatch(stream: string): Record<string, Scalar | Scalar[]> {
     const lin = this.lineageOf(stream);
@@ -484,7 +538,7 @@ class Translator {
       report.verdict = 'approximated';
       report.notes.push(note);
     };
-    const draft: Draft = { kind: 'rcf', match: { ...this.inheritedMatch(source) }, aggregates: [], outputs: [] };
+    const draft: Draft = { kind: 'rcf', match: { ...this.inheritedMatch(source) }, aggregates: [], outputs: [], pumpReport: report };
     Object.assign(draft.match, this.whereToMatch(q.where, source, report));
     // The window: STEP/FLOOR in GROUP BY, WINDOWED BY STAGGER, or a sliding OVER (RANGE … PRECEDING).
     const keys: Expr[] = [];
@@ -733,7 +787,20 @@ class Translator {
     const ignored: string[] = [];
     const untyped: string[] = [];
     if (lin.k === 'window') {
-      draft = lin.draft;
+      // A second forest over the same windows is a second detector with the same aggregation.
+      draft = this.drafts.includes(lin.draft)
+        ? {
+            ...lin.draft,
+            match: { ...lin.draft.match },
+            aggregates: [...lin.draft.aggregates],
+            outputs: [],
+            features: undefined,
+            explain: undefined,
+            threshold: undefined,
+            name: undefined,
+            stream: undefined,
+          }
+        : lin.draft;
       for (const it of cursorItems) {
         const e = stripCast(it.expr);
         if (e.k !== 'col') throw new Untranslatable(`cursor column ${describe(it.expr)} is computed; select it in the window pump instead`);
@@ -985,7 +1052,17 @@ class Translator {
         ],
       };
     const name = lin.draft.name;
-    if (lin.k === 'window') return { line: st.line, label, verdict: 'translated', notes: [`the windows of detector ${name} (${cols})`] };
+    if (lin.k === 'window' && !this.drafts.includes(lin.draft) && !this.drafts.some((d) => d.pumpReport === lin.draft.pumpReport))
+      return { line: st.line, label, verdict: 'not translated', notes: [`windows no forest scores (${cols})`] };
+    if (lin.k === 'window') {
+      const names = this.drafts.filter((d) => d.pumpReport === lin.draft.pumpReport).map((d) => d.name);
+      return {
+        line: st.line,
+        label,
+        verdict: 'translated',
+        notes: [`the windows of detector${names.length > 1 ? 's' : ''} ${names.join(', ')} (${cols})`],
+      };
+    }
     return { line: st.line, label, verdict: 'translated', notes: [`the scored results of detector ${name} (${cols})`] };
   }
 

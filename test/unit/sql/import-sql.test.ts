@@ -506,6 +506,95 @@ describe('import-sql on KDA applications', () => {
     ]);
   });
 
+  it('windows never scored, a projection of a window stream, two forests over the same windows, a roll-up of windows', () => {
+    const { detectors, lines } = translateFixture('shop-windows.sql', { threshold: 4 });
+    expect(detectors).toEqual([
+      {
+        name: 'revenue-scores',
+        format: 'json',
+        windowSeconds: 60,
+        key: 'shop',
+        aggregates: [
+          {
+            name: 'orders',
+            fn: 'count',
+          },
+          {
+            name: 'revenue',
+            fn: 'sum',
+            field: 'amount',
+          },
+          {
+            name: 'basket',
+            fn: 'avg',
+            field: 'amount',
+          },
+        ],
+        features: ['revenue'],
+        rcf: {
+          numberOfTrees: 100,
+          subSampleSize: 256,
+          timeDecay: 100000,
+          shingleSize: 1,
+        },
+        threshold: 4,
+        alertOn: 'score',
+      },
+      {
+        name: 'basket-scores',
+        format: 'json',
+        windowSeconds: 60,
+        key: 'shop',
+        aggregates: [
+          {
+            name: 'orders',
+            fn: 'count',
+          },
+          {
+            name: 'revenue',
+            fn: 'sum',
+            field: 'amount',
+          },
+          {
+            name: 'basket',
+            fn: 'avg',
+            field: 'amount',
+          },
+        ],
+        features: ['orders', 'basket'],
+        rcf: {
+          numberOfTrees: 50,
+          subSampleSize: 64,
+          timeDecay: 1000,
+          shingleSize: 1,
+        },
+        threshold: 4,
+        alertOn: 'score',
+      },
+    ]);
+    expect(lines).toEqual([
+      'line 3, CREATE STREAM "DASHBOARD": not translated — windows no forest scores (region, orders)',
+      'line 4, CREATE PUMP "DASHBOARD_PUMP": not translated — window aggregate: key region, 60 s tumbling windows on arrival time (ROWTIME), aggregates orders; no RANDOM_CUT_FOREST reads these windows: a detector always scores its windows, so aggregates kept only for a dashboard or a consumer have no detector of their own (score them, or keep computing them elsewhere)',
+      'line 8, CREATE STREAM "SALES": translated — the windows of detectors revenue-scores, basket-scores (shop, orders, revenue, basket)',
+      'line 9, CREATE PUMP "SALES_PUMP": translated — window aggregate: key shop, 60 s tumbling windows on arrival time (ROWTIME), aggregates orders, revenue, basket',
+      'line 13, CREATE STREAM "SALES_SLIM": translated — the windows of detectors revenue-scores, basket-scores (shop, revenue)',
+      'line 14, CREATE PUMP "SLIM_PUMP": approximated — in-application stream SALES_SLIM is a projection of the window stream SALES: folded into its detector; WHERE "orders" > 5 on window aggregates has no equivalent: every window is scored',
+      'line 17, CREATE STREAM "REVENUE_SCORES": translated — the scored results of detector revenue-scores (shop, revenue, ANOMALY_SCORE)',
+      'line 18, CREATE PUMP "REVENUE_PUMP": approximated — RANDOM_CUT_FOREST\'s defaults (100, 256, 100000, 1) written out; RANDOM_CUT_FOREST over the window stream → rcf detector: features revenue ("shop" not numeric: KDA\'s forest ignored it too); KDA scored every shop with one forest; stream-sentinel keeps one forest per shop (scores differ from KDA\'s: each key is compared with its own history)',
+      'line 21, CREATE STREAM "BASKET_SCORES": translated — the scored results of detector basket-scores (shop, basket, ANOMALY_SCORE)',
+      'line 22, CREATE PUMP "BASKET_PUMP": approximated — RANDOM_CUT_FOREST over the window stream → rcf detector: features orders, basket; KDA scored every shop with one forest; stream-sentinel keeps one forest per shop (scores differ from KDA\'s: each key is compared with its own history)',
+      'line 26, CREATE STREAM "ROLLUP": not translated — stream ROLLUP comes from a pump that was not translated (line 27)',
+      'line 27, CREATE PUMP "ROLLUP_PUMP": not translated — aggregates of aggregates (SALES is already a window stream) have no equivalent: one window level per detector',
+      'note: input schema: none given — format json with fields named as the SQL columns; give the template (RecordColumns) or --csv-columns to change it',
+      "note: revenue-scores: orders, basket are computed (KDA's window stream had them) but neither scored nor delivered: keep for alert messages, or remove",
+      'note: revenue-scores: threshold 4 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
+      "note: basket-scores: revenue is computed (KDA's window stream had it) but neither scored nor delivered: keep for alert messages, or remove",
+      'note: basket-scores: threshold 4 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
+      'result: revenue-scores is valid and deployable',
+      'result: basket-scores is valid and deployable',
+    ]);
+  });
+
   it('writes for the workshop a detector the deployed functions run, equal to the shipped toll detector but for what was tuned', () => {
     const { yaml } = translateFixture('workshop-toll.sql', {
       threshold: 2.5,
