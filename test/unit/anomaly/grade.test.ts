@@ -83,6 +83,15 @@ describe('anomaly grade', () => {
     rb.forEach((r, i) => expect(r.grade).toBeCloseTo(ra[i]!.grade, 3));
   });
 
+  it('keeps the state under 1 KB in the worst case: scores spread over every bin, then a long quiet spell', () => {
+    const g = new AnomalyGrader(4);
+    for (let t = 0; t < 20_000; t++) g.update(((t * 7919) % 1000) / 100, [t * 1.234567, -t, 1e9 / (t + 1), 0.5]);
+    for (let t = 0; t < 20_000; t++) g.update(0.8, [1, 2, 3, 4]);
+    const json = JSON.stringify(g.state());
+    expect(Buffer.byteLength(json)).toBeLessThan(1024);
+    expect(json).not.toMatch(/e-/); // negligible masses are dropped, not written as 1.234e-300
+  });
+
   it('rejects a state it cannot read with a GradeStateError naming the problem', () => {
     const state = trained(60).state();
     expect(() => AnomalyGrader.fromState({ ...state, v: 9 }, 1)).toThrow(new GradeStateError('not a grade state this version reads: version 9 (this version reads 1)'));
