@@ -1,4 +1,7 @@
-import { DetectorsConfigError, SCHEMA_ONLY, parseDetectors, schemaOnlySettings } from '../../../shared/detectors';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DetectorsConfigError, SCHEMA_ONLY, loadDetectorsFile, parseDetectors, schemaOnlySettings } from '../../../shared/detectors';
 
 const DEFAULTS = { windowSeconds: 10, threshold: 2 };
 
@@ -100,6 +103,21 @@ describe('settings the runtime does not implement yet', () => {
       `detectors[0] (d): ${SCHEMA_ONLY.everySeconds}`,
       `detectors[0] (d): ${SCHEMA_ONLY.grade}`,
     ]);
+  });
+
+  it('fails loading the file as the package check and the functions do, and loads it schema-only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'detectors-'));
+    try {
+      const file = join(dir, 'detectors.yml');
+      writeFileSync(file, one('kind: records\nfeatures: [amount]'));
+      // serverless/checks.js (package time) and shared/lambda/stream-function.ts (cold start) call exactly this.
+      expect(() => loadDetectorsFile(file, DEFAULTS)).toThrow(
+        `${file}: detectors[0] (d): kind: records is not supported by the windows function yet (per-record scoring, issue 15 item 1) — remove it before deploying (only schema-only validation, e.g. import-sql, accepts it)`,
+      );
+      expect(loadDetectorsFile(file, DEFAULTS, { schemaOnly: true })).toMatchObject([{ kind: 'records', features: ['amount'] }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lets alertOn: score through (it is what the functions do) and leaves alertOn out by default', () => {
