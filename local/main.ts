@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { HOTSPOTS_KEY } from './dashboard/data';
 import { createLocalPipeline } from './pipeline';
-import type { RunReport } from './report';
+import { rejectAdvice, type RunReport } from './report';
 import { startLocalRun, type RunEvent, type RunProgress } from './run';
 import { replaySource, scenarioSource } from './sources';
 
@@ -168,6 +168,12 @@ export function summary(report: RunReport, reportFile?: string): string {
   for (const a of anomalies.length ? report.alerts : []) {
     if (!report.injected.some((i) => covers(a, i)))
       lines.push(`  also alerted: ${a.detector}/${a.key} at ${a.windowStart} (score ${a.score.toFixed(2)})`);
+  }
+  if (report.rejectReasons?.length) {
+    lines.push(`  rejected records, commonest reasons first (all kept in the report's rejectReasons):`);
+    for (const r of report.rejectReasons)
+      lines.push(`    ${r.count} × ${r.detector ? `${r.detector}: ` : ''}${r.reason}   e.g. ${JSON.stringify(r.example)}`);
+    for (const a of rejectAdvice(report.rejectReasons)) lines.push(`  → ${a}`);
   }
   if (report.onFailure) lines.push(`  ${report.onFailure} batch(es) went to the on-failure destination: see the report`);
   if (reportFile) lines.push(`  report written to ${reportFile}`);

@@ -1,7 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { dynamoDocumentClient } from '../shared/aws/clients';
-import { BUILTIN_DEFAULTS, detectorsFilePath, hotspotsDetectors, loadDetectorsFile, rcfDetectors, type Detector } from '../shared/detectors';
+import {
+  BUILTIN_DEFAULTS,
+  detectorsFilePath,
+  hotspotsDetectors,
+  loadDetectorsFile,
+  rcfDetectors,
+  type Detector,
+} from '../shared/detectors';
 import { MemoryRejectsSink } from '../shared/rejects/sink';
 import { createWindowsHandler } from '../functions/windows/handler';
 import { createAlertsHandler } from '../functions/alerts/handler';
@@ -93,6 +100,7 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
         );
       },
       rejected: () => rejects.all.length,
+      rejects: () => rejects.all,
       ...(thresholds.length ? { defaultThreshold: Math.min(...thresholds) } : {}),
       close: async () => documentClient.destroy(),
     };

@@ -6,6 +6,8 @@ export interface RunReport {
   produced: number;
   processed: number;
   rejected: number;
+  /** The commonest reasons records were rejected (reason text up to its details), most frequent first. */
+  rejectReasons?: Array<{ reason: string; count: number; detector?: string; example: string }>;
   injected: Array<{ kind: string; key: string; windowStart: string }>;
   windows: Array<{ detector: string; key: string; windowStart: string; count: number; score: number; late?: boolean }>;
   alerts: Array<{
@@ -67,4 +69,40 @@ export function reportAlerts(series: KeySeries[], messages: readonly CapturedMes
         }),
     )
     .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.key.localeCompare(b.key));
+}
+
+/** A reject's reason without its per-record details (the quoted data, the list of each detector's refusal). */
+export function reasonKind(reason: string): string {
+  const cut = reason.search(/ \(|: "|: '/);
+  return (cut > 0 ? reason.slice(0, cut) : reason).slice(0, 160);
+}
+
+/** The `top` commonest reasons among the rejects, with one example record each. */
+export function topRejectReasons(
+  rejects: ReadonlyArray<{ reason: string; detector?: string; data: string }>,
+  top = 5,
+): NonNullable<RunReport['rejectReasons']> {
+  const byReason = new Map<string, { reason: string; count: number; detector?: string; example: string }>();
+  for (const r of rejects) {
+    const reason = reasonKind(r.reason);
+    const id = `${r.detector ?? ''}\u0000${reason}`;
+    const entry = byReason.get(id);
+    if (entry) entry.count++;
+    else byReason.set(id, { reason, count: 1, ...(r.detector ? { detector: r.detector } : {}), example: r.data.slice(0, 120) });
+  }
+  return [...byReason.values()].sort((a, b) => b.count - a.count).slice(0, top);
+}
+
+/** What to change, for the reasons a newcomer meets first. */
+export function rejectAdvice(reasons: NonNullable<RunReport['rejectReasons']>): string[] {
+  const advice: string[] = [];
+  if (reasons.some((r) => r.reason.startsWith('matches no detector')))
+    advice.push(
+      'no detector in the detectors file takes these records: add one whose format, key and time fields match them (docs/detectors.md), or pass --detectors <file>',
+    );
+  if (reasons.some((r) => /time field/.test(r.reason)))
+    advice.push(
+      "the detector's time field is missing or unreadable in these records: check its `time` field and format in the detectors file",
+    );
+  return advice;
 }

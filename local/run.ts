@@ -8,7 +8,7 @@ import { kinesisEventSourceDefinition } from './definitions';
 import { startDashboard, type Dashboard } from './dashboard/server';
 import { TableReader } from './dashboard/data';
 import { KinesisEventSource, type InvokeReport, type OnFailureRecord, type StreamHandler } from './event-source';
-import { reportAlerts, reportWindows, type RunReport } from './report';
+import { reportAlerts, reportWindows, topRejectReasons, type RunReport } from './report';
 import type { CapturedMessage } from './sns-capture';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
 
@@ -27,6 +27,8 @@ export interface LocalPipeline {
   runAlerts(): Promise<void>;
   /** Records rejected so far (undecodable, failing the schema). */
   rejected(): number;
+  /** The rejects kept so far (their reasons go in the report). */
+  rejects?(): ReadonlyArray<{ reason: string; detector?: string; data: string }>;
   /** Threshold drawn for windows without one. */
   defaultThreshold?: number;
   close?(): Promise<void>;
@@ -257,6 +259,7 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
           produced,
           processed: windowsSource.stats.recordsDelivered,
           rejected: pipeline.rejected(),
+          ...(pipeline.rejects && pipeline.rejected() > 0 ? { rejectReasons: topRejectReasons(pipeline.rejects()) } : {}),
           injected: options.source.injected,
           windows: reportWindows(all),
           alerts: reportAlerts(all, stack.sns.messages),
