@@ -12,6 +12,7 @@ import type { BenchReport } from './types';
  * rules score ≥ 2 and ≥ 3.5 and the best threshold chosen afterwards.
  *
  * NAB_SERIES=realTweets,art_daily (substrings) runs a subset; NAB_SEEDS=1 one seed (default 1,2,3).
+ * NAB_SEASONALITY=1 adds the time-of-day experiment (forest on value + time of day, daily-cycle series).
  */
 
 const KDA = { numberOfTrees: 100, subSampleSize: 256, timeDecay: 100000, shingleSize: 1 } as const;
@@ -24,6 +25,25 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 function forestScores(file: NabCorpusFile, seed: number): number[] {
   const forest = new RandomCutForest({ ...KDA, dimensions: 1, seed });
   return file.values.map((v) => forest.process([v]).score);
+}
+
+/** Series of NAB with a daily cycle, for the seasonality experiment. */
+const DAILY = ['art_daily', 'nyc_taxi', 'realTraffic'];
+
+/**
+ * Time of day as two extra forest columns (a point on a circle, so 23:59 is next to 00:00), scaled to `scale` ×
+ * the value's standard deviation over the first subSampleSize rows (the forest's warm-up: known online).
+ */
+function seasonalScores(file: NabCorpusFile, seed: number, scale: number): number[] {
+  const forest = new RandomCutForest({ ...KDA, dimensions: 3, seed });
+  const head = file.values.slice(0, KDA.subSampleSize);
+  const m = mean(head);
+  const k = scale * (Math.sqrt(mean(head.map((v) => (v - m) ** 2))) || 1);
+  return file.values.map((v, i) => {
+    const d = new Date(file.times[i]!);
+    const angle = ((d.getUTCHours() * 60 + d.getUTCMinutes()) / 1440) * 2 * Math.PI;
+    return forest.process([v, k * Math.cos(angle), k * Math.sin(angle)]).score;
+  });
 }
 
 interface GradeRun {
@@ -120,6 +140,22 @@ export default async function nabBench(): Promise<BenchReport> {
     sensitivity.push(`${option} ${DEFAULT_GRADE_OPTIONS[option]} → ${parts.join(', ')}`);
   }
   figures['default rule, standard, one option moved (mean over seeds)'] = sensitivity.join(' | ');
+
+  if (process.env.NAB_SEASONALITY) {
+    const daily = corpus.filter((c) => DAILY.some((d) => c.name.includes(d)));
+    const dailyFiles = daily.map((c) => c.file);
+    const variants: Array<[string, (c: NabCorpusFile, seed: number) => number[]]> = [
+      ['value only', (c, seed) => runs[seeds.indexOf(seed)]![corpus.indexOf(c)]!],
+      ...[1, 0.3, 0.1].map((scale): [string, (c: NabCorpusFile, seed: number) => number[]] => [`value + time of day × ${scale} σ`, (c, seed) => seasonalScores(c, seed, scale)]),
+    ];
+    for (const [name, scoresOf] of variants) {
+      const per = seeds.map((seed) => {
+        const detections = gradeRule(daily, daily.map((c) => scoresOf(c, seed))).detections;
+        return [scoreCorpus(dailyFiles, detections, NAB_PROFILES.standard).score, scoreCorpus(dailyFiles, detections, NAB_PROFILES.reward_low_FP_rate).score];
+      });
+      figures[`seasonality, ${daily.length} daily-cycle series, default rule, ${name}: standard / low-FP (mean over seeds)`] = `${round(mean(per.map((x) => x[0]!)))} / ${round(mean(per.map((x) => x[1]!)))}`;
+    }
+  }
 
   if (filters.length === 0) {
     targets.push({ name: 'default grade rule, standard (mean over seeds)', value: round(gradeMeans.standard), target: '≥ 60 (KDA best threshold 51.7)', met: gradeMeans.standard >= 60 });
