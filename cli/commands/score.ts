@@ -51,7 +51,7 @@ function formatScore(x: number): string {
  * row with a forest (score then update) and writes one score per line; with `explain`, the score, a tab and
  * KDA's RANDOM_CUT_FOREST_WITH_EXPLANATION-style JSON keyed by column name (COL0… without a header).
  * With `output`, CSV instead: a header, then per row its input line number and the chosen fields — the raw
- * score, the anomaly grade and the alert decision of the same rule the windows function applies (one grader
+ * score, the anomaly grade and the alert decision of shared/anomaly's default rule (decideAlert; one grader
  * for the whole input, as for one key). Returns the number of rows scored.
  */
 export async function scoreCsv(input: Readable, output: Writable, options: ScoreOptions): Promise<number> {
