@@ -1,16 +1,5 @@
 import { defaultField, type Detector, type RcfDetector } from '../detectors/schema';
-import {
-  decodeBase64,
-  keyField,
-  numberField,
-  parseEventTime,
-  getField,
-  routeRecord,
-  keptData,
-  type Fields,
-  type InputRecord,
-  type Reject,
-} from '../records';
+import { checkSum, readRecords, type EventTimeBounds, type FieldPlan, type InputRecord, type Reject } from '../records';
 
 /**
  * Partial aggregates carried in Lambda's tumbling-window `state` between invokes of one window (≤ 1 MB per
@@ -71,9 +60,17 @@ export const newPartials = (fieldCount: number): number[] => {
   return p;
 };
 
+/** How the windows function reads records beyond its detectors (from shared/config). */
+export interface AggregateOptions {
+  /** Event-time bounds relative to arrival (records/limits.ts defaults: 5 min ahead, any age behind). */
+  time?: Partial<EventTimeBounds>;
+}
+
 /**
- * Folds a batch of records into the state: decode, route to detectors, extract key/time/fields, add to the
- * partials of `floor(t / W) · W`. A record that fails anywhere becomes a reject (returned) and the rest go on.
+ * Folds a batch of records into the state through the record kernel's contract (shared/records/read.ts): each
+ * object a detector takes is added to the partials of `floor(t / W) · W`; a record with any object that cannot be
+ * used (including one whose value would take its window's sum past 2^53) gives one reject, returned and counted
+ * in `state.r`, and the rest of the batch goes on.
  */
 export function aggregateRecords(
   state: WindowsState,
@@ -81,73 +78,61 @@ export function aggregateRecords(
   compiled: readonly CompiledDetector[],
   /** Detectors another function serves (hotspots): records they take are routed but are not rejects here. */
   others: readonly Detector[] = [],
+  options: AggregateOptions = {},
 ): Reject[] {
-  const rejects: Reject[] = [];
-  const byName = new Map(compiled.map((c) => [c.detector.name, c]));
-  const detectors: Detector[] = [...compiled.map((c) => c.detector), ...others];
+  const byDetector = new Map<RcfDetector, CompiledDetector>(compiled.map((c) => [c.detector, c]));
+  const plans: FieldPlan<RcfDetector>[] = compiled.map((c) => ({
+    detector: c.detector,
+    key: c.detector.key,
+    ...(c.detector.time ? { time: c.detector.time } : {}),
+    numbers: c.fields,
+  }));
   const w = state.w;
-  const reject = (rec: InputRecord, text: string, index: number, reason: string, detector?: string) => {
-    rejects.push({
-      sequenceNumber: rec.sequenceNumber,
-      ...(rec.partitionKey !== undefined ? { partitionKey: rec.partitionKey } : {}),
-      arrival: new Date(rec.arrivalMs).toISOString(),
-      ...(detector ? { detector } : {}),
-      index,
-      reason,
-      data: keptData(text),
-    });
+  const { rejects } = readRecords<RcfDetector, Detector>(
+    records,
+    plans,
+    { defaultField, others, time: definedBounds(options.time) },
+    (a) => {
+      const c = byDetector.get(a.detector)!;
+      const n = c.fields.length;
+      const start = Math.floor(a.timeMs / c.windowMs) * c.windowMs;
+      const k = entryKey(c.detector.name, start, a.key!);
+      let p = w[k];
+      // Every sum is checked before any is touched, so a refused object leaves no trace in the partials.
+      if (p)
+        for (let i = 0; i < n; i++) {
+          const why = checkSum(c.fields[i]!, p[1 + 3 * i]!, a.values[i]!);
+          if (why) return why;
+        }
+      if (!p) w[k] = p = newPartials(n);
+      p[0]!++;
+      for (let i = 0; i < n; i++) {
+        const v = a.values[i]!;
+        const o = 1 + 3 * i;
+        p[o] = p[o]! + v;
+        if (v < p[o + 1]!) p[o + 1] = v;
+        if (v > p[o + 2]!) p[o + 2] = v;
+      }
+      return undefined;
+    },
+  );
+  const list = rejects.list();
+  if (list.length) {
     const r = (state.r ??= {});
-    const k = detector ?? '*';
-    r[k] = (r[k] ?? 0) + 1;
-  };
-  for (const rec of records) {
-    const text = decodeBase64(rec.data);
-    const { events, rejects: routeRejects } = routeRecord(text, detectors, defaultField);
-    for (const rr of routeRejects) reject(rec, text, rr.index, rr.reason);
-    for (const ev of events) {
-      const c = byName.get(ev.detector.name);
-      if (!c) continue; // taken by another function's detector
-      const why = addEvent(w, c, ev.fields, rec.arrivalMs);
-      if (why) reject(rec, text, ev.index, why, c.detector.name);
+    for (const x of list) {
+      const k = x.detector ?? '*';
+      r[k] = (r[k] ?? 0) + 1;
     }
   }
   state.n = (state.n ?? 0) + records.length;
-  return rejects;
+  return list;
 }
 
-/** Adds one object to its window's partials; returns the reason it cannot be used, if any. */
-function addEvent(w: Record<string, number[]>, c: CompiledDetector, fields: Fields, arrivalMs: number): string | undefined {
-  const d = c.detector;
-  const key = keyField(fields, d.key);
-  if (!key.ok) return key.reason;
-  let t = arrivalMs;
-  if (d.time) {
-    const parsed = parseEventTime(getField(fields, d.time.field), d.time.format);
-    if (!parsed.ok) return `time field ${d.time.field}: ${parsed.reason}`;
-    t = parsed.value;
-  }
-  const n = c.fields.length;
-  // Validate every field before touching the partials, so a bad record leaves no trace.
-  let values: number[] | undefined;
-  if (n) {
-    values = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      const v = numberField(fields, c.fields[i]!);
-      if (!v.ok) return v.reason;
-      values[i] = v.value;
-    }
-  }
-  const start = Math.floor(t / c.windowMs) * c.windowMs;
-  const k = entryKey(d.name, start, key.value);
-  let p = w[k];
-  if (!p) w[k] = p = newPartials(n);
-  p[0]!++;
-  for (let i = 0; i < n; i++) {
-    const v = values![i]!;
-    const o = 1 + 3 * i;
-    p[o] = p[o]! + v;
-    if (v < p[o + 1]!) p[o + 1] = v;
-    if (v > p[o + 2]!) p[o + 2] = v;
-  }
-  return undefined;
+/** Bounds left unset keep the kernel's defaults (a spread of `undefined` would override them). */
+function definedBounds(time: Partial<EventTimeBounds> | undefined): Partial<EventTimeBounds> {
+  if (!time) return {};
+  return {
+    ...(time.maxAheadMs !== undefined ? { maxAheadMs: time.maxAheadMs } : {}),
+    ...(time.maxBehindMs !== undefined ? { maxBehindMs: time.maxBehindMs } : {}),
+  };
 }
