@@ -47,6 +47,11 @@ export function register(program: Command): void {
     .option('--kda-scale <n>', "multiply KDA's scores by n first (NAB's published KDA scores are divided by 8: use 8)", Number, 1)
     .option('--kda-key <column>', "the KDA output's key column, for window detectors (default: the detector's key)")
     .option('--arrival-field <field>', "input field with each row's arrival time, for window detectors on arrival time (ROWTIME)")
+    .option(
+      '--one-forest',
+      "window detectors: one forest for all keys in KDA's row order, as KDA scored (the deployed detector has one per key)",
+      false,
+    )
     .option('--json', 'print the report as JSON', false)
     .action((input: string, kda: string, opts: CompareOptions & { detectors: string; detector?: string; json: boolean }) => {
       try {

@@ -22,6 +22,11 @@ export interface CompareOptions {
   kdaKey?: string;
   /** Column of the recorded input with the arrival time, for detectors on arrival time (KDA's ROWTIME). */
   arrivalField?: string;
+  /**
+   * Window detectors: score every key's windows with one forest in KDA's row order, as KDA did, instead of one
+   * forest per key as the deployed detector does — separates the forest's fidelity from the per-key difference.
+   */
+  oneForest?: boolean;
   /** Rows listed in `differences` at most. */
   maxDifferences?: number;
 }
@@ -237,8 +242,11 @@ function compareWindows(
   const texts = recordTexts(inputText, detector);
   const compiled = compileDetector(detector);
   const state = emptyState();
+  // With event time, a recording's arrival is unknown: say it arrived after every event, so the record kernel's
+  // "event time ahead of arrival" bound never rejects history (old events are accepted as late, not rejected).
+  const LATE_ARRIVAL = Date.UTC(9999, 11, 31);
   const records = texts.map((text, i) => {
-    let arrivalMs = 0;
+    let arrivalMs = LATE_ARRIVAL;
     if (options.arrivalField) {
       const fields = routeText(text, [detector], () => options.arrivalField!).events[0]?.fields;
       const t = fields ? parseEventTime(getField(fields, options.arrivalField)) : undefined;
@@ -256,34 +264,49 @@ function compareWindows(
     list.push(toAggregate(compiled, key, startMs, partials));
     byKey.set(key, list);
   }
-  // Each key's windows in time order through its own forest, score then learn, as the windows function does.
-  const scored = new Map<string, Array<{ startMs: number; score: number }>>();
-  for (const [key, windows] of byKey) {
-    windows.sort((a, b) => a.startMs - b.startMs);
-    const forest = new RandomCutForest({ ...detector.rcf, dimensions: detector.features.length, seed: seedFor(detector.name, key) });
-    scored.set(
-      key,
-      windows.filter((w) => w.features).map((w) => ({ startMs: w.startMs, score: forest.process(w.features!).score })),
-    );
-  }
+  for (const windows of byKey.values()) windows.sort((a, b) => a.startMs - b.startMs);
   if (detector.silentKeys) notes.push('silentKeys: the zero-count windows of quiet keys are not replayed here (KDA had none either)');
   // KDA wrote one row per key and window, in time order: the n-th row of a key is the key's n-th window.
   const keyColumn = kdaRows[0] && findColumn(kdaRows[0], options.kdaKey ?? detector.key);
   if (!keyColumn)
     throw new CompareError(`the KDA output has no ${options.kdaKey ?? detector.key} column to match keys on (give --kda-key)`);
   const seen = new Map<string, number>();
-  const rows: ComparedRow[] = [];
+  const matched: Array<{ index: number; key: string; window: ReturnType<typeof toAggregate> }> = [];
   let unmatched = 0;
   kdaRows.forEach((r, i) => {
     const key = String(r[keyColumn]);
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
-    const ours = scored.get(key)?.[n];
-    if (!ours) return void unmatched++;
-    rows.push({ index: i, key, window: new Date(ours.startMs).toISOString(), ours: ours.score, kda: kda[i]! });
+    const window = byKey.get(key)?.filter((w) => w.features)[n];
+    if (!window) return void unmatched++;
+    matched.push({ index: i, key, window });
   });
   if (unmatched) notes.push(`${unmatched} KDA rows have no window here (a key or window the recording does not cover)`);
-  notes.push(`one forest per ${detector.key}; KDA had one for all keys (and shingled rows of different keys together)`);
+  const forests = new Map<string, RandomCutForest>();
+  const forestFor = (key: string) => {
+    // oneForest: KDA's arrangement, every key's rows through one forest in KDA's row order.
+    const id = options.oneForest ? '' : key;
+    let f = forests.get(id);
+    if (!f)
+      forests.set(
+        id,
+        (f = new RandomCutForest({ ...detector.rcf, dimensions: detector.features.length, seed: seedFor(detector.name, id) })),
+      );
+    return f;
+  };
+  // Per key, windows in time order (the matched rows are in KDA's order, which is time order within a key).
+  const rows: ComparedRow[] = matched.map(({ index, key, window }) => ({
+    index,
+    key,
+    window: new Date(window.startMs).toISOString(),
+    ours: forestFor(key).process(window.features!).score,
+    kda: kda[index]!,
+  }));
+  notes.push(
+    options.oneForest
+      ? `one forest for every ${detector.key}, fed in KDA's row order, as KDA did (the deployed detector keeps one per ${detector.key})`
+      : `one forest per ${detector.key}; KDA had one for all keys (and shingled rows of different keys together): --one-forest scores as KDA did`,
+  );
   return summarise(detector, rows, notes, options.maxDifferences ?? 20);
 }
 

@@ -77,6 +77,32 @@ describe('compare with KDA', () => {
     expect(report.alerts.onlyOurs).toBe(0);
   });
 
+  it("scores windows as KDA did with oneForest: every key through one forest in KDA's row order", () => {
+    const d = detector<RcfDetector>(
+      '  - name: toll\n    format: json\n    key: station\n    time: t\n    windowSeconds: 10\n    rcf: { numberOfTrees: 10, subSampleSize: 10, timeDecay: 100 }\n    threshold: 2.5\n',
+    );
+    const input: string[] = [];
+    const kdaRows = ['station,ANOMALY_SCORE'];
+    const forest = new RandomCutForest({ numberOfTrees: 10, subSampleSize: 10, timeDecay: 100, dimensions: 1, seed: seedFor('toll', '') });
+    for (let w = 0; w < 30; w++) {
+      for (const station of ['A', 'B', 'C']) {
+        const n = 2 + ((w + station.charCodeAt(0)) % 4) * (station === 'C' ? 3 : 1);
+        for (let i = 0; i < n; i++) input.push(JSON.stringify({ station, t: w * 10 + i / 2 }));
+        kdaRows.push(`${station},${forest.process([n]).score}`);
+      }
+    }
+    const kda = compareWithKda(d, input.join('\n'), kdaRows.join('\n'), { oneForest: true });
+    expect(kda).toMatchObject({ compared: 90, differences: [] });
+    expect(kda.pearson).toBeCloseTo(1, 10);
+    expect(kda.notes).toEqual([
+      `one forest for every station, fed in KDA's row order, as KDA did (the deployed detector keeps one per station)`,
+    ]);
+    // The deployed arrangement (a forest per station) scores the same windows differently.
+    const perKey = compareWithKda(d, input.join('\n'), kdaRows.join('\n'));
+    expect(perKey.compared).toBe(90);
+    expect(perKey.pearson).toBeLessThan(kda.pearson);
+  });
+
   it('says what is missing instead of guessing', () => {
     const records = detector<RecordsDetector>('  - name: r\n    kind: records\n    format: json\n    features: [x]\n');
     expect(() => compareWithKda(records, '{"x":1}', 'x,score\n1,2')).toThrow(
