@@ -1,6 +1,5 @@
 import { defaultField, type Detector, type HotspotsDetector } from '../detectors/schema';
-import { decodeBase64, getField, numberField, parseEventTime, routeRecord, keptData } from '../records';
-import type { InputRecord, Reject } from '../records';
+import { readRecords, type EventTimeBounds, type FieldPlan, type InputRecord, type Reject } from '../records';
 import { pointProblem, type Hotspot, HotspotsWindow } from './window';
 
 /**
@@ -39,55 +38,56 @@ export function readHotspotsState(raw: unknown): HotspotsState {
 export const hotspotsDetectors = (detectors: readonly Detector[]): HotspotsDetector[] =>
   detectors.filter((d): d is HotspotsDetector => d.kind === 'hotspots');
 
+/** How the hotspots function reads records beyond its detectors (from shared/config). */
+export interface CollectOptions {
+  /** Event-time bounds relative to arrival; absent: the kernel's defaults (records/limits.ts: 5 min ahead, any age behind). */
+  time?: EventTimeBounds;
+}
+
 /**
- * Buffers each record's points for the hotspots detectors that take it. Records are routed against every detector,
- * so a record that belongs to an rcf detector (the windows function's) is not this function's reject; an object a
- * hotspots detector takes but cannot use (a column that is not a number, a bad event time) is.
+ * Buffers each record's points for the hotspots detectors that take it, through the record kernel's contract
+ * (shared/records/read.ts). Records are routed against every detector, and a record no hotspots detector takes (or
+ * that does not decode) is left to the windows function, which rejects it there; an object a hotspots detector takes
+ * but cannot use (a column that is not a number, a bad event time, a coordinate outside the scan radius) makes its
+ * record this function's reject, one per record.
  */
-export function collectPoints(state: HotspotsState, records: readonly InputRecord[], detectors: readonly Detector[]): Reject[] {
-  const rejects: Reject[] = [];
-  const mine = new Set(hotspotsDetectors(detectors).map((d) => d.name));
-  if (mine.size === 0) return rejects;
-  for (const rec of records) {
-    const text = decodeBase64(rec.data);
-    const { events } = routeRecord(text, detectors, defaultField);
-    for (const ev of events) {
-      const d = ev.detector;
-      if (d.kind !== 'hotspots' || !mine.has(d.name)) continue;
-      const why = addPoint(state, d, ev.fields, rec.arrivalMs);
-      if (!why) continue;
-      rejects.push({
-        sequenceNumber: rec.sequenceNumber,
-        ...(rec.partitionKey !== undefined ? { partitionKey: rec.partitionKey } : {}),
-        arrival: new Date(rec.arrivalMs).toISOString(),
-        detector: d.name,
-        index: ev.index,
-        reason: why,
-        data: keptData(text),
-      });
-      const r = (state.r ??= {});
-      r[d.name] = (r[d.name] ?? 0) + 1;
+export function collectPoints(
+  state: HotspotsState,
+  records: readonly InputRecord[],
+  detectors: readonly Detector[],
+  options: CollectOptions = {},
+): Reject[] {
+  const mine = hotspotsDetectors(detectors);
+  if (mine.length === 0) return [];
+  const plans: FieldPlan<HotspotsDetector>[] = mine.map((d) => ({
+    detector: d,
+    ...(d.time ? { time: d.time } : {}),
+    numbers: d.columns,
+    check: (values) => pointProblem(values, d.scanRadius),
+  }));
+  const others = detectors.filter((d) => d.kind !== 'hotspots');
+  const { rejects } = readRecords<HotspotsDetector, Detector>(
+    records,
+    plans,
+    { defaultField, others, rejectUnrouted: false, ...(options.time ? { time: options.time } : {}) },
+    (a) => {
+      addPoint(state, a.detector, a.timeMs, a.values);
+      return undefined;
+    },
+  );
+  const list = rejects.list();
+  if (list.length) {
+    const r = (state.r ??= {});
+    for (const x of list) {
+      const k = x.detector ?? '*';
+      r[k] = (r[k] ?? 0) + 1;
     }
   }
   state.n = (state.n ?? 0) + records.length;
-  return rejects;
+  return list;
 }
 
-function addPoint(state: HotspotsState, d: HotspotsDetector, fields: Record<string, unknown>, arrivalMs: number): string | undefined {
-  let t = arrivalMs;
-  if (d.time) {
-    const parsed = parseEventTime(getField(fields, d.time.field), d.time.format);
-    if (!parsed.ok) return `time field ${d.time.field}: ${parsed.reason}`;
-    t = parsed.value;
-  }
-  const values = new Array<number>(d.columns.length);
-  for (let i = 0; i < d.columns.length; i++) {
-    const v = numberField(fields, d.columns[i]!);
-    if (!v.ok) return v.reason;
-    values[i] = v.value;
-  }
-  const problem = pointProblem(values, d.scanRadius);
-  if (problem) return problem;
+function addPoint(state: HotspotsState, d: HotspotsDetector, t: number, values: readonly number[]): void {
   const windowMs = d.windowSeconds * 1000;
   const start = Math.floor(t / windowMs) * windowMs;
   const buffer = (state.d[d.name] ??= { runs: [], p: [] });
@@ -95,7 +95,6 @@ function addPoint(state: HotspotsState, d: HotspotsDetector, fields: Record<stri
   if (last && last[0] === start) last[1]++;
   else buffer.runs.push([start, 1]);
   for (const v of values) buffer.p.push(v);
-  return undefined;
 }
 
 /** The hotspots of one event-time window, as the sliding window stood after that window's last point. */

@@ -62,8 +62,8 @@ export const newPartials = (fieldCount: number): number[] => {
 
 /** How the windows function reads records beyond its detectors (from shared/config). */
 export interface AggregateOptions {
-  /** Event-time bounds relative to arrival (records/limits.ts defaults: 5 min ahead, any age behind). */
-  time?: Partial<EventTimeBounds>;
+  /** Event-time bounds relative to arrival; absent: the kernel's defaults (records/limits.ts: 5 min ahead, any age behind). */
+  time?: EventTimeBounds;
 }
 
 /**
@@ -91,7 +91,7 @@ export function aggregateRecords(
   const { rejects } = readRecords<RcfDetector, Detector>(
     records,
     plans,
-    { defaultField, others, time: definedBounds(options.time) },
+    { defaultField, others, ...(options.time ? { time: options.time } : {}) },
     (a) => {
       const c = byDetector.get(a.detector)!;
       const n = c.fields.length;
@@ -126,13 +126,4 @@ export function aggregateRecords(
   }
   state.n = (state.n ?? 0) + records.length;
   return list;
-}
-
-/** Bounds left unset keep the kernel's defaults (a spread of `undefined` would override them). */
-function definedBounds(time: Partial<EventTimeBounds> | undefined): Partial<EventTimeBounds> {
-  if (!time) return {};
-  return {
-    ...(time.maxAheadMs !== undefined ? { maxAheadMs: time.maxAheadMs } : {}),
-    ...(time.maxBehindMs !== undefined ? { maxBehindMs: time.maxBehindMs } : {}),
-  };
 }
