@@ -193,7 +193,7 @@ const common = {
   description: z.optional(z.string()),
 };
 
-/** Settings of the scoring kinds (rcf, records); each is schema only for now (support.ts). */
+/** Settings of the scoring kinds (rcf, records): explain, outputs and alertOn: grade are schema only for now (support.ts). */
 const scoring = {
   /** RANDOM_CUT_FOREST_WITH_EXPLANATION: per-feature attribution with each score. */
   explain: z.optional(z.boolean()),
