@@ -2,14 +2,30 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { StreamSentinelError } from '../errors';
 import { mergeLateWindow } from '../windows/merge';
 import type { KeyRegistry, WindowAggregate } from '../windows/plan';
+import { boundRegistryBytes } from '../windows/registry';
 import type { FreshOutcome, LateOutcome, LearnedWindow, WindowResult, WindowStore } from '../windows/ports';
 import { expiresAt, isConditionalFailure, iso, registryPk, windowPk, windowSk } from './keys';
 
 /**
  * The window store over DynamoDB (docs/data-model.md): window items and per-shard key registries. Fresh windows
  * are put once (a retried emission finds its own id); late records are merged by read, pure merge
- * (shared/windows/merge.ts), conditional write on the number of emissions read.
+ * (shared/windows/merge.ts), conditional write on the item's merge counter. Every item it writes is bounded in bytes:
+ * a window keeps the last emission id of at most MAX_EMISSION_IDS shards, a registry at most REGISTRY_MAX_BYTES of keys.
  */
+
+/**
+ * Shards whose last emission id a window item keeps. A shard's emissions run one after another (Lambda retries a
+ * failed invoke before it sends the shard's next batch), so a retry is always of that shard's last emission: one id
+ * per shard is exact. A retry counts twice only if this many other shards merged into the same window between its
+ * lost answer and its redelivery.
+ */
+export const MAX_EMISSION_IDS = 16;
+
+/** The ids to store after `emissionId` merged: this shard's earlier id replaced, the shards heard from longest ago dropped. */
+export function nextEmissions(stored: readonly string[], emissionId: string, shardId: string): string[] {
+  const own = `${shardId}:`;
+  return [...stored.filter((id) => !id.startsWith(own) && id !== emissionId), emissionId].slice(-MAX_EMISSION_IDS);
+}
 
 export interface WindowItem {
   pk: string;
@@ -33,7 +49,10 @@ export interface WindowItem {
   fresh?: true;
   /** The features the forest learned from this window, as learned (late merges never change them). */
   features?: number[];
+  /** The last emission id of each of the last MAX_EMISSION_IDS shards that wrote the item, oldest first. */
   emissions: string[];
+  /** Late merges so far: the optimistic token of the next one (items written before it have none; size(emissions) was). */
+  merges?: number;
   shardId: string;
   pendingAlert?: string;
   expiresAt: number;
@@ -78,6 +97,7 @@ export class DynamoWindowStore implements WindowStore {
       lateRecords: 0,
       silent: w.silent,
       emissions: [emissionId],
+      merges: 0,
       shardId,
       expiresAt: expiresAt(w.endMs, this.now(), this.options.retentionDays),
     };
@@ -125,15 +145,18 @@ export class DynamoWindowStore implements WindowStore {
       const emissions = old.emissions ?? [];
       if (emissions.includes(emissionId)) return 'duplicate';
       const merged = mergeLateWindow(old, w);
+      // The merge counter is the optimistic token; an item from before it is still guarded by its list's length.
+      const counted = typeof old.merges === 'number';
       try {
-        // size(emissions) is the optimistic token: every merge appends exactly one id.
         await client.send(
           new UpdateCommand({
             TableName: tableName,
             Key,
             UpdateExpression:
-              'SET #count = :count, aggregates = :aggregates, partials = :partials, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = list_append(if_not_exists(emissions, :empty), :id), silent = :false, expiresAt = :expiresAt',
-            ConditionExpression: 'attribute_exists(pk) AND size(emissions) = :size',
+              'SET #count = :count, aggregates = :aggregates, partials = :partials, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = :emissions, merges = :merges, silent = :false, expiresAt = :expiresAt',
+            ConditionExpression: counted
+              ? 'merges = :expected'
+              : 'attribute_exists(pk) AND attribute_not_exists(merges) AND size(emissions) = :expected',
             ExpressionAttributeNames: { '#count': 'count' },
             ExpressionAttributeValues: {
               ':count': merged.count,
@@ -143,9 +166,9 @@ export class DynamoWindowStore implements WindowStore {
               ':false': false,
               ':zero': 0,
               ':n': w.count,
-              ':empty': [],
-              ':id': [emissionId],
-              ':size': emissions.length,
+              ':emissions': nextEmissions(emissions, emissionId, shardId),
+              ':merges': (counted ? old.merges! : 0) + 1,
+              ':expected': counted ? old.merges : emissions.length,
               ':expiresAt': Math.max(old.expiresAt ?? 0, expiresAt(w.endMs, this.now(), this.options.retentionDays)),
             },
           }),
@@ -190,13 +213,24 @@ export class DynamoWindowStore implements WindowStore {
     const got = await this.options.client.send(
       new GetCommand({ TableName: this.options.tableName, Key: { pk: registryPk(detector), sk: shardId }, ConsistentRead: true }),
     );
-    const keys = (got.Item?.keys ?? {}) as Record<string, number>;
-    return new Map(Object.entries(keys).map(([k, seconds]) => [k, seconds * 1000]));
+    const keys: unknown = got.Item?.keys;
+    const out: KeyRegistry = new Map();
+    if (Array.isArray(keys)) {
+      for (const pair of keys) {
+        if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'number') out.set(pair[0], pair[1] * 1000);
+      }
+    } else if (keys && typeof keys === 'object') {
+      // The map form written before keys became pairs (a map cannot hold a key named __proto__ through lib-dynamodb).
+      for (const [k, seconds] of Object.entries(keys)) if (typeof seconds === 'number') out.set(k, seconds * 1000);
+    }
+    return out;
   }
 
   async putRegistry(detector: string, shardId: string, registry: KeyRegistry): Promise<void> {
-    const keys: Record<string, number> = {};
-    for (const [k, ms] of registry) keys[k] = ms / 1000;
+    const bounded = new Map(registry);
+    boundRegistryBytes(bounded);
+    // [key, epoch seconds] pairs, not a map: lib-dynamodb's marshalling silently drops a map entry named __proto__.
+    const keys: Array<[string, number]> = [...bounded].map(([k, ms]) => [k, ms / 1000]);
     const now = this.now();
     await this.options.client.send(
       new PutCommand({

@@ -1,5 +1,6 @@
 import type { RcfDetector } from '../detectors/schema';
 import { parseEntryKey, type CompiledDetector, type WindowsState } from './aggregate';
+import { boundRegistryBytes } from './registry';
 
 /** One (detector, key, window) ready to be written and scored. */
 export interface WindowAggregate {
@@ -141,7 +142,7 @@ export function planEmission({ state, compiled, lambdaWindow, registries }: Plan
       const newest = real.reduce((m, w) => Math.max(m, w.startMs), registry.get(key) ?? Number.NEGATIVE_INFINITY);
       if (Number.isFinite(newest)) registry.set(key, newest);
     }
-    // Forget keys silent for longer than the horizon, and the oldest beyond maxKeys.
+    // Forget keys silent for longer than the horizon, and the oldest beyond maxKeys or the item's byte budget.
     const newestCovered = sorted.length ? sorted[sorted.length - 1]! : Number.NEGATIVE_INFINITY;
     for (const [key, seen] of registry) if (newestCovered - seen > horizon) registry.delete(key);
     if (registry.size > d.maxKeys) {
@@ -149,6 +150,7 @@ export function planEmission({ state, compiled, lambdaWindow, registries }: Plan
       registry.clear();
       for (const [k, v] of keep) registry.set(k, v);
     }
+    boundRegistryBytes(registry);
     newRegistries.set(d.name, registry);
   }
   for (const keys of byKey.values()) for (const list of keys.values()) list.sort((a, b) => a.startMs - b.startMs);
