@@ -35,11 +35,12 @@ export function createHotspotsProcessor(deps: HotspotsDeps): TumblingWindowProce
   detectors.forEach(checkCarriable);
   const store = new DynamoHotspotsStore(tableOptions(deps));
   const maxHotspots = deps.maxHotspots ?? CONFIG_DEFAULTS.maxHotspots;
+  const reading = deps.eventTime ? { time: deps.eventTime } : {};
   return tumblingWindowProcessor<HotspotsState>(
     {
       emittedMessage: 'hotspots emitted',
       readState: readHotspotsState,
-      collect: (state, records) => collectPoints(state, records, deps.detectors),
+      collect: (state, records) => collectPoints(state, records, deps.detectors, reading),
       emit: async (state, { shardId, emissionId }) => {
         const logger = deps.logger ? { logger: deps.logger } : {};
         const stats = await emitHotspots({ state, detectors, shardId, emissionId, store, maxHotspots, ...logger });
@@ -68,8 +69,8 @@ const processor = onFirstInvoke(() => {
   if (hotspotsDetectors(detectors).length === 0) {
     logger.warn('no detector of kind hotspots in the detectors file: this function writes nothing', { file: detectorsFile });
   }
-  const { tableName, retentionDays } = config;
-  return createHotspotsProcessor({ detectors, documentClient, tableName, retentionDays, rejects, logger });
+  const { tableName, retentionDays, eventTime } = config;
+  return createHotspotsProcessor({ detectors, documentClient, tableName, retentionDays, rejects, logger, eventTime });
 });
 
 export const handler = withPowertools((event: HotspotsEvent): Promise<HotspotsResponse> => processor()(event, metrics), logger, metrics);

@@ -39,11 +39,12 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
   const models = new DynamoModelStore(tableOptions(deps));
   const cache = deps.cache ?? new ModelCache(deps.modelCacheSize ?? CONFIG_DEFAULTS.modelCacheSize);
   const saveEvery = deps.modelSaveEvery ?? CONFIG_DEFAULTS.modelSaveEvery;
+  const reading = deps.eventTime ? { time: deps.eventTime } : {};
   return tumblingWindowProcessor<WindowsState>(
     {
       emittedMessage: 'window emitted',
       readState,
-      collect: (state, records) => aggregateRecords(state, records, compiled, others),
+      collect: (state, records) => aggregateRecords(state, records, compiled, others, reading),
       emit: async (state, context) => {
         const logger = deps.logger ? { logger: deps.logger } : {};
         const stats = await emitWindows({ state, compiled, ...context, windows, models, cache, saveEvery, ...logger });
@@ -67,8 +68,9 @@ const metrics = new Metrics();
 const processor = onFirstInvoke(() => {
   const { config, detectors, documentClient, rejects } = setUpStreamFunction('windows', logger);
   warnOfSplitWindows(detectors, config.windowSeconds, logger);
-  const { tableName, retentionDays, modelCacheSize, modelSaveEvery } = config;
-  return createWindowsProcessor({ detectors, documentClient, tableName, retentionDays, rejects, logger, modelCacheSize, modelSaveEvery });
+  const { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime } = config;
+  const settings = { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime };
+  return createWindowsProcessor({ ...settings, detectors, documentClient, rejects, logger });
 });
 
 export const handler = withPowertools((event: WindowsEvent): Promise<WindowsResponse> => processor()(event, metrics), logger, metrics);

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { DEFAULT_MAX_AHEAD_MS } from '../records/limits';
 
 /**
  * The one place configuration defaults live (issue 12: not in serverless params, zod and factory fallbacks at
@@ -21,6 +22,16 @@ export const CONFIG_DEFAULTS = {
   modelSaveEvery: 30,
   /** Hotspots kept per window and shard (densest first), so an item stays far below DynamoDB's 400 KB. */
   maxHotspots: 50,
+  /**
+   * EVENT_TIME_MAX_AHEAD_SECONDS: a record whose event time is further ahead of its arrival is rejected (a producer
+   * clock ahead, or a typo'd year, would move a key's model past every later window). The record kernel's default.
+   */
+  eventTimeMaxAheadSeconds: DEFAULT_MAX_AHEAD_MS / 1000,
+  /**
+   * EVENT_TIME_MAX_BEHIND_SECONDS: unset (or `unlimited`) accepts old event times however old, merged late into the
+   * windows already written (replays of history are a normal use); a number of seconds rejects what is older.
+   */
+  eventTimeMaxBehindSeconds: Number.POSITIVE_INFINITY,
   /** The replay function stops taking records when less than this is left of its invoke: a last batch and its retries. */
   replayReserveMs: 20_000,
 } as const;

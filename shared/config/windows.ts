@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { StreamSentinelError } from '../errors';
+import type { EventTimeBounds } from '../records/time';
 import { CONFIG_DEFAULTS, envNumber, sharedEnv } from './env';
 
 /**
@@ -18,6 +19,8 @@ export interface WindowsConfig {
   detectorsFile?: string;
   modelCacheSize: number;
   modelSaveEvery: number;
+  /** How far a record's event time may be from its arrival (EVENT_TIME_MAX_AHEAD/BEHIND_SECONDS), in ms. */
+  eventTime: EventTimeBounds;
 }
 
 export class WindowsConfigError extends StreamSentinelError {
@@ -55,7 +58,33 @@ const schemaFor = (fn: StreamFunction) =>
       ),
       CONFIG_DEFAULTS.modelSaveEvery,
     ),
+    EVENT_TIME_MAX_AHEAD_SECONDS: z._default(
+      envNumber('EVENT_TIME_MAX_AHEAD_SECONDS', "how far a record's event time may be ahead of its arrival", (x) =>
+        Number.isInteger(x) && x >= 0
+          ? undefined
+          : `EVENT_TIME_MAX_AHEAD_SECONDS must be a whole number of seconds, 0 or more (records dated further ahead of their arrival are rejected; default ${CONFIG_DEFAULTS.eventTimeMaxAheadSeconds})`,
+      ),
+      CONFIG_DEFAULTS.eventTimeMaxAheadSeconds,
+    ),
+    EVENT_TIME_MAX_BEHIND_SECONDS: z._default(maxBehindSeconds, CONFIG_DEFAULTS.eventTimeMaxBehindSeconds),
   });
+
+/** `unlimited` (the default: old records are merged late) or a whole number of seconds. */
+const maxBehindSeconds = z.pipe(
+  z.string(),
+  z.transform((raw: string, ctx) => {
+    const text = raw.trim();
+    if (text.toLowerCase() === 'unlimited') return Number.POSITIVE_INFINITY;
+    const x = Number(text);
+    if (/^\d+$/.test(text) && x >= 1) return x;
+    ctx.issues.push({
+      code: 'custom',
+      input: raw,
+      message: `EVENT_TIME_MAX_BEHIND_SECONDS must be a whole number of seconds, at least 1, or unlimited (the default: old records are merged late into the windows already written), got ${JSON.stringify(raw)}`,
+    });
+    return z.NEVER;
+  }),
+);
 
 /** The functions that read this configuration; errors name the one that failed. */
 export type StreamFunction = 'windows' | 'hotspots';
@@ -76,5 +105,6 @@ export function readWindowsConfig(env: NodeJS.ProcessEnv = process.env, fn: Stre
     ...(e.DETECTORS_FILE ? { detectorsFile: e.DETECTORS_FILE } : {}),
     modelCacheSize: e.MODEL_CACHE_SIZE,
     modelSaveEvery: e.MODEL_SAVE_EVERY,
+    eventTime: { maxAheadMs: e.EVENT_TIME_MAX_AHEAD_SECONDS * 1000, maxBehindMs: e.EVENT_TIME_MAX_BEHIND_SECONDS * 1000 },
   };
 }

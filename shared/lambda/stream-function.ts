@@ -4,6 +4,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../aws/dynamodb';
 import { CONFIG_DEFAULTS } from '../config/env';
 import { readWindowsConfig, type StreamFunction, type WindowsConfig } from '../config/windows';
+import type { EventTimeBounds } from '../records/time';
 import { detectorsFilePath, loadDetectorsFile, rcfDetectors, type Detector } from '../detectors';
 import { rejectsSinkFor, type RejectsSink } from '../rejects';
 import { withPowertools } from './handler';
@@ -27,6 +28,8 @@ export interface StreamFunctionDeps {
   now?: () => number;
   logger?: Logger;
   metrics?: Metrics;
+  /** Event-time bounds relative to arrival (shared/config: EVENT_TIME_MAX_*_SECONDS); absent: the record kernel's defaults. */
+  eventTime?: EventTimeBounds;
 }
 
 /** The table adapters' options, defaults from shared/config. */

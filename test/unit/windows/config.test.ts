@@ -10,6 +10,7 @@ describe('windows configuration', () => {
       windowSeconds: 10,
       modelCacheSize: 256,
       modelSaveEvery: 30,
+      eventTime: { maxAheadMs: 300_000, maxBehindMs: Number.POSITIVE_INFINITY },
     });
   });
   it('says what to fix', () => {
