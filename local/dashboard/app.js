@@ -1,10 +1,15 @@
-// The dashboard page: polls the JSON API and draws one chart per (detector, key) with chart.js —
-// counts (bars, left axis), scores (line, right axis), the threshold (dashed) and anomalies (red points).
+// The dashboard page: polls the JSON API and draws, per detector, one card per key with chart.js — the scored
+// features per window (left axis), the anomaly score and its threshold on the score axis (right), the warm-up
+// span shaded, anomalies in red — anomalous keys first, with a key filter and a time range. Hotspots detectors
+// get a density card and a latitude/longitude view of a window's hotspot boxes. Alerts are styled by severity,
+// show the event time of their window, and link to it: a click scrolls to the card and highlights the window.
 /* global Chart, document, getComputedStyle, fetch, setTimeout */
 (function () {
   'use strict';
   var POLL_MS = 1500;
-  var charts = new Map();
+  var cards = new Map();
+  var sections = new Map();
+  var highlight = null; // { detector, key, windowStart }
   var $ = function (id) {
     return document.getElementById(id);
   };
@@ -12,115 +17,401 @@
   var color = function (name) {
     return css.getPropertyValue(name).trim();
   };
+  var FEATURE_COLORS = ['--count', '--feature2', '--feature3', '--feature4'];
 
   function time(iso) {
-    var d = new Date(iso);
-    return d.toISOString().slice(11, 19);
+    return new Date(iso).toISOString().slice(11, 19);
+  }
+  function el(tag, className, text) {
+    var e = document.createElement(tag);
+    if (className) e.className = className;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function cardId(detector, key) {
+    return detector + '\u0000' + key;
   }
 
-  function chartFor(s) {
-    var id = s.detector + '/' + s.key;
-    var entry = charts.get(id);
-    if (entry) return entry;
-    var card = document.createElement('div');
-    card.className = 'card';
-    card.dataset.detector = s.detector;
-    card.dataset.key = s.key;
-    var title = document.createElement('h2');
-    var name = document.createElement('span');
-    name.textContent = s.key + ' · ' + s.detector;
-    var badge = document.createElement('span');
-    badge.className = 'badge';
-    title.append(name, badge);
-    var plot = document.createElement('div');
-    plot.className = 'plot';
-    var canvas = document.createElement('canvas');
-    canvas.setAttribute('aria-label', 'counts and scores of ' + s.key);
-    canvas.dataset.key = s.key;
-    plot.append(canvas);
-    card.append(title, plot);
-    $('charts').append(card);
-    var chart = new Chart(canvas, {
-      data: {
-        labels: [],
-        datasets: [
-          { type: 'bar', label: 'count', data: [], yAxisID: 'count', backgroundColor: color('--count') + '99', order: 3 },
-          {
-            type: 'line',
-            label: 'score',
-            data: [],
-            yAxisID: 'score',
-            borderColor: color('--score'),
-            pointRadius: [],
-            pointBackgroundColor: [],
-            borderWidth: 2,
-            tension: 0.2,
-            order: 1,
-          },
-          {
-            type: 'line',
-            label: 'threshold',
-            data: [],
-            yAxisID: 'score',
-            borderColor: color('--alert'),
-            borderDash: [6, 4],
-            borderWidth: 1,
-            pointRadius: 0,
-            order: 2,
-          },
-        ],
-      },
+  // Shades the warm-up span (the forest scores 0 until its sample is full) and the highlighted window.
+  var spans = {
+    id: 'spans',
+    beforeDatasetsDraw: function (chart) {
+      var o = chart.options.plugins.spans || {};
+      var x = chart.scales.x;
+      var area = chart.chartArea;
+      var ctx = chart.ctx;
+      var half = x.getPixelForValue(1) - x.getPixelForValue(0);
+      half = (isFinite(half) ? half : 10) / 2;
+      if (o.warmup > 0) {
+        var right = o.warmup >= chart.data.labels.length ? area.right : x.getPixelForValue(o.warmup - 1) + half;
+        ctx.save();
+        ctx.fillStyle = color('--warmup');
+        ctx.fillRect(area.left, area.top, Math.max(0, right - area.left), area.bottom - area.top);
+        ctx.fillStyle = color('--muted');
+        ctx.font = '11px system-ui, sans-serif';
+        ctx.fillText('warming up (no score yet)', area.left + 6, area.top + 12);
+        ctx.restore();
+      }
+      if (o.highlight != null && o.highlight >= 0) {
+        var cx = x.getPixelForValue(o.highlight);
+        ctx.save();
+        ctx.fillStyle = color('--alert') + '55';
+        ctx.fillRect(cx - half, area.top, half * 2, area.bottom - area.top);
+        ctx.restore();
+      }
+    },
+  };
+
+  // Draws each hotspot's box on the latitude/longitude view.
+  var boxes = {
+    id: 'boxes',
+    beforeDatasetsDraw: function (chart) {
+      var list = (chart.options.plugins.boxes || {}).hotspots || [];
+      var x = chart.scales.x;
+      var y = chart.scales.y;
+      var ctx = chart.ctx;
+      ctx.save();
+      list.forEach(function (h, i) {
+        var left = x.getPixelForValue(h.minValues[1]);
+        var right = x.getPixelForValue(h.maxValues[1]);
+        var top = y.getPixelForValue(h.maxValues[0]);
+        var bottom = y.getPixelForValue(h.minValues[0]);
+        ctx.strokeStyle = i === 0 ? color('--alert') : color('--score');
+        ctx.fillStyle = (i === 0 ? color('--alert') : color('--score')) + '33';
+        ctx.lineWidth = 2;
+        ctx.fillRect(left, top, Math.max(2, right - left), Math.max(2, bottom - top));
+        ctx.strokeRect(left, top, Math.max(2, right - left), Math.max(2, bottom - top));
+      });
+      ctx.restore();
+    },
+  };
+
+  function axisTitle(text, colorName) {
+    return { display: true, text: text, color: color(colorName || '--muted'), font: { size: 11 } };
+  }
+
+  function sectionFor(detector) {
+    var s = sections.get(detector);
+    if (s) return s;
+    var section = el('section', 'detector');
+    section.dataset.detector = detector;
+    var h = el('h2');
+    var name = el('span', null, detector);
+    var summary = el('span', 'muted summary');
+    h.append(name, summary);
+    var grid = el('div', 'cards');
+    section.append(h, grid);
+    $('charts').append(section);
+    s = { section: section, grid: grid, summary: summary };
+    sections.set(detector, s);
+    return s;
+  }
+
+  function lineChart(canvas) {
+    return new Chart(canvas, {
+      data: { labels: [], datasets: [] },
+      plugins: [spans],
       options: {
         animation: false,
         maintainAspectRatio: false,
         interaction: { mode: 'index', intersect: false },
-        plugins: { legend: { labels: { color: color('--muted'), boxWidth: 12 } } },
+        plugins: { legend: { labels: { color: color('--muted'), boxWidth: 12 } }, spans: {} },
         scales: {
-          x: { ticks: { color: color('--muted'), maxTicksLimit: 6 }, grid: { display: false } },
-          count: { position: 'left', beginAtZero: true, ticks: { color: color('--count') }, grid: { color: '#26313c' } },
-          score: { position: 'right', beginAtZero: true, ticks: { color: color('--score') }, grid: { display: false } },
+          x: {
+            type: 'category',
+            ticks: { color: color('--muted'), maxTicksLimit: 6 },
+            grid: { display: false },
+            title: axisTitle('window start (event time, UTC)'),
+          },
+          value: {
+            position: 'left',
+            beginAtZero: true,
+            ticks: { color: color('--count') },
+            grid: { color: '#26313c' },
+            title: axisTitle('per window', '--count'),
+          },
+          score: {
+            position: 'right',
+            beginAtZero: true,
+            ticks: { color: color('--score') },
+            grid: { display: false },
+            title: axisTitle('anomaly score', '--score'),
+          },
         },
       },
     });
-    entry = { chart: chart, badge: badge, card: card };
-    charts.set(id, entry);
+  }
+
+  function hotspotChart(canvas) {
+    return new Chart(canvas, {
+      type: 'scatter',
+      data: { datasets: [{ label: 'hotspot centres', data: [], backgroundColor: color('--alert'), pointRadius: 4 }] },
+      plugins: [boxes],
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: false }, boxes: { hotspots: [] }, title: { display: true, text: '', color: color('--muted') } },
+        scales: {
+          x: { ticks: { color: color('--muted'), maxTicksLimit: 5 }, grid: { color: '#26313c' }, title: axisTitle('longitude') },
+          y: { ticks: { color: color('--muted'), maxTicksLimit: 5 }, grid: { color: '#26313c' }, title: axisTitle('latitude') },
+        },
+      },
+    });
+  }
+
+  function cardFor(s, hotspots) {
+    var id = cardId(s.detector, s.key);
+    var entry = cards.get(id);
+    if (entry) return entry;
+    var card = el('div', 'card');
+    card.dataset.detector = s.detector;
+    card.dataset.key = s.key;
+    var title = el('h3');
+    var badge = el('span', 'badge');
+    title.append(el('span', null, hotspots ? 'hotspots (all players)' : s.key), badge);
+    var plot = el('div', 'plot');
+    var canvas = el('canvas');
+    canvas.setAttribute('aria-label', (hotspots ? 'hotspot density of ' : 'features and scores of ') + s.key);
+    canvas.dataset.key = s.key;
+    plot.append(canvas);
+    card.append(title, plot);
+    entry = { card: card, badge: badge, canvas: canvas, chart: lineChart(canvas) };
+    if (hotspots) {
+      card.classList.add('hotspots');
+      var map = el('div', 'plot map');
+      var mapCanvas = el('canvas');
+      mapCanvas.className = 'hotspot-map';
+      mapCanvas.setAttribute('aria-label', 'hotspot boxes of a window, latitude and longitude');
+      map.append(mapCanvas);
+      card.append(map);
+      entry.map = hotspotChart(mapCanvas);
+      entry.mapCanvas = mapCanvas;
+    }
+    sectionFor(s.detector).grid.append(card);
+    cards.set(id, entry);
     return entry;
   }
 
-  function draw(data) {
-    $('table').textContent = 'table ' + data.table;
-    $('empty').hidden = data.series.length > 0;
-    data.series.forEach(function (s) {
-      var entry = chartFor(s);
-      var points = s.points;
-      var thresholds = points.map(function (p) {
-        return p.threshold != null ? p.threshold : data.defaultThreshold;
+  function featureNames(points) {
+    var names = [];
+    points.forEach(function (p) {
+      Object.keys(p.aggregates || {}).forEach(function (k) {
+        if (names.indexOf(k) < 0) names.push(k);
       });
-      var anomalous = points.map(function (p, i) {
-        return p.scored !== false && p.score >= thresholds[i];
-      });
-      var ds = entry.chart.data.datasets;
-      entry.chart.data.labels = points.map(function (p) {
-        return time(p.windowStart);
-      });
-      ds[0].data = points.map(function (p) {
-        return p.count;
-      });
-      ds[1].data = points.map(function (p) {
-        return p.score;
-      });
-      ds[1].pointRadius = anomalous.map(function (a) {
-        return a ? 5 : 0;
-      });
-      ds[1].pointBackgroundColor = anomalous.map(function (a) {
-        return a ? color('--alert') : color('--score');
-      });
-      ds[2].data = thresholds;
-      var n = anomalous.filter(Boolean).length;
-      entry.badge.textContent = n ? n + ' anomal' + (n === 1 ? 'y' : 'ies') : '';
-      entry.card.dataset.anomalies = String(n);
-      entry.chart.update('none');
     });
+    return names.length ? names : ['count'];
+  }
+
+  function rangeOf(points) {
+    var n = Number($('range').value);
+    return n > 0 ? points.slice(-n) : points;
+  }
+
+  function drawSeries(s, defaultThreshold) {
+    var hotspots = s.points.some(function (p) {
+      return p.hotspots;
+    });
+    var entry = cardFor(s, hotspots);
+    var points = rangeOf(s.points);
+    var thresholds = points.map(function (p) {
+      return p.threshold != null ? p.threshold : defaultThreshold;
+    });
+    var anomalous = points.map(function (p, i) {
+      return p.scored !== false && p.score >= thresholds[i];
+    });
+    // The forest scores exactly 0 until its sample is full: the leading zero scores are its warm-up.
+    var warmup = 0;
+    if (!hotspots) while (warmup < points.length && points[warmup].score === 0) warmup++;
+    var chart = entry.chart;
+    chart.data.labels = points.map(function (p) {
+      return time(p.windowStart);
+    });
+    var features = hotspots ? ['count'] : featureNames(points);
+    var datasets = features.map(function (f, i) {
+      return {
+        type: features.length === 1 ? 'bar' : 'line',
+        label: f === 'count' && hotspots ? 'player reports' : f,
+        data: points.map(function (p) {
+          var v = p.aggregates && p.aggregates[f] != null ? p.aggregates[f] : f === 'count' ? p.count : null;
+          return v;
+        }),
+        yAxisID: 'value',
+        backgroundColor: color(FEATURE_COLORS[i % FEATURE_COLORS.length]) + '99',
+        borderColor: color(FEATURE_COLORS[i % FEATURE_COLORS.length]),
+        borderWidth: features.length === 1 ? 0 : 1.5,
+        pointRadius: 0,
+        order: 3,
+      };
+    });
+    datasets.push({
+      type: 'line',
+      label: hotspots ? 'densest hotspot' : 'score',
+      data: points.map(function (p) {
+        return p.score;
+      }),
+      yAxisID: 'score',
+      borderColor: color('--score'),
+      pointRadius: anomalous.map(function (a) {
+        return a ? 5 : 0;
+      }),
+      pointBackgroundColor: anomalous.map(function (a) {
+        return a ? color('--alert') : color('--score');
+      }),
+      borderWidth: 2,
+      tension: 0.2,
+      order: 1,
+    });
+    datasets.push({
+      type: 'line',
+      label: 'threshold',
+      data: thresholds,
+      yAxisID: 'score',
+      borderColor: color('--alert'),
+      borderDash: [6, 4],
+      borderWidth: 1,
+      pointRadius: 0,
+      order: 2,
+    });
+    chart.data.datasets = datasets;
+    var maxScore = Math.max.apply(
+      null,
+      [0].concat(
+        points.map(function (p) {
+          return p.score;
+        }),
+      ),
+    );
+    var maxThreshold = Math.max.apply(
+      null,
+      [0].concat(
+        thresholds.filter(function (t) {
+          return t != null;
+        }),
+      ),
+    );
+    // Room above the threshold, so it reads as a level on the score scale, not as the chart's top edge.
+    chart.options.scales.score.suggestedMax = Math.max(maxScore * 1.1, maxThreshold * 1.5);
+    chart.options.scales.score.title.text = hotspots ? 'hotspot density' : 'anomaly score';
+    chart.options.scales.value.title.text = 'per window: ' + (hotspots ? 'player reports' : features.join(', '));
+    var hl =
+      highlight && highlight.detector === s.detector && highlight.key === s.key
+        ? points.findIndex(function (p) {
+            return p.windowStart === highlight.windowStart;
+          })
+        : -1;
+    chart.options.plugins.spans = { warmup: warmup, highlight: hl };
+    entry.canvas.dataset.warmup = String(warmup);
+    entry.card.dataset.highlight = hl >= 0 ? points[hl].windowStart : '';
+    var n = anomalous.filter(Boolean).length;
+    entry.badge.textContent = n ? n + ' anomal' + (n === 1 ? 'y' : 'ies') : warmup === points.length && points.length ? 'warming up' : '';
+    entry.card.dataset.anomalies = String(n);
+    entry.card.dataset.latest = String(points.length ? points[points.length - 1].score : 0);
+    chart.update('none');
+    if (entry.map) drawHotspotMap(entry, points, hl);
+    return n;
+  }
+
+  function drawHotspotMap(entry, points, hl) {
+    // The highlighted window, else the latest window that has hotspots.
+    var p = hl >= 0 ? points[hl] : null;
+    for (var i = points.length - 1; !p && i >= 0; i--) if (points[i].hotspots && points[i].hotspots.length) p = points[i];
+    var list = p ? p.hotspots || [] : [];
+    entry.map.data.datasets[0].data = list.map(function (h) {
+      var c = h.centroid || [(h.minValues[0] + h.maxValues[0]) / 2, (h.minValues[1] + h.maxValues[1]) / 2];
+      return { x: c[1], y: c[0] };
+    });
+    entry.map.options.plugins.boxes.hotspots = list;
+    entry.map.options.plugins.title.text = p
+      ? 'hotspots of the window of ' + time(p.windowStart) + ': ' + list.length + ' (densest ' + list[0].density.toFixed(1) + ')'
+      : 'no hotspot yet';
+    entry.mapCanvas.dataset.hotspots = String(list.length);
+    entry.mapCanvas.dataset.window = p ? p.windowStart : '';
+    // Pad the view around the boxes so a small one is still visible.
+    if (list.length) {
+      var lat = [],
+        lon = [];
+      list.forEach(function (h) {
+        lat.push(h.minValues[0], h.maxValues[0]);
+        lon.push(h.minValues[1], h.maxValues[1]);
+      });
+      var pad = function (values) {
+        var lo = Math.min.apply(null, values),
+          hi = Math.max.apply(null, values),
+          m = Math.max((hi - lo) * 2, 0.002);
+        return { min: lo - m, max: hi + m };
+      };
+      var a = pad(lat),
+        o = pad(lon);
+      entry.map.options.scales.y.min = a.min;
+      entry.map.options.scales.y.max = a.max;
+      entry.map.options.scales.x.min = o.min;
+      entry.map.options.scales.x.max = o.max;
+    }
+    entry.map.update('none');
+  }
+
+  function draw(data) {
+    $('empty').hidden = data.series.length > 0;
+    var filter = $('filter').value.trim().toLowerCase();
+    var byDetector = new Map();
+    data.series.forEach(function (s) {
+      var n = drawSeries(s, data.defaultThreshold);
+      var entry = cards.get(cardId(s.detector, s.key));
+      entry.card.hidden = filter !== '' && s.key.toLowerCase().indexOf(filter) < 0 && s.detector.toLowerCase().indexOf(filter) < 0;
+      if (!byDetector.has(s.detector)) byDetector.set(s.detector, []);
+      byDetector.get(s.detector).push({ entry: entry, anomalies: n, latest: Number(entry.card.dataset.latest), key: s.key });
+    });
+    // Detectors with anomalies first; within one, anomalous keys first, then the highest latest score.
+    var order = Array.from(byDetector.entries()).sort(function (a, b) {
+      return total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]);
+    });
+    order.forEach(function (pair) {
+      var sec = sectionFor(pair[0]);
+      $('charts').append(sec.section);
+      pair[1]
+        .sort(function (a, b) {
+          return b.anomalies - a.anomalies || b.latest - a.latest || a.key.localeCompare(b.key);
+        })
+        .forEach(function (c) {
+          sec.grid.append(c.entry.card);
+        });
+      var shown = pair[1].filter(function (c) {
+        return !c.entry.card.hidden;
+      }).length;
+      sec.summary.textContent =
+        pair[1].length +
+        ' key' +
+        (pair[1].length === 1 ? '' : 's') +
+        (shown < pair[1].length ? ', ' + shown + ' shown' : '') +
+        ' · ' +
+        total(pair[1]) +
+        ' anomalous windows';
+      sec.section.hidden = shown === 0;
+    });
+  }
+  function total(list) {
+    return list.reduce(function (n, c) {
+      return n + c.anomalies;
+    }, 0);
+  }
+
+  function severityOf(a) {
+    var m = /^(CRITICAL|WARNING|INFO)\b/i.exec(a.subject || '');
+    return m ? m[1].toLowerCase() : 'warning';
+  }
+
+  function showWindow(w) {
+    highlight = { detector: w.detector, key: w.key, windowStart: w.windowStart };
+    var entry = cards.get(cardId(w.detector, w.key));
+    if (!entry) return;
+    $('filter').value = '';
+    cards.forEach(function (c) {
+      c.card.classList.remove('highlight');
+    });
+    entry.card.hidden = false;
+    entry.card.classList.add('highlight');
+    entry.card.scrollIntoView({ block: 'center' });
+    if (lastSeries) draw(lastSeries);
   }
 
   function drawAlerts(data) {
@@ -129,17 +420,38 @@
     list.replaceChildren.apply(
       list,
       data.alerts.map(function (a) {
-        var li = document.createElement('li');
-        li.className = 'alert';
-        var when = document.createElement('span');
-        when.className = 'when';
-        var where = a.windows
-          .map(function (w) {
-            return w.key + ' @ ' + time(w.windowStart) + ' (score ' + w.score.toFixed(2) + ')';
-          })
-          .join(', ');
-        when.textContent = time(a.sentAt) + (where ? ' · ' + where : '');
-        li.append(when, document.createTextNode((a.subject ? a.subject + '\n' : '') + (a.message || '')));
+        var severity = severityOf(a);
+        var li = el('li', 'alert ' + severity);
+        li.dataset.severity = severity;
+        var head = el('div', 'head');
+        head.append(el('span', 'severity', severity));
+        // Event time first: the window the alert is about; the send time is wall-clock, shown apart.
+        (a.windows || []).forEach(function (w) {
+          var who = w.key === '*' ? w.detector : w.key;
+          var link = el('a', 'window', who + ' · window ' + time(w.windowStart) + ' UTC (score ' + w.score.toFixed(2) + ')');
+          link.href = '#';
+          link.dataset.detector = w.detector;
+          link.dataset.key = w.key;
+          link.dataset.window = w.windowStart;
+          link.addEventListener('click', function (e) {
+            e.preventDefault();
+            showWindow(w);
+          });
+          head.append(link);
+        });
+        var body = el(
+          'div',
+          'body',
+          ((a.subject ? a.subject + '\n' : '') + (a.message || ''))
+            .split('\n')
+            // Table coordinates are for operators reading the raw message, not for this page.
+            .filter(function (line) {
+              return !/^\s*(Data:\s+table|\(table )/.test(line);
+            })
+            .join('\n')
+            .trim(),
+        );
+        li.append(head, body, el('span', 'sent muted', 'sent ' + time(a.sentAt) + ' (wall clock)'));
         return li;
       }),
     );
@@ -151,12 +463,8 @@
     $('status').innerHTML = '';
     Object.keys(s).forEach(function (k) {
       if (typeof s[k] === 'object') return;
-      var span = document.createElement('span');
-      span.className = 'stat';
-      span.style.marginRight = '1rem';
-      var b = document.createElement('b');
-      b.textContent = String(s[k]);
-      span.append(k + ' ', b);
+      var span = el('span', 'stat');
+      span.append(k + ' ', el('b', null, String(s[k])));
       $('status').append(span);
     });
   }
@@ -170,10 +478,12 @@
     });
   }
 
+  var lastSeries = null;
   function poll() {
     Promise.all([get('/api/series'), get('/api/alerts'), get('/api/status')])
       .then(function (r) {
         $('error').textContent = '';
+        lastSeries = r[0];
         draw(r[0]);
         drawAlerts(r[1]);
         drawStatus(r[2]);
@@ -185,5 +495,11 @@
         setTimeout(poll, POLL_MS);
       });
   }
+  $('filter').addEventListener('input', function () {
+    if (lastSeries) draw(lastSeries);
+  });
+  $('range').addEventListener('change', function () {
+    if (lastSeries) draw(lastSeries);
+  });
   poll();
 })();
