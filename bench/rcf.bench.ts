@@ -207,12 +207,48 @@ export function shapes(scale = 1): Shape[] {
   const nab = nabStream();
   const s = (n: number): number => Math.max(1000, Math.round(n * scale));
   return [
-    { name: '4 columns × shingle 8 (100, 256, 100000)', options: { ...KDA, shingleSize: 8, dimensions: 4 }, data: sensorRows(40_000, 4), warm: s(10_000), measured: s(10_000) },
-    { name: '4 columns × shingle 8 (100, 256, 100000), random floats', options: { ...KDA, shingleSize: 8, dimensions: 4 }, data: noiseRows(40_000, 4), warm: s(10_000), measured: s(10_000) },
-    { name: '10 columns × shingle 1 (100, 256, 100000)', options: { ...KDA, dimensions: 10 }, data: sensorRows(40_000, 10), warm: s(10_000), measured: s(20_000) },
-    { name: '1 column, KDA defaults (100, 256, 100000, 1)', options: { ...KDA, dimensions: 1 }, data: nab, warm: s(20_000), measured: s(100_000) },
-    { name: '1 column, shipped detectors (50, 64, 1000, 1)', options: { numberOfTrees: 50, subSampleSize: 64, timeDecay: 1000, dimensions: 1 }, data: nab, warm: s(20_000), measured: s(200_000) },
-    { name: '1 column, seed SQL (1, 10, 10, shingle 2)', options: { numberOfTrees: 1, subSampleSize: 10, timeDecay: 10, shingleSize: 2, dimensions: 1 }, data: nab, warm: s(10_000), measured: s(1_000_000) },
+    {
+      name: '4 columns × shingle 8 (100, 256, 100000)',
+      options: { ...KDA, shingleSize: 8, dimensions: 4 },
+      data: sensorRows(40_000, 4),
+      warm: s(10_000),
+      measured: s(10_000),
+    },
+    {
+      name: '4 columns × shingle 8 (100, 256, 100000), random floats',
+      options: { ...KDA, shingleSize: 8, dimensions: 4 },
+      data: noiseRows(40_000, 4),
+      warm: s(10_000),
+      measured: s(10_000),
+    },
+    {
+      name: '10 columns × shingle 1 (100, 256, 100000)',
+      options: { ...KDA, dimensions: 10 },
+      data: sensorRows(40_000, 10),
+      warm: s(10_000),
+      measured: s(20_000),
+    },
+    {
+      name: '1 column, KDA defaults (100, 256, 100000, 1)',
+      options: { ...KDA, dimensions: 1 },
+      data: nab,
+      warm: s(20_000),
+      measured: s(100_000),
+    },
+    {
+      name: '1 column, shipped detectors (50, 64, 1000, 1)',
+      options: { numberOfTrees: 50, subSampleSize: 64, timeDecay: 1000, dimensions: 1 },
+      data: nab,
+      warm: s(20_000),
+      measured: s(200_000),
+    },
+    {
+      name: '1 column, seed SQL (1, 10, 10, shingle 2)',
+      options: { numberOfTrees: 1, subSampleSize: 10, timeDecay: 10, shingleSize: 2, dimensions: 1 },
+      data: nab,
+      warm: s(10_000),
+      measured: s(1_000_000),
+    },
   ];
 }
 
@@ -251,7 +287,10 @@ export function shapeRates(shape: Shape, seed = 7): { wall: number; cpu: number 
  * Every shape `reps` times, interleaved (shape A, B, C, A, B, C…) so a burst of load from other users of this
  * shared machine lands on all shapes alike; the median is the figure, min–max shows the noise.
  */
-export function shapeRuns(reps: number, scale = 1): Array<{ name: string; runs: number[]; median: number; cpuRuns: number[]; cpuMedian: number }> {
+export function shapeRuns(
+  reps: number,
+  scale = 1,
+): Array<{ name: string; runs: number[]; median: number; cpuRuns: number[]; cpuMedian: number }> {
   const list = shapes(scale);
   const runs = list.map(() => [] as number[]);
   const cpuRuns = list.map(() => [] as number[]);
@@ -261,7 +300,13 @@ export function shapeRuns(reps: number, scale = 1): Array<{ name: string; runs: 
       runs[k]!.push(rate.wall);
       cpuRuns[k]!.push(rate.cpu);
     });
-  return list.map((shape, k) => ({ name: shape.name, runs: runs[k]!, median: median(runs[k]!), cpuRuns: cpuRuns[k]!, cpuMedian: median(cpuRuns[k]!) }));
+  return list.map((shape, k) => ({
+    name: shape.name,
+    runs: runs[k]!,
+    median: median(runs[k]!),
+    cpuRuns: cpuRuns[k]!,
+    cpuMedian: median(cpuRuns[k]!),
+  }));
 }
 
 /** State after `points` rows at 4 × 8 and the median time of 7 reloads (wall and CPU). */
@@ -323,18 +368,40 @@ export default async function bench(): Promise<BenchReport> {
   }
   shapeFigures['state KB after 10k rows at 4 × 8, sensor rows / random floats'] = `${kb(states.sensor.bytes)} / ${kb(states.noise.bytes)}`;
   shapeFigures['points kept after 10k rows at 4 × 8, sensor rows / random floats'] = `${states.sensor.distinct} / ${states.noise.distinct}`;
-  shapeFigures['reload ms at 4 × 8 (10k rows), sensor rows / random floats, wall'] = `${round(states.sensor.reloadMs, 1)} / ${round(states.noise.reloadMs, 1)}`;
-  shapeFigures['reload ms at 4 × 8 (10k rows), sensor rows / random floats, CPU'] = `${round(states.sensor.reloadCpuMs, 1)} / ${round(states.noise.reloadCpuMs, 1)}`;
+  shapeFigures['reload ms at 4 × 8 (10k rows), sensor rows / random floats, wall'] =
+    `${round(states.sensor.reloadMs, 1)} / ${round(states.noise.reloadMs, 1)}`;
+  shapeFigures['reload ms at 4 × 8 (10k rows), sensor rows / random floats, CPU'] =
+    `${round(states.sensor.reloadCpuMs, 1)} / ${round(states.noise.reloadCpuMs, 1)}`;
   const at4x8 = runs.filter((r) => r.name.startsWith('4 columns'));
   const worst4x8 = Math.min(...at4x8.map((r) => r.median));
   const worst4x8Cpu = Math.min(...at4x8.map((r) => r.cpuMedian));
   const worstReload = Math.max(states.sensor.reloadMs, states.noise.reloadMs);
   const worstReloadCpu = Math.max(states.sensor.reloadCpuMs, states.noise.reloadCpuMs);
   const shapeTargets = [
-    { name: 'points/s at 4 × 8, KDA defaults (worst series, wall median)', value: Math.round(worst4x8), target: '≥ 7000', met: worst4x8 >= 7000 },
-    { name: 'points/s at 4 × 8, KDA defaults (worst series, CPU-time median)', value: Math.round(worst4x8Cpu), target: '≥ 7000', met: worst4x8Cpu >= 7000 },
-    { name: 'state after 10k rows at 4 × 8, sensor rows', value: `${kb(states.sensor.bytes)} KB`, target: '≤ 120 KB', met: states.sensor.bytes <= 120_000 },
-    { name: 'state after 10k rows at 4 × 8, random floats', value: `${kb(states.noise.bytes)} KB`, target: '≤ 120 KB', met: states.noise.bytes <= 120_000 },
+    {
+      name: 'points/s at 4 × 8, KDA defaults (worst series, wall median)',
+      value: Math.round(worst4x8),
+      target: '≥ 7000',
+      met: worst4x8 >= 7000,
+    },
+    {
+      name: 'points/s at 4 × 8, KDA defaults (worst series, CPU-time median)',
+      value: Math.round(worst4x8Cpu),
+      target: '≥ 7000',
+      met: worst4x8Cpu >= 7000,
+    },
+    {
+      name: 'state after 10k rows at 4 × 8, sensor rows',
+      value: `${kb(states.sensor.bytes)} KB`,
+      target: '≤ 120 KB',
+      met: states.sensor.bytes <= 120_000,
+    },
+    {
+      name: 'state after 10k rows at 4 × 8, random floats',
+      value: `${kb(states.noise.bytes)} KB`,
+      target: '≤ 120 KB',
+      met: states.noise.bytes <= 120_000,
+    },
     { name: 'reload at 4 × 8 (worst series, wall)', value: `${round(worstReload, 1)} ms`, target: '≤ 60 ms', met: worstReload <= 60 },
     { name: 'reload at 4 × 8 (worst series, CPU)', value: `${round(worstReloadCpu, 1)} ms`, target: '≤ 60 ms', met: worstReloadCpu <= 60 },
   ];

@@ -367,7 +367,10 @@ export class RandomCutForest {
     const store = this.store;
     const cols = this.parameters.dimensions;
     const S = this.parameters.shingleSize;
-    const starts = recordStarts(slots.map((slot) => store.seq[slot]!), S);
+    const starts = recordStarts(
+      slots.map((slot) => store.seq[slot]!),
+      S,
+    );
     const records = slots.length === 0 ? 0 : starts[starts.length - 1]! + S;
     const out = new Float32Array(records * cols);
     slots.forEach((slot, i) => {
@@ -384,7 +387,8 @@ export class RandomCutForest {
   private pointsFromRecords(r: ByteReader, seqs: Float64Array): Float32Array {
     const cols = this.parameters.dimensions;
     const S = this.parameters.shingleSize;
-    for (let i = 1; i < seqs.length; i++) if (!(seqs[i]! > seqs[i - 1]!)) throw new RcfStateError('RCF state has point update numbers out of order');
+    for (let i = 1; i < seqs.length; i++)
+      if (!(seqs[i]! > seqs[i - 1]!)) throw new RcfStateError('RCF state has point update numbers out of order');
     const starts = recordStarts(seqs, S);
     const records = seqs.length === 0 ? 0 : starts[starts.length - 1]! + S;
     const values = r.f32Planes(records * cols);
@@ -407,7 +411,8 @@ export class RandomCutForest {
     this.rng.setState([r.u32(), r.u32(), r.u32(), r.u32()]);
     this.shingle.set(r.f32Planes(dims));
     const count = r.varint();
-    if (count > this.parameters.numberOfTrees * N) throw new RcfStateError(`RCF state has ${count} points, more than its samplers can hold`);
+    if (count > this.parameters.numberOfTrees * N)
+      throw new RcfStateError(`RCF state has ${count} points, more than its samplers can hold`);
     const seqs = new Float64Array(count);
     let prev = 0;
     for (let i = 0; i < count; i++) seqs[i] = prev += r.varint();
