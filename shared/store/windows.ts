@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StreamSentinelError } from '../errors';
+import { MAX_SAFE_SUM } from '../records/limits';
 import { mergeLateWindow } from '../windows/merge';
 import type { KeyRegistry, WindowAggregate } from '../windows/plan';
 import { boundRegistryBytes } from '../windows/registry';
@@ -51,6 +52,11 @@ export interface WindowItem {
   features?: number[];
   /** The last emission id of each of the last MAX_EMISSION_IDS shards that wrote the item, oldest first. */
   emissions: string[];
+  /**
+   * Records of late merges refused because a field's sum would pass 2^53 (lib-dynamodb refuses such a number, and
+   * every later write of the item would fail): counted here, not in `count`.
+   */
+  refusedRecords?: number;
   /** Late merges so far: the optimistic token of the next one (items written before it have none; size(emissions) was). */
   merges?: number;
   shardId: string;
@@ -145,34 +151,43 @@ export class DynamoWindowStore implements WindowStore {
       const emissions = old.emissions ?? [];
       if (emissions.includes(emissionId)) return 'duplicate';
       const merged = mergeLateWindow(old, w);
+      // Each emission's sums were checked (checkSum), but two emissions of one window can still pass 2^53 together.
+      const exact = Object.values(merged.partials).every((p) => Math.abs(p.sum) <= MAX_SAFE_SUM);
       // The merge counter is the optimistic token; an item from before it is still guarded by its list's length.
       const counted = typeof old.merges === 'number';
-      try {
-        await client.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key,
+      // DynamoDB refuses names and values an expression does not use: the refused form carries only its own.
+      const token = {
+        ':zero': 0,
+        ':n': w.count,
+        ':emissions': nextEmissions(emissions, emissionId, shardId),
+        ':merges': (counted ? old.merges! : 0) + 1,
+        ':expected': counted ? old.merges : emissions.length,
+        ':expiresAt': Math.max(old.expiresAt ?? 0, expiresAt(w.endMs, this.now(), this.options.retentionDays)),
+      };
+      const ConditionExpression = counted
+        ? 'merges = :expected'
+        : 'attribute_exists(pk) AND attribute_not_exists(merges) AND size(emissions) = :expected';
+      const update = exact
+        ? {
             UpdateExpression:
               'SET #count = :count, aggregates = :aggregates, partials = :partials, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = :emissions, merges = :merges, silent = :false, expiresAt = :expiresAt',
-            ConditionExpression: counted
-              ? 'merges = :expected'
-              : 'attribute_exists(pk) AND attribute_not_exists(merges) AND size(emissions) = :expected',
             ExpressionAttributeNames: { '#count': 'count' },
             ExpressionAttributeValues: {
+              ...token,
               ':count': merged.count,
               ':aggregates': merged.aggregates,
               ':partials': merged.partials,
               ':true': true,
               ':false': false,
-              ':zero': 0,
-              ':n': w.count,
-              ':emissions': nextEmissions(emissions, emissionId, shardId),
-              ':merges': (counted ? old.merges! : 0) + 1,
-              ':expected': counted ? old.merges : emissions.length,
-              ':expiresAt': Math.max(old.expiresAt ?? 0, expiresAt(w.endMs, this.now(), this.options.retentionDays)),
             },
-          }),
-        );
+          }
+        : {
+            UpdateExpression:
+              'SET refusedRecords = if_not_exists(refusedRecords, :zero) + :n, emissions = :emissions, merges = :merges, expiresAt = :expiresAt',
+            ExpressionAttributeValues: token,
+          };
+      try {
+        await client.send(new UpdateCommand({ TableName: tableName, Key, ConditionExpression, ...update }));
         return 'merged';
       } catch (error) {
         if (!isConditionalFailure(error)) throw error;

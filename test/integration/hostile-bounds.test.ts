@@ -27,6 +27,14 @@ detectors:
     aggregates: [count]
     silentKeys: { windows: 5 }
     rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }
+  - name: wind
+    format: json
+    key: location
+    time: { field: ts, format: epochMillis }
+    windowSeconds: 60
+    aggregates: [sum(speed), count]
+    features: [sum_speed]
+    rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }
 `;
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const NOW = () => T0 + 3_600_000;
@@ -42,7 +50,7 @@ describe('item byte bounds of the windows function', () => {
   let doc: ReturnType<typeof client>;
   let low: ReturnType<typeof dynamoClient>;
   let store: DynamoWindowStore;
-  const [detector] = rcfDetectors(parseDetectors(TOLL, 'test'));
+  const [detector] = rcfDetectors(parseDetectors(TOLL, 'test')).filter((d) => d.name === 'toll');
   const compiled = compileDetector(detector!);
 
   beforeAll(async () => {
@@ -224,5 +232,30 @@ describe('a key named __proto__ through the windows function', () => {
       expect(quiet).toMatchObject({ count: 0, silent: true, scored: true });
     }
     expect(p.rejects.all).toEqual([]);
+  });
+
+  it('refuses, counts and does not block on a late merge whose sum would pass 2^53 (each emission alone is exact)', async () => {
+    const t = T0 + 120_000;
+    const wind = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ location: 'gusty', speed: 1e12, ts: t + i }));
+    // 5,000 values of 1e12 (the kernel's largest) per emission: 5e15 each, 1e16 together.
+    const first = await p.windows(windowEvent({ windowStart: t, windowSeconds: 10, final: true, records: wind(5000) }));
+    expect(first.batchItemFailures).toEqual([]);
+    const late = windowEvent({ windowStart: t + 10_000, windowSeconds: 10, final: true, records: wind(5000) });
+    await p.windows(structuredClone(late));
+    await p.windows(structuredClone(late));
+    const { item, bytes } = (await p.items()).find((i) => i.item.pk === windowPk('wind', 'gusty'))!;
+    expect(item).toMatchObject({ count: 5000, aggregates: { sum_speed: 5e15, count: 5000 }, refusedRecords: 5000, merges: 1 });
+    expect(bytes).toBeLessThan(4096);
+    // The window stays writable: a small late merge after the refused one is counted.
+    await p.windows(
+      windowEvent({
+        windowStart: t + 20_000,
+        windowSeconds: 10,
+        final: true,
+        records: [JSON.stringify({ location: 'gusty', speed: 1, ts: t + 1 })],
+      }),
+    );
+    const after = (await p.items()).find((i) => i.item.pk === windowPk('wind', 'gusty'))!.item;
+    expect(after).toMatchObject({ count: 5001, lateRecords: 1, refusedRecords: 5000, merges: 2 });
   });
 });
