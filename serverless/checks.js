@@ -10,6 +10,8 @@
  *   instead of failing every invocation after the deploy. Listed before serverless-esbuild in serverless.yml,
  *   so a bad file stops the run before esbuild starts (an esbuild left running keeps the CLI from exiting).
  * - the `local` stage (literal resource names for `sls invoke local` against the emulators) is never deployed.
+ * - the stage parameter `inputStreamArn` attaches the service to an existing stream: every reference to InputStream
+ *   becomes conditional once the resources are merged (serverless/input-stream.js says why there).
  */
 class StreamSentinelChecks {
   constructor(serverless, options = {}) {
@@ -18,6 +20,7 @@ class StreamSentinelChecks {
     this.hooks = {
       initialize: () => this.refuseLocalDeploy(),
       'before:package:createDeploymentArtifacts': () => this.validateDetectors(),
+      'after:aws:package:finalize:mergeCustomProviderResources': () => this.attachInputStream(),
     };
   }
 
@@ -28,6 +31,16 @@ class StreamSentinelChecks {
       throw new this.serverless.classes.Error(
         'the local stage only serves `sls invoke local --stage local` against the local emulators; deploy a real stage (--stage dev, --stage prod, …)',
       );
+    }
+  }
+
+  attachInputStream() {
+    const { parseInputStreamArn, attachInputStream } = require('./input-stream.js');
+    const { service } = this.serverless;
+    try {
+      attachInputStream(service.provider.compiledCloudFormationTemplate, parseInputStreamArn((service.custom || {}).inputStreamArn));
+    } catch (error) {
+      throw new this.serverless.classes.Error(error instanceof Error ? error.message : String(error));
     }
   }
 
