@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { produce, type PutRecordsClient } from '../shared/producers/put';
+import { KINESIS_MAX_BATCH_RECORDS } from '../shared/records/limits';
 
 /**
  * Puts records in compressed event time, in step with the local event source's tumbling windows.
@@ -44,7 +45,7 @@ export interface PacingResult {
   deferred: number;
 }
 
-const MAX_BATCH = 500;
+const MAX_BATCH = KINESIS_MAX_BATCH_RECORDS;
 /** Past a slot's edge before putting, so arrival stamps (ms resolution) land clearly inside it. */
 const EDGE_MARGIN_MS = 15;
 /** A window is started only if its estimated put time, times this, fits in what is left of the slot. */

@@ -11,6 +11,7 @@ import {
   type EntryFailure,
 } from '../io/retry';
 import { EventTimePacer, TokenBucket, type Clock } from './pacing';
+import { KINESIS_MAX_BATCH_BYTES, KINESIS_MAX_BATCH_RECORDS, KINESIS_MAX_RECORD_BYTES } from '../records/limits';
 
 /**
  * The PutRecords batcher: puts records on a Kinesis stream in batches (≤ 500 records, ≤ 5 MiB), retries the
@@ -19,10 +20,10 @@ import { EventTimePacer, TokenBucket, type Clock } from './pacing';
  * own event time). Used by the produce and replay commands, the replay Lambda and local mode.
  */
 
-export const MAX_BATCH_RECORDS = 500;
-export const MAX_BATCH_BYTES = 5 * 1024 * 1024;
+export const MAX_BATCH_RECORDS = KINESIS_MAX_BATCH_RECORDS;
+export const MAX_BATCH_BYTES = KINESIS_MAX_BATCH_BYTES;
 /** Data plus partition key, per record. */
-export const MAX_RECORD_BYTES = 1024 * 1024;
+export const MAX_RECORD_BYTES = KINESIS_MAX_RECORD_BYTES;
 /** How often a paced wait checks shouldStop. */
 const STOP_CHECK_MS = 1000;
 
