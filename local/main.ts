@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { HOTSPOTS_KEY } from './dashboard/data';
-import { createLocalPipeline } from './pipeline';
+import { createLocalPipeline, localPipelineFactory } from './pipeline';
 import { rejectAdvice, type RunReport } from './report';
 import { startLocalRun, type RunEvent, type RunProgress } from './run';
 import { replaySource, scenarioSource } from './sources';
@@ -22,6 +22,8 @@ export interface LocalModeOptions {
   dashboard: false | { port?: number };
   keepOpen: boolean;
   out: Writable & { isTTY?: boolean };
+  /** The detectors file (default: DETECTORS_FILE or detectors.yml). */
+  detectorsFile?: string;
   /** Where the stack file goes (default .stream-sentinel/stack.json; false: none, as in tests). */
   stackFile?: string | false;
 }
@@ -53,11 +55,17 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
   // The pacer fills the event source's arrival-time windows, so it must know their length.
   const slotSeconds = options.tumblingWindowSeconds;
   const source = options.replay
-    ? await replaySource({ file: options.replay, slotSeconds, ...(options.speed !== undefined ? { speed: options.speed } : {}) })
+    ? await replaySource({
+        file: options.replay,
+        slotSeconds,
+        ...(options.detectorsFile ? { detectorsFile: options.detectorsFile } : {}),
+        ...(options.speed !== undefined ? { speed: options.speed } : {}),
+      })
     : scenarioSource({
         scenario: options.scenario,
         seed: options.seed,
         slotSeconds,
+        ...(options.detectorsFile ? { detectorsFile: options.detectorsFile } : {}),
         ...(options.duration !== undefined ? { duration: options.duration } : {}),
         ...(options.speed !== undefined ? { speed: options.speed } : {}),
         ...(options.anomalies?.length ? { anomalies: options.anomalies } : {}),
@@ -108,7 +116,7 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
   };
 
   const run = await startLocalRun({
-    pipeline: createLocalPipeline,
+    pipeline: options.detectorsFile ? localPipelineFactory({ detectorsFile: options.detectorsFile }) : createLocalPipeline,
     source,
     tumblingWindowSeconds: options.tumblingWindowSeconds,
     dashboard: options.dashboard === false ? false : options.dashboard,

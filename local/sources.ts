@@ -49,11 +49,13 @@ export interface ScenarioSourceOptions {
   start?: number;
   /** Records per event-time second. */
   rate?: number;
+  /** The detectors file the run uses (default: DETECTORS_FILE or detectors.yml). */
+  detectorsFile?: string;
 }
 
 /** The event-time window the detectors count in; pacing keeps each of these inside one arrival window. */
-export function detectorWindowMs(): number {
-  const windows = rcfDetectors(loadLocalDetectors()).map((d) => d.windowSeconds);
+export function detectorWindowMs(detectorsFile?: string): number {
+  const windows = rcfDetectors(loadLocalDetectors(detectorsFile)).map((d) => d.windowSeconds);
   return (windows.length ? Math.max(...windows) : 10) * 1000;
 }
 
@@ -72,7 +74,7 @@ export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
   const duration = options.duration ?? defaults.duration;
   const rate = options.rate ?? defaults.rate;
   const anomalies = (options.anomalies ?? defaults.anomalies).map((a) => parseAnomaly(a));
-  const eventWindowMs = detectorWindowMs();
+  const eventWindowMs = detectorWindowMs(options.detectorsFile);
   const slotMs = (options.slotSeconds ?? 1) * 1000;
   const perSlot = windowsPerSlot(options.speed, eventWindowMs, slotMs);
   const start = options.start ?? Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -125,6 +127,8 @@ export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
 
 export interface ReplaySourceOptions {
   file: string;
+  /** The detectors file the run uses: it routes each record to its key and time fields. */
+  detectorsFile?: string;
   speed?: number;
   slotSeconds?: number;
 }
@@ -133,12 +137,12 @@ export interface ReplaySourceOptions {
 export async function replaySource(options: ReplaySourceOptions): Promise<RecordSource> {
   const formats = new Set<string>();
   let notSent = 0;
-  const records = await pacedRecordsFromFile(options.file, loadLocalDetectors(), {
+  const records = await pacedRecordsFromFile(options.file, loadLocalDetectors(options.detectorsFile), {
     onFormat: (format) => formats.add(format),
     onSkip: () => notSent++,
   });
   if (!records.length) throw new Error(`${options.file} has no records to replay`);
-  const eventWindowMs = detectorWindowMs();
+  const eventWindowMs = detectorWindowMs(options.detectorsFile);
   const slotMs = (options.slotSeconds ?? 1) * 1000;
   const perSlot = windowsPerSlot(options.speed, eventWindowMs, slotMs);
   let stopped = false;

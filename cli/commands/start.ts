@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { scenarioNames } from '../../shared/producers/scenarios';
 import { CliOptionError, collect, parseChoice, parseDuration, parseInteger, parseNumberIn, parseSpeed } from '../options';
@@ -24,6 +25,7 @@ export interface StartCommandOptions {
   anomaly: string[];
   forever?: boolean;
   report?: string;
+  detectors?: string;
   window: number;
   shards?: number;
   dashboard: boolean;
@@ -59,6 +61,7 @@ export function startCommand(program: Command): Command {
       parseSpeed,
     )
     .option('--forever', 'keep producing until Ctrl-C')
+    .option('--detectors <file>', 'the detectors file to run with (default: DETECTORS_FILE or detectors.yml)')
     .option('--report <file.json>', 'write a JSON report of the run (produced, processed, rejected, injected, windows, alerts)')
     .option('--window <seconds>', "the local event source's tumbling window in wall-clock seconds", parseNumberIn(0.1, 900, ' seconds'), 1)
     .option('--shards <n>', 'shards of the local stream (default: from resources/stream.yml)', parseInteger(1, 50))
@@ -71,6 +74,8 @@ export function startCommand(program: Command): Command {
 export function register(program: Command): void {
   startCommand(program).action(async (opts: StartCommandOptions) => {
     if (opts.replay && opts.anomaly?.length) throw new CliOptionError('--anomaly injects into a scenario; it cannot be used with --replay');
+    if (opts.detectors && !existsSync(opts.detectors))
+      throw new CliOptionError(`--detectors ${opts.detectors} does not exist: give the path of a detectors file (see docs/detectors.md)`);
     const { runLocalMode } = load<typeof import('../../local/main')>('../../local/main');
     const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
     const report = await runLocalMode({
@@ -82,6 +87,7 @@ export function register(program: Command): void {
       ...(opts.anomaly?.length ? { anomalies: opts.anomaly } : {}),
       forever: Boolean(opts.forever),
       ...(opts.report ? { reportFile: resolve(opts.report) } : {}),
+      ...(opts.detectors ? { detectorsFile: resolve(opts.detectors) } : {}),
       tumblingWindowSeconds: opts.window,
       ...(opts.shards !== undefined ? { shards: opts.shards } : {}),
       dashboard: opts.dashboard ? { ...(opts.port !== undefined ? { port: opts.port } : {}) } : false,
