@@ -1,4 +1,4 @@
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { KinesisStreamTumblingWindowEvent } from 'aws-lambda';
 import { keepRejects, type RejectsSink } from '../rejects';
 import type { InputRecord, Reject } from '../records';
@@ -55,13 +55,18 @@ export interface TumblingWindowFunction<S extends TumblingState> {
   emit(state: S, context: EmissionContext): Promise<Emitted>;
 }
 
+/** Where counts go (Powertools' Metrics; tests pass a recorder). */
+export interface MetricsSink {
+  addMetric(name: string, unit: typeof MetricUnit.Count, value: number): unknown;
+}
+
 export interface TumblingWindowDeps {
   rejects: RejectsSink;
   logger?: Logger;
   now?: () => number;
 }
 
-export type TumblingWindowProcessor = (event: TumblingWindowEvent, metrics?: Pick<Metrics, 'addMetric'>) => Promise<TumblingWindowResponse>;
+export type TumblingWindowProcessor = (event: TumblingWindowEvent, metrics?: MetricsSink) => Promise<TumblingWindowResponse>;
 
 export const shardOf = (event: TumblingWindowEvent): string => event.shardId ?? event.Records?.[0]?.eventID?.split(':')[0] ?? 'shard';
 

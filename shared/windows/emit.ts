@@ -1,6 +1,6 @@
 import type { Logger } from '../lambda/logger';
 import type { CompiledDetector, WindowsState } from './aggregate';
-import { liveModel, replayLearned, type LiveModel, type ModelCache } from './models';
+import { liveModel, replayLearned, settleSaved, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
 import { modelId, type ModelStore, type ModelVersion, type StoredModel, type WindowResult, type WindowStore } from './ports';
 
@@ -165,9 +165,9 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
         ...(model.lastWindowMs !== undefined ? { lastWindowMs: model.lastWindowMs } : {}),
       };
       await models.save(saved, model.version);
-      model.version = saved.version;
-      model.savedWindowMs = model.lastWindowMs;
-      model.sinceSave = 0;
+      // With rebuilds (learnedSince), every container's forest is the saved one read back plus what follows.
+      if (learnedSince) settleSaved(model, saved);
+      else Object.assign(model, { version: saved.version, savedWindowMs: saved.lastWindowMs, sinceSave: 0 });
       stats.modelsSaved++;
     }
     cache.set(id, model);

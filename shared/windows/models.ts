@@ -3,9 +3,11 @@ import type { RcfDetector } from '../detectors/schema';
 import type { LearnedWindow, ModelParams, StoredModel } from './ports';
 
 /**
- * A key's forest and what the table knows of it: built from the saved model (a checkpoint, saved every N windows)
- * plus the windows learned since, replayed in order — the forest and its random state are deterministic, so the
- * rebuild is the forest that learned continuously. And the warm container's cache of them.
+ * A key's forest and what the table knows of it, and the warm container's cache of them. A key's forest is always
+ * the one read from its last save plus the windows written since, learned in order: a rebuild replays them
+ * (replayLearned), and a container that keeps a forest cached takes the saved bytes back after each save
+ * (settleSaved). Reading a forest back is deterministic but not the identity (shared/rcf rebuilds its trees from
+ * the samples), so this one form is what makes every container, cache size and cold start score alike.
  */
 
 /** A forest with what the table knows about it. */
@@ -91,6 +93,14 @@ export function replayLearned(model: LiveModel, since: readonly LearnedWindow[],
     model.lastWindowMs = Math.max(model.lastWindowMs ?? w.startMs, w.startMs);
     model.sinceSave++;
   }
+}
+
+/** After a save: the model is the saved forest read back (see the module header) and counts from this save. */
+export function settleSaved(model: LiveModel, saved: StoredModel): void {
+  model.forest = RandomCutForest.fromBytes(saved.state);
+  model.version = saved.version;
+  model.savedWindowMs = saved.lastWindowMs;
+  model.sinceSave = 0;
 }
 
 /** Warm-container cache of forests, least recently used evicted first (a default forest is ~2 MB of heap). */

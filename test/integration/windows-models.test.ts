@@ -15,7 +15,8 @@ import { windowEvent } from '../factories/kinesis';
  */
 
 const KEYS = 1000;
-const WINDOWS = 4;
+/** Enough for every forest to pass its warm-up (subSampleSize 10 updates) and score the last windows. */
+const WINDOWS = 12;
 const CACHE = 50;
 const START = Date.parse('2026-03-01T00:00:00Z');
 
@@ -27,7 +28,7 @@ detectors:
     key: station
     windowSeconds: 10
     aggregates: [count, avg(v)]
-    rcf: { numberOfTrees: 5, subSampleSize: 16 }
+    rcf: { numberOfTrees: 5, subSampleSize: 10 }
 `,
   'models test',
 );
@@ -115,15 +116,18 @@ describe('forests of more keys than a container caches, on containers that take 
   let reference: Map<string, Record<string, unknown>>;
 
   beforeAll(async () => {
-    // One container that caches every forest and saves each every window: each forest learns continuously.
-    reference = (await run(1, KEYS + 10, 1)).items;
-  }, 600_000);
+    // One container that caches every forest: each learns in memory, never rebuilt, and takes back its saves (every
+    // 4 windows, as the runs compared with it: a save is where every container's forest is the saved one read back).
+    reference = (await run(1, KEYS + 10, 4)).items;
+  }, 900_000);
+
+  const idOf = (k: number, w: number) => `W#load#${key(k)}|${new Date(START + w * 10_000).toISOString()}`;
 
   const expectSameWindows = (got: Map<string, Record<string, unknown>>) => {
     expect(got.size).toBe(KEYS * WINDOWS);
     for (let w = 0; w < WINDOWS; w++) {
       for (let k = 0; k < KEYS; k++) {
-        const id = `W#load#${key(k)}|${new Date(START + w * 10_000).toISOString()}`;
+        const id = idOf(k, w);
         const item = got.get(id);
         expect({ id, count: item?.count, late: item?.late }).toEqual({ id, count: recordsOf(k, w).length, late: false });
         expect({ id, score: item?.score }).toEqual({ id, score: reference.get(id)!.score });
@@ -131,23 +135,22 @@ describe('forests of more keys than a container caches, on containers that take 
     }
   };
 
-  it('the reference run scores every window with the exact count', () => {
+  it('the reference run writes every window with its exact count, and scores the windows after the warm-up', () => {
     expect(reference.size).toBe(KEYS * WINDOWS);
-    expect([...reference.values()].every((i) => i.scored === true)).toBe(true);
+    const lastTwo = Array.from({ length: KEYS }, (_, k) => [
+      reference.get(idOf(k, WINDOWS - 2))!,
+      reference.get(idOf(k, WINDOWS - 1))!,
+    ]).flat();
+    // Not a comparison of warm-up zeros: the forests have learned enough to score.
+    expect(lastTwo.filter((i) => typeof i.score === 'number' && i.score > 0).length).toBeGreaterThan(KEYS * 1.9);
   });
 
-  it(`a container caching ${CACHE} of ${KEYS} forests, each saved at its first window only, rebuilds them from that save and the windows since: the reference's scores`, async () => {
-    const { items, writeUnits } = await run(1, CACHE, 30);
+  it(`two containers taking turns on the shard, each caching ${CACHE} of the ${KEYS} forests and saving every 4 windows, score every window as the reference does`, async () => {
+    const { items, writeUnits } = await run(2, CACHE, 4);
     expectSameWindows(items);
     const steady = writeUnits.slice(1);
     console.info(
-      `write units per key-window, forests saved every 30 windows: first window ${(writeUnits[0]! / KEYS).toFixed(2)}, then ${(steady.reduce((a, b) => a + b, 0) / (KEYS * steady.length)).toFixed(2)}`,
+      `write units per key-window (forests of ${detectors.length} detector, 5 trees × 10 samples, saved every 4 windows): first window ${(writeUnits[0]! / KEYS).toFixed(2)}, windows 1–${WINDOWS - 1}: ${(steady.reduce((a, b) => a + b, 0) / (KEYS * steady.length)).toFixed(3)}`,
     );
-  }, 600_000);
-
-  it('two containers taking turns on the shard (each with a stale cache of the other’s keys), saving every 2 windows, score as the reference does', async () => {
-    const { items, writeUnits } = await run(2, CACHE, 2);
-    expectSameWindows(items);
-    console.info(`write units per key-window, saved every 2 windows: ${writeUnits.map((u) => (u / KEYS).toFixed(2)).join(', ')}`);
-  }, 600_000);
+  }, 900_000);
 });
