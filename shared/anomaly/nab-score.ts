@@ -184,7 +184,7 @@ export function bestThreshold(files: readonly NabFile[], scores: ReadonlyArray<A
   rows.sort((a, b) => b.s - a.s);
   const baselines = corpusBaselines(files, profile);
   // Each window starts as a miss; as the threshold falls, a window's part becomes its best detection so far.
-  const windowParts = files.map((f) => new Float64Array(f.windowCount + f.labelledWindows).fill(-profile.fnWeight));
+  const windowParts = files.map((f) => new Float64Array(f.labelledWindows).fill(-profile.fnWeight));
   let total = baselines.nullScore;
   let best = { threshold: Infinity, raw: total };
   for (let k = 0; k < rows.length; k++) {
