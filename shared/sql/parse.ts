@@ -53,7 +53,7 @@ export interface SelectItem {
 }
 
 export type FromItem =
-  | { k: 'stream'; name: Name; alias?: Name }
+  | { k: 'stream'; name: Name; alias?: Name; over?: WindowSpec }
   | { k: 'table'; call: Expr; alias?: Name }
   | { k: 'subquery'; query: Select; alias?: Name }
   | { k: 'join'; type: string; left: FromItem; right: FromItem; on?: Expr };
@@ -354,8 +354,15 @@ class Parser {
       return { k: 'subquery', query, ...(alias ? { alias } : {}) };
     }
     const name = this.name();
+    // A stream in a join carries its window: `"QUOTES" OVER (RANGE INTERVAL '1' MINUTE PRECEDING) AS q`.
+    let over: WindowSpec | undefined;
+    if (this.acceptWord('OVER')) {
+      this.op('(');
+      over = this.windowSpec();
+      this.op(')');
+    }
     const alias = this.alias();
-    return { k: 'stream', name, ...(alias ? { alias } : {}) };
+    return { k: 'stream', name, ...(alias ? { alias } : {}), ...(over ? { over } : {}) };
   }
 
   /** ORDER BY items: expressions with ASC/DESC and NULLS FIRST/LAST, which streams ignore beyond ordering. */

@@ -79,7 +79,7 @@ interface Aggregate {
 type Lineage =
   | { k: 'input' }
   /** A projection/filter of another stream: column → expression over `from`'s columns. */
-  | { k: 'view'; from: string; columns: Map<string, Expr>; match: Record<string, Scalar | Scalar[]> }
+  | { k: 'view'; from: string; columns: Map<string, Expr>; match: Record<string, Scalar | Scalar[]>; pumpReport: StatementReport }
   | { k: 'window'; from: string; draft: Draft; columns: Map<string, ColumnRole> }
   | { k: 'scored'; draft: Draft; columns: Map<string, ColumnRole> }
   | { k: 'hotspots'; draft: Draft }
@@ -207,6 +207,8 @@ class Translator {
   private readonly lineage = new Map<string, Lineage>();
   private readonly declared = new Map<string, { name: Name; columns: Array<{ name: Name; type: string }> }>();
   private readonly drafts: Draft[] = [];
+  /** Views a detector reads through (the others feed nothing that was translated). */
+  private readonly usedViews = new Set<string>();
 
   constructor(private readonly options: TranslateOptions) {}
 
@@ -216,6 +218,11 @@ class Translator {
     const pumpReports = new Map<Statement, StatementReport>();
     for (const st of parsed) {
       if (st.k === 'pump' || st.k === 'insert') pumpReports.set(st, this.pump(st));
+    }
+    for (const [stream, lin] of this.lineage) {
+      if (lin.k !== 'view' || this.usedViews.has(stream)) continue;
+      lin.pumpReport.verdict = 'not translated';
+      lin.pumpReport.notes = [`no translated detector reads its stream ${stream}`];
     }
     for (const lin of this.lineage.values()) {
       if (
@@ -271,6 +278,7 @@ class Translator {
     const lin = this.lineageOf(stream);
     if (lin.k === 'input') return this.schemaField(column);
     if (lin.k === 'view') {
+      this.usedViews.add(stream);
       const e = lin.columns.get(canonical(column));
       if (!e) throw new Untranslatable(`column ${show(column)} is not a column of ${stream}`);
       const inner = stripCast(e);
@@ -354,6 +362,20 @@ class Translator {
       const q = st.query;
       const from = q.from;
       if (from.k === 'join') {
+        // A joined name no statement creates and that is not a source is KDA's reference data (a table loaded from S3).
+        const names: string[] = [];
+        const collect = (f: FromItem): void => {
+          if (f.k === 'join') {
+            collect(f.left);
+            collect(f.right);
+          } else if (f.k === 'stream') names.push(canonical(f.name));
+        };
+        collect(from);
+        const reference = names.filter((n) => !this.declared.has(n) && !SOURCE_STREAM.test(n));
+        if (reference.length)
+          throw new Untranslatable(
+            `a join with reference data (${reference.join(', ')}, a table KDA loaded from S3) has no equivalent: a detector reads only the stream's records; add the looked-up columns before the records reach the stream (the producer, or a Firehose/Lambda transformation)`,
+          );
         throw new Untranslatable(
           'stream joins have no equivalent: a detector reads one stream and keeps no records of another to join with; enrich the records before they reach the stream (the producer or a Lambda) or keep the join in Managed Service for Apache Flink',
         );
@@ -481,7 +503,7 @@ class Translator {
       if (t) columns.set(canonical(t), it.expr);
     });
     const match = { ...(parent.k === 'view' ? parent.match : {}), ...this.whereToMatch(q.where, source, report) };
-    this.lineage.set(canonical(st.target), { k: 'view', from: source, columns, match });
+    this.lineage.set(canonical(st.target), { k: 'view', from: source, columns, match, pumpReport: report });
     const computed = q.items.filter((it) => !['col', 'star', 'cast'].includes(it.expr.k));
     if (computed.length) {
       report.verdict = 'approximated';
@@ -529,7 +551,9 @@ class Translator {
   /** Matches of every view between `stream` and the input, merged. */
   private inheritedMatch(stream: string): Record<string, Scalar | Scalar[]> {
     const lin = this.lineageOf(stream);
-    return lin.k === 'view' ? { ...this.inheritedMatch(lin.from), ...lin.match } : {};
+    if (lin.k !== 'view') return {};
+    this.usedViews.add(stream);
+    return { ...this.inheritedMatch(lin.from), ...lin.match };
   }
 
   private windowPump(st: Extract<Statement, { k: 'pump' | 'insert' }>, source: string, report: StatementReport): void {
@@ -1038,6 +1062,8 @@ class Translator {
     const cols = st.columns.map((x) => x.name.text).join(', ');
     if (!lin) return { line: st.line, label, verdict: 'not translated', notes: [`no translated pump writes it (${cols})`] };
     if (lin.k === 'opaque') return { line: st.line, label, verdict: 'not translated', notes: [lin.why] };
+    if (lin.k === 'view' && !this.usedViews.has(c))
+      return { line: st.line, label, verdict: 'not translated', notes: [`no translated detector reads it (${cols})`] };
     if (lin.k === 'view')
       return { line: st.line, label, verdict: 'translated', notes: [`a view (${cols}): folded into the detectors reading it`] };
     if (lin.k === 'input')

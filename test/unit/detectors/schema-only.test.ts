@@ -1,9 +1,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DetectorsConfigError, SCHEMA_ONLY, loadDetectorsFile, parseDetectors, schemaOnlySettings } from '../../../shared/detectors';
+import {
+  DetectorsConfigError,
+  SCHEMA_ONLY,
+  loadDetectorsFile,
+  parseDetectors,
+  schemaOnlySettings,
+  type SchemaOnlySetting,
+} from '../../../shared/detectors';
 
 const DEFAULTS = { windowSeconds: 10, threshold: 2 };
+
+/** The settings of `all` that support.ts still lists: each engineer who lands a runtime removes its entry there. */
+const stillPending = (all: string[]): SchemaOnlySetting[] => all.filter((x): x is SchemaOnlySetting => x in SCHEMA_ONLY);
 
 /** Problems a document has; with `schemaOnly` the settings the runtime lacks are not problems. */
 const problemsOf = (yaml: string, schemaOnly = false): string[] => {
@@ -57,7 +67,7 @@ describe('settings the runtime does not implement yet', () => {
       threshold: 2,
       message: '{detector}: an unusual record at {time}: score {score} (threshold {threshold}); {feature} {direction}',
     });
-    expect(schemaOnlySettings(d!)).toEqual(['records', 'explain', 'outputs']);
+    expect(schemaOnlySettings(d!)).toEqual(stillPending(['records', 'explain', 'outputs']));
   });
 
   it('parses count_distinct, conditional and ratio aggregates and hopping windows', () => {
@@ -81,7 +91,7 @@ describe('settings the runtime does not implement yet', () => {
       ],
       features: ['ctr', 'count_distinct_user'],
     });
-    expect(schemaOnlySettings(d!)).toEqual(['count_distinct', 'where', 'ratio', 'everySeconds']);
+    expect(schemaOnlySettings(d!)).toEqual(stillPending(['count_distinct', 'where', 'ratio', 'everySeconds']));
   });
 
   it('refuses each schema-only setting at load, saying it is not supported yet', () => {
@@ -94,15 +104,11 @@ describe('settings the runtime does not implement yet', () => {
         'key: k\nexplain: true\nalertOn: grade\nwindowSeconds: 20\neverySeconds: 10\noutputs: [{kinesis: s}]\naggregates: [count_distinct(u), {name: a, fn: count, where: {t: x}}, {name: r, ratio: [a, count_distinct_u]}]',
       ),
     );
-    expect(problems.map((p) => p.replace(/ — remove it.*$/, ''))).toEqual([
-      `detectors[0] (d): ${SCHEMA_ONLY.explain}`,
-      `detectors[0] (d): ${SCHEMA_ONLY.outputs}`,
-      `detectors[0] (d): ${SCHEMA_ONLY.count_distinct}`,
-      `detectors[0] (d): ${SCHEMA_ONLY.where}`,
-      `detectors[0] (d): ${SCHEMA_ONLY.ratio}`,
-      `detectors[0] (d): ${SCHEMA_ONLY.everySeconds}`,
-      `detectors[0] (d): ${SCHEMA_ONLY.grade}`,
-    ]);
+    expect(problems.map((p) => p.replace(/ — remove it.*$/, ''))).toEqual(
+      stillPending(['explain', 'outputs', 'count_distinct', 'where', 'ratio', 'everySeconds', 'grade']).map(
+        (x) => `detectors[0] (d): ${SCHEMA_ONLY[x]}`,
+      ),
+    );
   });
 
   it('fails loading the file as the package check and the functions do, and loads it schema-only', () => {
