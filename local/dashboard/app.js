@@ -305,7 +305,7 @@
     var n = anomalous.filter(Boolean).length;
     entry.badge.textContent = n ? n + ' anomal' + (n === 1 ? 'y' : 'ies') : warmup === points.length && points.length ? 'warming up' : '';
     entry.card.dataset.anomalies = String(n);
-    entry.card.dataset.latest = String(points.length ? points[points.length - 1].score : 0);
+    entry.card.dataset.peak = String(maxScore);
     chart.update('none');
     if (entry.map) drawHotspotMap(entry, points, hl);
     return n;
@@ -359,9 +359,9 @@
       var entry = cards.get(cardId(s.detector, s.key));
       entry.card.hidden = filter !== '' && s.key.toLowerCase().indexOf(filter) < 0 && s.detector.toLowerCase().indexOf(filter) < 0;
       if (!byDetector.has(s.detector)) byDetector.set(s.detector, []);
-      byDetector.get(s.detector).push({ entry: entry, anomalies: n, latest: Number(entry.card.dataset.latest), key: s.key });
+      byDetector.get(s.detector).push({ entry: entry, anomalies: n, peak: Number(entry.card.dataset.peak), key: s.key });
     });
-    // Detectors with anomalies first; within one, anomalous keys first, then the highest latest score.
+    // Detectors with anomalies first; within one, anomalous keys first, the highest score first among them.
     var order = Array.from(byDetector.entries()).sort(function (a, b) {
       return total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]);
     });
@@ -370,7 +370,7 @@
       $('charts').append(sec.section);
       pair[1]
         .sort(function (a, b) {
-          return b.anomalies - a.anomalies || b.latest - a.latest || a.key.localeCompare(b.key);
+          return b.anomalies - a.anomalies || b.peak - a.peak || a.key.localeCompare(b.key);
         })
         .forEach(function (c) {
           sec.grid.append(c.entry.card);

@@ -123,6 +123,8 @@ const paintedPixels = (page: Page, selector: string) =>
     // Critical and warning alerts look different (class and colour by severity).
     expect(await page.$eval('#alerts li.alert', (li) => li.getAttribute('data-severity'))).toMatch(/^(critical|warning|info)$/);
     await page.screenshot({ path: join(OUTPUT, 'toll-alert-linked.png'), fullPage: true });
+    await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+    await page.screenshot({ path: join(OUTPUT, 'toll-dashboard.png') });
     expect(existsSync(join(OUTPUT, 'toll-alert-linked.png'))).toBe(true);
 
     // The key filter hides the other stations.
