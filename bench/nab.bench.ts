@@ -1,5 +1,12 @@
 import { AnomalyGrader, DEFAULT_GRADE_OPTIONS, type GradeOptions } from '../shared/anomaly';
-import { NAB_PROFILES, NAB_PROFILE_NAMES, bestThreshold, scoreCorpus, scoreDetections, type NabProfileName } from '../shared/anomaly/nab-score';
+import {
+  NAB_PROFILES,
+  NAB_PROFILE_NAMES,
+  bestThreshold,
+  scoreCorpus,
+  scoreDetections,
+  type NabProfileName,
+} from '../shared/anomaly/nab-score';
 import { RandomCutForest } from '../shared/rcf';
 import { loadNabCorpus, type NabCorpusFile } from './nab/corpus';
 import type { BenchReport } from './types';
@@ -96,16 +103,29 @@ export default async function nabBench(): Promise<BenchReport> {
   // 1. The scorer, checked on KDA's real output.
   let kdaStandardThreshold = Infinity;
   for (const p of NAB_PROFILE_NAMES) {
-    const best = bestThreshold(files, corpus.map((c) => c.kda), NAB_PROFILES[p]);
+    const best = bestThreshold(
+      files,
+      corpus.map((c) => c.kda),
+      NAB_PROFILES[p],
+    );
     if (p === 'standard') kdaStandardThreshold = best.threshold;
-    figures[`KDA real output, best threshold, ${SHORT[p]} (published ${PUBLISHED_KDA[p]})`] = `${round(best.score, 2)} at score ≥ ${round(best.threshold, 2)}`;
-    if (filters.length === 0) targets.push({ name: `scorer reproduces KDA's published ${SHORT[p]} score`, value: round(best.score, 2), target: `${PUBLISHED_KDA[p]} ± 0.5`, met: Math.abs(best.score - PUBLISHED_KDA[p]) <= 0.5 });
+    figures[`KDA real output, best threshold, ${SHORT[p]} (published ${PUBLISHED_KDA[p]})`] =
+      `${round(best.score, 2)} at score ≥ ${round(best.threshold, 2)}`;
+    if (filters.length === 0)
+      targets.push({
+        name: `scorer reproduces KDA's published ${SHORT[p]} score`,
+        value: round(best.score, 2),
+        target: `${PUBLISHED_KDA[p]} ± 0.5`,
+        met: Math.abs(best.score - PUBLISHED_KDA[p]) <= 0.5,
+      });
   }
 
   // 2. Our forest, per seed.
   const started = performance.now();
   const runs = seeds.map((seed) => corpus.map((file) => forestScores(file, seed)));
-  figures['forest points/s (100, 256, 100000, 1)'] = Math.round((figures.rows as number) * seeds.length / ((performance.now() - started) / 1000));
+  figures['forest points/s (100, 256, 100000, 1)'] = Math.round(
+    ((figures.rows as number) * seeds.length) / ((performance.now() - started) / 1000),
+  );
 
   const rules: Array<{ name: string; detect: (scores: number[][]) => boolean[][] }> = [
     { name: 'default grade rule', detect: (s) => gradeRule(corpus, s).detections },
@@ -121,11 +141,13 @@ export default async function nabBench(): Promise<BenchReport> {
       if (rule.name === 'default grade rule') gradeMeans[p] = mean(xs);
     }
     const std = perSeed.map((r) => r.standard);
-    figures[`${rule.name}: windows detected / false-positive rows (mean)`] = `${round(mean(std.map((r) => r.windowsDetected)))} of ${std[0]!.windows} / ${round(mean(std.map((r) => r.falsePositives)))}`;
+    figures[`${rule.name}: windows detected / false-positive rows (mean)`] =
+      `${round(mean(std.map((r) => r.windowsDetected)))} of ${std[0]!.windows} / ${round(mean(std.map((r) => r.falsePositives)))}`;
   }
   for (const p of NAB_PROFILE_NAMES) {
     const xs = runs.map((scores) => bestThreshold(files, scores, NAB_PROFILES[p]).score);
-    figures[`our forest, best threshold chosen afterwards, ${SHORT[p]} (mean; per seed)`] = `${round(mean(xs))}; ${xs.map((x) => round(x)).join(' / ')}`;
+    figures[`our forest, best threshold chosen afterwards, ${SHORT[p]} (mean; per seed)`] =
+      `${round(mean(xs))}; ${xs.map((x) => round(x)).join(' / ')}`;
   }
   const stateBytes = Math.max(...runs.map((scores) => gradeRule(corpus, scores).stateBytes));
   figures['grade state, JSON bytes (largest over series)'] = stateBytes;
@@ -134,7 +156,9 @@ export default async function nabBench(): Promise<BenchReport> {
   const sensitivity: string[] = [];
   for (const [option, values] of SENSITIVITY) {
     const parts = values.map((v) => {
-      const xs = runs.map((scores) => scoreCorpus(files, gradeRule(corpus, scores, { [option]: v }).detections, NAB_PROFILES.standard).score);
+      const xs = runs.map(
+        (scores) => scoreCorpus(files, gradeRule(corpus, scores, { [option]: v }).detections, NAB_PROFILES.standard).score,
+      );
       return `${v}: ${round(mean(xs))}`;
     });
     sensitivity.push(`${option} ${DEFAULT_GRADE_OPTIONS[option]} → ${parts.join(', ')}`);
@@ -146,20 +170,40 @@ export default async function nabBench(): Promise<BenchReport> {
     const dailyFiles = daily.map((c) => c.file);
     const variants: Array<[string, (c: NabCorpusFile, seed: number) => number[]]> = [
       ['value only', (c, seed) => runs[seeds.indexOf(seed)]![corpus.indexOf(c)]!],
-      ...[1, 0.3, 0.1].map((scale): [string, (c: NabCorpusFile, seed: number) => number[]] => [`value + time of day × ${scale} σ`, (c, seed) => seasonalScores(c, seed, scale)]),
+      ...[1, 0.3, 0.1].map((scale): [string, (c: NabCorpusFile, seed: number) => number[]] => [
+        `value + time of day × ${scale} σ`,
+        (c, seed) => seasonalScores(c, seed, scale),
+      ]),
     ];
     for (const [name, scoresOf] of variants) {
       const per = seeds.map((seed) => {
-        const detections = gradeRule(daily, daily.map((c) => scoresOf(c, seed))).detections;
-        return [scoreCorpus(dailyFiles, detections, NAB_PROFILES.standard).score, scoreCorpus(dailyFiles, detections, NAB_PROFILES.reward_low_FP_rate).score];
+        const detections = gradeRule(
+          daily,
+          daily.map((c) => scoresOf(c, seed)),
+        ).detections;
+        return [
+          scoreCorpus(dailyFiles, detections, NAB_PROFILES.standard).score,
+          scoreCorpus(dailyFiles, detections, NAB_PROFILES.reward_low_FP_rate).score,
+        ];
       });
-      figures[`seasonality, ${daily.length} daily-cycle series, default rule, ${name}: standard / low-FP (mean over seeds)`] = `${round(mean(per.map((x) => x[0]!)))} / ${round(mean(per.map((x) => x[1]!)))}`;
+      figures[`seasonality, ${daily.length} daily-cycle series, default rule, ${name}: standard / low-FP (mean over seeds)`] =
+        `${round(mean(per.map((x) => x[0]!)))} / ${round(mean(per.map((x) => x[1]!)))}`;
     }
   }
 
   if (filters.length === 0) {
-    targets.push({ name: 'default grade rule, standard (mean over seeds)', value: round(gradeMeans.standard), target: '≥ 60 (KDA best threshold 51.7)', met: gradeMeans.standard >= 60 });
-    targets.push({ name: 'default grade rule, reward-low-FP (mean over seeds)', value: round(gradeMeans.reward_low_FP_rate), target: '≥ 50 (KDA best threshold 38.4)', met: gradeMeans.reward_low_FP_rate >= 50 });
+    targets.push({
+      name: 'default grade rule, standard (mean over seeds)',
+      value: round(gradeMeans.standard),
+      target: '≥ 60 (KDA best threshold 51.7)',
+      met: gradeMeans.standard >= 60,
+    });
+    targets.push({
+      name: 'default grade rule, reward-low-FP (mean over seeds)',
+      value: round(gradeMeans.reward_low_FP_rate),
+      target: '≥ 50 (KDA best threshold 38.4)',
+      met: gradeMeans.reward_low_FP_rate >= 50,
+    });
   }
   targets.push({ name: 'grade state size', value: `${stateBytes} B`, target: '≤ 1 KB', met: stateBytes <= 1024 });
 
@@ -167,8 +211,20 @@ export default async function nabBench(): Promise<BenchReport> {
   const first = gradeRule(corpus, runs[0]!).detections;
   const table = corpus.map((c, f) => {
     const s = scoreDetections(c.file, first[f]!, NAB_PROFILES.standard);
-    const kda = scoreDetections(c.file, c.kda.map((x) => x >= kdaStandardThreshold), NAB_PROFILES.standard);
-    return { series: c.name, rows: c.values.length, windows: s.windows, 'detected (grade)': s.windowsDetected, 'FP rows (grade)': s.falsePositives, 'raw (grade)': round(s.score, 2), 'raw (KDA, its best threshold)': round(kda.score, 2) };
+    const kda = scoreDetections(
+      c.file,
+      c.kda.map((x) => x >= kdaStandardThreshold),
+      NAB_PROFILES.standard,
+    );
+    return {
+      series: c.name,
+      rows: c.values.length,
+      windows: s.windows,
+      'detected (grade)': s.windowsDetected,
+      'FP rows (grade)': s.falsePositives,
+      'raw (grade)': round(s.score, 2),
+      'raw (KDA, its best threshold)': round(kda.score, 2),
+    };
   });
   return { name: 'NAB: anomaly grade and alert rules (shared/anomaly)', figures, targets, table };
 }

@@ -226,5 +226,6 @@ function checkState(s: GradeState, features: number): void {
   if (!Array.isArray(s.h) || s.h.length !== BINS || !s.h.every((x) => finite(x) && x >= 0)) throw fail(`h must be ${BINS} numbers ≥ 0`);
   if (!Array.isArray(s.r) || !s.r.every(finite)) throw fail('r');
   if (!finite(s.a) || s.a < -1) throw fail('a');
-  if (!Array.isArray(s.e) || s.e.length !== features || !s.e.every((x) => x === null || finite(x))) throw fail(`e must have one entry per feature (${features})`);
+  if (!Array.isArray(s.e) || s.e.length !== features || !s.e.every((x) => x === null || finite(x)))
+    throw fail(`e must have one entry per feature (${features})`);
 }

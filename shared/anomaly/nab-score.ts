@@ -65,7 +65,12 @@ export interface NabFile {
  * Builds a file's scoring table from row timestamps and the labelled windows (inclusive [start, end], same
  * clock as the timestamps; any comparable numbers, e.g. epoch ms). A window holds the rows whose time lies in it.
  */
-export function prepareNabFile(name: string, timestamps: ArrayLike<number>, windows: ReadonlyArray<readonly [number, number]>, probationPercent = PROBATION_PERCENT): NabFile {
+export function prepareNabFile(
+  name: string,
+  timestamps: ArrayLike<number>,
+  windows: ReadonlyArray<readonly [number, number]>,
+  probationPercent = PROBATION_PERCENT,
+): NabFile {
   const n = timestamps.length;
   const windowOf = new Int32Array(n).fill(-1);
   const sorted = [...windows].sort((a, b) => a[0] - b[0]);
@@ -120,7 +125,8 @@ export interface DetectionScore {
 
 /** The raw score of a set of detections (one boolean per row) on one file, as NAB's scorer computes it. */
 export function scoreDetections(file: NabFile, detected: ArrayLike<boolean | number>, profile: CostMatrix): DetectionScore {
-  if (detected.length !== file.windowOf.length) throw new Error(`${file.name}: ${detected.length} detections for ${file.windowOf.length} rows`);
+  if (detected.length !== file.windowOf.length)
+    throw new Error(`${file.name}: ${detected.length} detections for ${file.windowOf.length} rows`);
   const best = new Map<number, number>();
   let fp = 0;
   let falsePositives = 0;

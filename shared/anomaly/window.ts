@@ -41,14 +41,19 @@ export interface WindowGradeOutput {
 }
 
 export function gradeWindow(input: WindowGradeInput): WindowGradeOutput {
-  const grader = input.state === undefined ? new AnomalyGrader(input.features.length, input.options) : AnomalyGrader.fromState(input.state, input.features.length, input.options);
+  const grader =
+    input.state === undefined
+      ? new AnomalyGrader(input.features.length, input.options)
+      : AnomalyGrader.fromState(input.state, input.features.length, input.options);
   const r = grader.update(input.score, input.values);
   const decision = decideAlert({
     alertOn: input.alertOn,
     score: input.score,
     threshold: input.threshold,
     gradeAlert: r.alert,
-    suppression: input.suppress?.length ? { features: input.features, values: input.values, expected: r.expected, rules: input.suppress } : undefined,
+    suppression: input.suppress?.length
+      ? { features: input.features, values: input.values, expected: r.expected, rules: input.suppress }
+      : undefined,
   });
   return {
     grade: r.grade,

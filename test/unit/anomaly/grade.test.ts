@@ -94,7 +94,9 @@ describe('anomaly grade', () => {
 
   it('rejects a state it cannot read with a GradeStateError naming the problem', () => {
     const state = trained(60).state();
-    expect(() => AnomalyGrader.fromState({ ...state, v: 9 }, 1)).toThrow(new GradeStateError('not a grade state this version reads: version 9 (this version reads 1)'));
+    expect(() => AnomalyGrader.fromState({ ...state, v: 9 }, 1)).toThrow(
+      new GradeStateError('not a grade state this version reads: version 9 (this version reads 1)'),
+    );
     expect(() => AnomalyGrader.fromState({ ...state, h: [1, 2] }, 1)).toThrow(GradeStateError);
     expect(() => AnomalyGrader.fromState(state, 2)).toThrow('e must have one entry per feature (2)');
     expect(() => AnomalyGrader.fromState(null, 1)).toThrow(GradeStateError);

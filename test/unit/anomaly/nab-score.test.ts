@@ -1,8 +1,23 @@
-import { NAB_PROFILES, bestThreshold, corpusBaselines, normalise, prepareNabFile, probationLength, scaledSigmoid, scoreCorpus, scoreDetections } from '../../../shared/anomaly/nab-score';
+import {
+  NAB_PROFILES,
+  bestThreshold,
+  corpusBaselines,
+  normalise,
+  prepareNabFile,
+  probationLength,
+  scaledSigmoid,
+  scoreCorpus,
+  scoreDetections,
+} from '../../../shared/anomaly/nab-score';
 import { loadNabCorpus } from '../../../bench/nab/corpus';
 
 /** 20 rows at t = 0…19, one labelled window over rows 10–13; NAB's probation is floor(0.15 · 20) = 3 rows. */
-const tinyFile = () => prepareNabFile('tiny.csv', Array.from({ length: 20 }, (_, t) => t), [[10, 13]]);
+const tinyFile = () =>
+  prepareNabFile(
+    'tiny.csv',
+    Array.from({ length: 20 }, (_, t) => t),
+    [[10, 13]],
+  );
 
 function flags(rows: number[], n = 20): boolean[] {
   return Array.from({ length: n }, (_, i) => rows.includes(i));
@@ -32,7 +47,10 @@ describe('NAB score of detections (hand-computed case)', () => {
     const s = scoreDetections(tinyFile(), flags([1, 5, 11, 12, 15]), NAB_PROFILES.standard);
     expect(s.score).toBeCloseTo(0.966989 - 0.11 - 0.102422, 5);
     expect(s).toMatchObject({ windowsDetected: 1, windows: 1, falsePositives: 2 });
-    expect(scoreDetections(tinyFile(), flags([1, 5, 11, 12, 15]), NAB_PROFILES.reward_low_FP_rate).score).toBeCloseTo(0.966989 - 0.22 - 0.204844, 5);
+    expect(scoreDetections(tinyFile(), flags([1, 5, 11, 12, 15]), NAB_PROFILES.reward_low_FP_rate).score).toBeCloseTo(
+      0.966989 - 0.22 - 0.204844,
+      5,
+    );
   });
 
   it('charges fnWeight for a missed window and normalises between the null (0) and perfect (100) detectors', () => {

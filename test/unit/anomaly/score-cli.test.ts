@@ -59,7 +59,9 @@ describe('stream-sentinel score --output', () => {
       const [, s, alert] = l.split(',');
       expect(alert).toBe(Number(s) >= 2 ? '1' : '0');
     }
-    await expect(run(csv, { output: ['alert'], alertOn: 'score' })).rejects.toThrow(new ScoreInputError('--alert-on score needs --threshold (the score from which an alert is owed, e.g. 3.5)'));
+    await expect(run(csv, { output: ['alert'], alertOn: 'score' })).rejects.toThrow(
+      new ScoreInputError('--alert-on score needs --threshold (the score from which an alert is owed, e.g. 3.5)'),
+    );
   });
 
   it('refuses --explain with --output, naming both', async () => {

@@ -64,6 +64,9 @@ describe('alert decision', () => {
       suppressed: true,
       reason: 'count 14 is within 20% of usual 12',
     });
-    expect(decideAlert({ alertOn: 'score', score: 1, threshold: 3.5, gradeAlert: false, suppression })).toEqual({ alert: false, suppressed: false });
+    expect(decideAlert({ alertOn: 'score', score: 1, threshold: 3.5, gradeAlert: false, suppression })).toEqual({
+      alert: false,
+      suppressed: false,
+    });
   });
 });

@@ -26,8 +26,19 @@ describe('gradeWindow (per-window entry point)', () => {
   it('keeps KDA’s rule with alertOn: score, and applies suppression rules to either', () => {
     const state = quietKey();
     expect(gradeWindow({ state, score: 3.6, values: [13], features, threshold: 3.5, alertOn: 'score' }).alert).toBe(true);
-    const out = gradeWindow({ state, score: 7, values: [13], features, threshold: 3.5, suppress: [{ feature: 'count', minRelative: 0.2 }] });
-    expect(out).toMatchObject({ alert: false, suppressed: true, reason: expect.stringMatching(/^count 13 is within 20% of usual 1[12](\.\d+)?$/) as unknown });
+    const out = gradeWindow({
+      state,
+      score: 7,
+      values: [13],
+      features,
+      threshold: 3.5,
+      suppress: [{ feature: 'count', minRelative: 0.2 }],
+    });
+    expect(out).toMatchObject({
+      alert: false,
+      suppressed: true,
+      reason: expect.stringMatching(/^count 13 is within 20% of usual 1[12](\.\d+)?$/) as unknown,
+    });
   });
 
   it('starts a key without state (new key, or an item from before the grade) at grade 0', () => {
