@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { StreamSentinelError } from '../shared/errors';
 
 /**
  * The option values the putting commands share (`start`, `produce`, `replay`): one parser per kind, so
@@ -7,9 +8,7 @@ import { InvalidArgumentError } from 'commander';
  * before anything starts, with "error: option '--x <v>' argument '…' is invalid. <our message>".
  */
 
-export class CliOptionError extends Error {
-  override name = 'CliOptionError';
-}
+export class CliOptionError extends StreamSentinelError {}
 
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
 

@@ -17,6 +17,7 @@ import {
   type StreamHandler,
   type TumblingWindowEvent,
 } from './lambda-shapes';
+import { StreamSentinelError } from '../../shared/errors';
 
 /**
  * One shard's consumer: reads the shard in order, cuts arrival-time tumbling windows, invokes the handler
@@ -102,9 +103,7 @@ type InvokeResult =
   | { kind: 'partial'; state: Record<string, unknown>; firstFailed: number; error: string }
   | { kind: 'error'; error: string };
 
-class HandlerResponseError extends Error {
-  override readonly name = 'HandlerResponseError';
-}
+class HandlerResponseError extends StreamSentinelError {}
 
 const errorText = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 

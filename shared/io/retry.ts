@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import { StreamSentinelError } from '../errors';
 
 /**
  * The one retry loop for AWS batch calls that can half-succeed (Kinesis PutRecords, Firehose PutRecordBatch,
@@ -83,8 +84,7 @@ export interface RetryFailedOptions<E> extends RetryPolicy {
 }
 
 /** The entries that never landed and why; `cause` is the last error when a whole call failed. */
-export class RetryFailedError<E = unknown> extends Error {
-  override readonly name: string = 'RetryFailedError';
+export class RetryFailedError<E = unknown> extends StreamSentinelError {
   constructor(
     message: string,
     /** 'permanent': a call failed in a way retrying cannot fix; 'exhausted': the attempts ran out. */

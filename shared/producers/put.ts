@@ -12,6 +12,7 @@ import {
 } from '../io/retry';
 import { EventTimePacer, TokenBucket, type Clock } from './pacing';
 import { KINESIS_MAX_BATCH_BYTES, KINESIS_MAX_BATCH_RECORDS, KINESIS_MAX_RECORD_BYTES } from '../records/limits';
+import { StreamSentinelError } from '../errors';
 
 /**
  * The PutRecords batcher: puts records on a Kinesis stream in batches (≤ 500 records, ≤ 5 MiB), retries the
@@ -94,8 +95,7 @@ export interface ProduceOptions<R extends PutRecord = PutRecord> {
 }
 
 /** A put that cannot succeed or ran out of attempts; the message says what is wrong and what landed. */
-export class ProduceError extends Error {
-  override name = 'ProduceError';
+export class ProduceError extends StreamSentinelError {
   constructor(
     message: string,
     readonly summary?: ProduceSummary,

@@ -1,5 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { StreamSentinelError } from '../errors';
 
 /** Streaming reads of replay sources in S3: no temp files, no whole-object buffering. */
 
@@ -8,9 +9,7 @@ export interface S3Location {
   key: string;
 }
 
-export class S3SourceError extends Error {
-  override name = 'S3SourceError';
-}
+export class S3SourceError extends StreamSentinelError {}
 
 export function parseS3Uri(uri: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);

@@ -4,6 +4,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import * as z from 'zod/mini';
 import { kinesisClient } from '../aws/kinesis';
+import { StreamSentinelError } from '../errors';
 
 /**
  * Where produce and replay put records: the deployed stack's stream (`--stage`), the local emulators
@@ -28,9 +29,7 @@ export interface StreamTarget {
 }
 
 /** No usable target: the message says which option or file to fix. */
-export class TargetError extends Error {
-  override name = 'TargetError';
-}
+export class TargetError extends StreamSentinelError {}
 
 export const DEFAULT_STACK_FILE = '.stream-sentinel/stack.json';
 

@@ -1,6 +1,7 @@
 import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
 import { retryFailedEntries, RetryFailedError, sdkAttempts, type EntryFailure } from '../io/retry';
 import { rejectLines, type RejectBatch, type RejectsSink } from './sink';
+import { StreamSentinelError } from '../errors';
 
 /** Firehose's limits for PutRecordBatch (docs: Amazon Data Firehose quotas). */
 export const FIREHOSE_LIMITS = {
@@ -13,9 +14,7 @@ export const FIREHOSE_LIMITS = {
 } as const;
 
 /** Firehose refused some records of a batch every time it was asked: the invoke fails and Lambda retries it. */
-export class RejectsNotKeptError extends Error {
-  override readonly name = 'RejectsNotKeptError';
-}
+export class RejectsNotKeptError extends StreamSentinelError {}
 
 export interface FirehoseRejectsSinkOptions {
   /**

@@ -1,3 +1,4 @@
+// The replay readers (pure: fs streams and bytes only, no SDK): framing, formats, gzip, files and a reader from an offset.
 export { jsonFrames, lineFrames, ReplayFormatError, type Frame } from './frames';
 export {
   csvHeader,

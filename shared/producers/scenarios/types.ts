@@ -1,4 +1,5 @@
 export type ScenarioName = 'toll' | 'wind' | 'players' | 'clicks';
+import { StreamSentinelError } from '../../errors';
 
 /** One anomaly to inject: `kind` at `at` seconds of event time from the start, optionally on `key` for `duration` seconds. */
 export interface AnomalySpec {
@@ -56,6 +57,4 @@ export interface Scenario {
 }
 
 /** A scenario's option or anomaly that cannot be honoured; the message says what to change. */
-export class ScenarioError extends Error {
-  override name = 'ScenarioError';
-}
+export class ScenarioError extends StreamSentinelError {}
