@@ -12,6 +12,7 @@
  * - the `local` stage (literal resource names for `sls invoke local` against the emulators) is never deployed.
  * - the stage parameter `inputStreamArn` attaches the service to an existing stream: every reference to InputStream
  *   becomes conditional once the resources are merged (serverless/input-stream.js says why there).
+ * - the detectors' outputs get their streams and the windows role its put permissions (serverless/outputs.js).
  */
 class StreamSentinelChecks {
   constructor(serverless, options = {}) {
@@ -20,7 +21,10 @@ class StreamSentinelChecks {
     this.hooks = {
       initialize: () => this.refuseLocalDeploy(),
       'before:package:createDeploymentArtifacts': () => this.validateDetectors(),
-      'after:aws:package:finalize:mergeCustomProviderResources': () => this.attachInputStream(),
+      'after:aws:package:finalize:mergeCustomProviderResources': () => {
+        this.addOutputs();
+        this.attachInputStream();
+      },
     };
   }
 
@@ -39,6 +43,29 @@ class StreamSentinelChecks {
     const { service } = this.serverless;
     try {
       attachInputStream(service.provider.compiledCloudFormationTemplate, parseInputStreamArn((service.custom || {}).inputStreamArn));
+    } catch (error) {
+      throw new this.serverless.classes.Error(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  addOutputs() {
+    const { existsSync } = require('node:fs');
+    const path = require('node:path');
+    const { service } = this.serverless;
+    const file = path.join(this.serverless.serviceDir, 'detectors.yml');
+    if (!existsSync(file) || !service.getAllFunctions().includes('windows')) return;
+    require('tsx/cjs');
+    const { loadDetectorsFile } = require('../shared/detectors/loader.ts');
+    const { addOutputResources } = require('./outputs.js');
+    const environment = service.provider.environment || {};
+    try {
+      const detectors = loadDetectorsFile(file, {
+        windowSeconds: Number(environment.WINDOW_SECONDS),
+        threshold: Number(environment.ANOMALY_THRESHOLD),
+      });
+      addOutputResources(service.provider.compiledCloudFormationTemplate, detectors, {
+        prefix: String(environment.OUTPUT_NAME_PREFIX || ''),
+      });
     } catch (error) {
       throw new this.serverless.classes.Error(error instanceof Error ? error.message : String(error));
     }

@@ -14,6 +14,8 @@ import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../sha
 import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
 import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
 import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type WindowsState } from '../../shared/windows';
+import { deliveringOutputs, type Outputs } from '../../shared/outputs';
+import { outputsFromEnvironment } from '../../shared/outputs/setup';
 
 /**
  * The windows function: per detector and key, tumbling-window aggregates scored by a Random Cut Forest
@@ -29,6 +31,8 @@ export interface WindowsDeps extends StreamFunctionDeps {
   modelCacheSize?: number;
   /** Windows of a key between saves of its forest (default from shared/config). */
   modelSaveEvery?: number;
+  /** Detectors' KDA-shaped outputs (shared/outputs); undefined when none has any. */
+  outputs?: Outputs;
 }
 
 /** One Lambda tumbling-window invoke without middleware: fold records into the state; at the window's end, emit. */
@@ -47,9 +51,16 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
       collect: (state, records) => aggregateRecords(state, records, compiled, others, reading),
       emit: async (state, context) => {
         const logger = deps.logger ? { logger: deps.logger } : {};
-        const stats = await emitWindows({ state, compiled, ...context, windows, models, cache, saveEvery, ...logger });
+        const { result: stats, delivered } = await deliveringOutputs(deps.outputs, windows, (store) =>
+          emitWindows({ state, compiled, ...context, windows: store, models, cache, saveEvery, ...logger }),
+        );
         return {
-          metrics: { WindowsWritten: stats.windowsWritten, Anomalies: stats.anomalies, LateRecords: stats.lateRecords },
+          metrics: {
+            WindowsWritten: stats.windowsWritten,
+            Anomalies: stats.anomalies,
+            LateRecords: stats.lateRecords,
+            OutputRecords: delivered,
+          },
           summary: { ...stats },
         };
       },
@@ -70,7 +81,8 @@ const processor = onFirstInvoke(() => {
   warnOfSplitWindows(detectors, config.windowSeconds, logger);
   const { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime } = config;
   const settings = { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime };
-  return createWindowsProcessor({ ...settings, detectors, documentClient, rejects, logger });
+  const outputs = outputsFromEnvironment(detectors);
+  return createWindowsProcessor({ ...settings, detectors, documentClient, rejects, logger, ...(outputs ? { outputs } : {}) });
 });
 
 export const handler = withPowertools((event: WindowsEvent): Promise<WindowsResponse> => processor()(event, metrics), logger, metrics);

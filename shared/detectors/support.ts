@@ -8,8 +8,6 @@ import type { AnyDetector } from './schema';
  */
 export const SCHEMA_ONLY = {
   records: 'kind: records is not supported by the windows function yet (per-record scoring, issue 15 item 1)',
-  explain: 'explain: true (RANDOM_CUT_FOREST_WITH_EXPLANATION) is not supported by the windows function yet',
-  outputs: 'outputs (KDA-shaped Kinesis/Firehose results) are not supported by the windows function yet (issue 15 item 2)',
   count_distinct: 'count_distinct is not supported by the windows function yet (issue 15 item 4)',
   where: 'conditional aggregates (where:) are not supported by the windows function yet (issue 15 item 4)',
   ratio: 'ratio aggregates are not supported by the windows function yet (issue 15 item 4)',
@@ -26,8 +24,6 @@ export function schemaOnlySettings(d: AnyDetector): SchemaOnlySetting[] {
   const used = new Set<SchemaOnlySetting>();
   if (d.kind === 'records') used.add('records');
   if (d.kind !== 'hotspots') {
-    if (d.explain) used.add('explain');
-    if (d.outputs) used.add('outputs');
     if (d.alertOn === 'grade') used.add('grade');
   }
   if (d.kind === 'rcf') {

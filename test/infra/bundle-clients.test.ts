@@ -11,7 +11,8 @@ import { REPO_ROOT } from '../support/sls-package';
  */
 
 const USES: Record<string, string[]> = {
-  windows: ['client-dynamodb', 'lib-dynamodb', 'client-firehose'],
+  // Kinesis: detectors' KDA-shaped outputs (shared/outputs).
+  windows: ['client-dynamodb', 'lib-dynamodb', 'client-firehose', 'client-kinesis'],
   hotspots: ['client-dynamodb', 'lib-dynamodb', 'client-firehose'],
   alerts: ['client-dynamodb', 'lib-dynamodb', 'client-sns'],
   replay: ['client-kinesis', 'client-s3'],

@@ -73,8 +73,7 @@ function references(v: Json, path: string, out: Array<{ id: string; path: string
     if (sub !== undefined) {
       const text = String(Array.isArray(sub) ? sub[0] : sub);
       const vars = Array.isArray(sub) && isObject(sub[1]) ? Object.keys(sub[1]) : [];
-      for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g))
-        if (!vars.includes(m[1]!)) out.push({ id: m[1]!, path });
+      for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g)) if (!vars.includes(m[1]!)) out.push({ id: m[1]!, path });
     }
     for (const [k, x] of Object.entries(v)) if (k !== 'Ref' && k !== 'Fn::GetAtt') references(x, `${path}.${k}`, out);
   }
@@ -127,7 +126,9 @@ describe('inputStreamArn parameter (serverless/input-stream.js)', () => {
   });
 
   it('refuses a value that is not a Kinesis stream ARN, saying what to write', () => {
-    expect(() => parseInputStreamArn('kda-source-stream')).toThrow(/not a Kinesis stream ARN: write arn:aws:kinesis:<region>:<account>:stream\/<name>/);
+    expect(() => parseInputStreamArn('kda-source-stream')).toThrow(
+      /not a Kinesis stream ARN: write arn:aws:kinesis:<region>:<account>:stream\/<name>/,
+    );
     expect(() => parseInputStreamArn('arn:aws:firehose:us-east-1:123456789012:deliverystream/x')).toThrow(/not a Kinesis stream ARN/);
   });
 
@@ -191,11 +192,14 @@ describe('the packaged template with a created and with an existing input stream
   }, 400_000);
   const tpl = (which: 'created' | 'existing') => packaged[which]!.template;
 
-  it.each(['created', 'existing'] as const)('packages offline (%s) into a template valid against the AWS spec with no dangling reference', (which) => {
-    expect(packaged[which]!.output).toMatch(/Service packaged/);
-    expect(new CfnSpecValidator().validateTemplate(tpl(which))).toEqual([]);
-    expect(danglingReferences(tpl(which))).toEqual([]);
-  });
+  it.each(['created', 'existing'] as const)(
+    'packages offline (%s) into a template valid against the AWS spec with no dangling reference',
+    (which) => {
+      expect(packaged[which]!.output).toMatch(/Service packaged/);
+      expect(new CfnSpecValidator().validateTemplate(tpl(which))).toEqual([]);
+      expect(danglingReferences(tpl(which))).toEqual([]);
+    },
+  );
 
   it('has the same resources and outputs in both cases: only the condition differs', () => {
     expect(Object.keys(tpl('existing').Resources).sort()).toEqual(Object.keys(tpl('created').Resources).sort());
