@@ -16,6 +16,8 @@
  * Readers address a slot's coordinates as `coords[offsets[slot] + i]`; `coords` may be replaced by `add`
  * (growth or compaction), so read it again after every `add`.
  */
+const MIN_STREAM_FLOATS = 1024;
+
 export class PointStore {
   readonly dims: number;
   /** Values per record (the forest's columns); `dims / columns` is the shingle size. */
@@ -40,7 +42,8 @@ export class PointStore {
     this.columns = columns;
     this.shingled = columns < dims;
     const cap = Math.max(16, initialCapacity);
-    this.coords = new Float32Array(cap * (this.shingled ? columns : dims) + dims);
+    // A shingled stream gets some room from the start, so a small forest does not compact every few points.
+    this.coords = new Float32Array(this.shingled ? Math.max(cap * columns + dims, MIN_STREAM_FLOATS) : cap * dims);
     this.offsets = new Int32Array(cap);
     this.refs = new Int32Array(cap);
     this.seq = new Float64Array(cap);
@@ -134,8 +137,10 @@ export class PointStore {
       if (this.tailSlot < 0) shared = 0; // compaction keeps the tail only if it is still referenced
     }
     const offset = this.end - shared;
-    this.coords.set(point.subarray(shared, d), this.end);
-    this.end += d - shared;
+    const c = this.coords;
+    let e = this.end;
+    for (let i = shared; i < d; i++) c[e++] = point[i]!;
+    this.end = e;
     return offset;
   }
 

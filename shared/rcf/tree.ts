@@ -4,6 +4,9 @@ import type { Xoshiro128 } from './random';
 /** "No node": the empty tree's root and the root's parent. Leaves are encoded as ~leafIndex (negative). */
 export const NONE = 0x3fffffff;
 
+/** From this many dimensions on, the score's climb keeps a list of the dimensions still outside (see `score`). */
+const ACTIVE_LIST_DIMS = 8;
+
 /**
  * One random cut tree in flat typed arrays (no object per node). Internal node v (0 ≤ v < capacity) has a cut
  * (cutDim[v], cutValue[v]) — a point goes left when x[d] <= c —, a mass and a cached bounding box
@@ -396,6 +399,27 @@ export class RcfTree {
     if (depth === 0) return s;
     const boxMin = this.boxMin;
     const boxMax = this.boxMax;
+    if (d < ACTIVE_LIST_DIMS) {
+      // Few dimensions: one plain pass per ancestor is cheaper than keeping a list (and reading the cached range).
+      for (let k = depth - 1; k >= 0; k--) {
+        const base = path[k]! * d;
+        let gap = 0;
+        let range = 0;
+        for (let i = 0; i < d; i++) {
+          const x = q[i]!;
+          const mn = boxMin[base + i]!;
+          const mx = boxMax[base + i]!;
+          if (x < mn) gap += mn - x;
+          else if (x > mx) gap += x - mx;
+          range += mx - mn;
+        }
+        // q inside this box means inside every box above it too.
+        if (gap === 0) break;
+        const p = gap / (range + gap);
+        s = p / (k + 1) + (1 - p) * s;
+      }
+      return s;
+    }
     const rangeSum = this.rangeSum;
     // Boxes only grow going up, so a dimension in which q is inside one box is inside every box above it:
     // the climb visits only the dimensions still outside, a list that shrinks fast. The gap adds the same
