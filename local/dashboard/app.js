@@ -79,8 +79,13 @@
         ctx.strokeStyle = i === 0 ? color('--alert') : color('--score');
         ctx.fillStyle = (i === 0 ? color('--alert') : color('--score')) + '33';
         ctx.lineWidth = 2;
-        ctx.fillRect(left, top, Math.max(2, right - left), Math.max(2, bottom - top));
-        ctx.strokeRect(left, top, Math.max(2, right - left), Math.max(2, bottom - top));
+        // At least 8 px, so a box of a few metres is still seen on a city-wide view.
+        var width = Math.max(8, right - left);
+        var height = Math.max(8, bottom - top);
+        var l = (left + right - width) / 2;
+        var t = (top + bottom - height) / 2;
+        ctx.fillRect(l, t, width, height);
+        ctx.strokeRect(l, t, width, height);
       });
       ctx.restore();
     },
@@ -145,7 +150,12 @@
   function hotspotChart(canvas) {
     return new Chart(canvas, {
       type: 'scatter',
-      data: { datasets: [{ label: 'hotspot centres', data: [], backgroundColor: color('--alert'), pointRadius: 4 }] },
+      data: {
+        datasets: [
+          { label: 'hotspot centres', data: [], backgroundColor: color('--alert'), pointRadius: 4 },
+          { label: 'points of the latest window', data: [], backgroundColor: color('--muted') + '88', pointRadius: 1.5 },
+        ],
+      },
       plugins: [boxes],
       options: {
         animation: false,
@@ -326,18 +336,29 @@
       : 'no hotspot yet';
     entry.mapCanvas.dataset.hotspots = String(list.length);
     entry.mapCanvas.dataset.window = p ? p.windowStart : '';
-    // Pad the view around the boxes so a small one is still visible.
-    if (list.length) {
-      var lat = [],
-        lon = [];
-      list.forEach(function (h) {
-        lat.push(h.minValues[0], h.maxValues[0]);
-        lon.push(h.minValues[1], h.maxValues[1]);
-      });
+    // The points the latest hotspots were found in (each shard's sliding window), when that window is shown.
+    var latest = entry.windowPoints && (!p || !entry.windowPoints.windowStart || p.windowStart >= entry.windowPoints.windowStart);
+    var cloud = latest ? entry.windowPoints.points : [];
+    entry.map.data.datasets[1].data = cloud.map(function (v) {
+      return { x: v[1], y: v[0] };
+    });
+    entry.mapCanvas.dataset.points = String(cloud.length);
+    // Frame the points and the boxes, padded so a small box is not on the edge.
+    var lat = [],
+      lon = [];
+    cloud.forEach(function (v) {
+      lat.push(v[0]);
+      lon.push(v[1]);
+    });
+    list.forEach(function (h) {
+      lat.push(h.minValues[0], h.maxValues[0]);
+      lon.push(h.minValues[1], h.maxValues[1]);
+    });
+    if (lat.length) {
       var pad = function (values) {
         var lo = Math.min.apply(null, values),
           hi = Math.max.apply(null, values),
-          m = Math.max((hi - lo) * 2, 0.002);
+          m = Math.max((hi - lo) * 0.05, 0.002);
         return { min: lo - m, max: hi + m };
       };
       var a = pad(lat),
@@ -479,12 +500,26 @@
   }
 
   var lastSeries = null;
+  function fetchHotspotPoints() {
+    cards.forEach(function (entry) {
+      if (!entry.map) return;
+      get('/api/hotspot-points?detector=' + encodeURIComponent(entry.card.dataset.detector))
+        .then(function (body) {
+          entry.windowPoints = body;
+          if (lastSeries) draw(lastSeries);
+        })
+        .catch(function () {
+          // The points are an extra: the boxes and the density chart stay without them.
+        });
+    });
+  }
   function poll() {
     Promise.all([get('/api/series'), get('/api/alerts'), get('/api/status')])
       .then(function (r) {
         $('error').textContent = '';
         lastSeries = r[0];
         draw(r[0]);
+        fetchHotspotPoints();
         drawAlerts(r[1]);
         drawStatus(r[2]);
       })

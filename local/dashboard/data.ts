@@ -1,5 +1,6 @@
 import { QueryCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PK_PREFIX, parseHotspotsPk, parseWindowPk as parseWindowKeys } from '../../shared/store/keys';
+import { decodeWindowPoints } from '../../shared/hotspots/byte-format';
+import { PK_PREFIX, hotspotsStatePk, parseHotspotsPk, parseWindowPk as parseWindowKeys } from '../../shared/store/keys';
 
 /**
  * Reads window items (docs/data-model.md) for the dashboard and the local-mode report. Keys are found from
@@ -165,6 +166,36 @@ export class TableReader {
     return Promise.all(
       keys.map(async (k) => ({ detector: k.detector, key: k.key, points: await this.windows(k.pk, this.options.maxPoints ?? 240) })),
     );
+  }
+
+  /**
+   * The points of a hotspots detector's sliding windows as each shard carried them after its latest tumbling
+   * window (`HS#` items): what the latest hotspots were found in. At most `max` points in all, the newest.
+   */
+  async hotspotPoints(detector: string, max = 3000): Promise<{ columns: string[]; points: number[][]; windowStart?: string }> {
+    const res = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: hotspotsStatePk(detector) } },
+      }),
+    );
+    const shards = (res.Items ?? []).map(unmarshalItem);
+    const points: number[][] = [];
+    let columns: string[] = [];
+    let windowStart: string | undefined;
+    for (const shard of shards) {
+      const cols = Array.isArray(shard.columns) ? (shard.columns as string[]) : [];
+      if (!(shard.points instanceof Uint8Array) || !cols.length) continue;
+      columns = cols;
+      if (typeof shard.lastWindow === 'string' && (!windowStart || shard.lastWindow > windowStart)) windowStart = shard.lastWindow;
+      try {
+        decodeWindowPoints(shard.points, cols.length, Math.ceil(max / shards.length), (values) => void points.push(Array.from(values)));
+      } catch {
+        // A state written by another version of the format: its points are not drawn, the rest of the page is.
+      }
+    }
+    return { columns, points, ...(windowStart ? { windowStart } : {}) };
   }
 
   /** Every window of every key (the report). */

@@ -109,6 +109,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
       case '/api/alerts':
         return json(res, { alerts: alertFeed(await reader.series(), options.messages?.()) });
+      case '/api/hotspot-points': {
+        const detector = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('detector') ?? '';
+        if (!/^[^#]{1,128}$/.test(detector)) return send(res, 400, 'text/plain', 'detector=<name> expected');
+        return json(res, await reader.hotspotPoints(detector));
+      }
       case '/api/status':
         return json(res, { table: options.tableName, local: Boolean(options.status), status: options.status?.() ?? null });
       default:

@@ -141,6 +141,9 @@ const paintedPixels = (page: Page, selector: string) =>
     await page.goto(players.dashboardUrl!);
     const map = await page.waitForSelector('canvas.hotspot-map[data-hotspots]:not([data-hotspots="0"])', { timeout: 120_000 });
     expect(Number(await map.getAttribute('data-hotspots'))).toBeGreaterThanOrEqual(1);
+    // The points the hotspot was found in are drawn around its box.
+    await page.waitForSelector('canvas.hotspot-map[data-points]:not([data-points="0"])', { timeout: 30_000 });
+    expect(Number(await map.getAttribute('data-points'))).toBeGreaterThan(100);
     const [painted] = await paintedPixels(page, 'canvas.hotspot-map');
     expect(painted).toBeGreaterThan(100);
     await page.screenshot({ path: join(OUTPUT, 'players-hotspots.png'), fullPage: true });
