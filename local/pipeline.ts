@@ -43,6 +43,8 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
     const rejects = new MemoryRejectsSink();
     const logger = () => new Logger({ serviceName: 'stream-sentinel', logLevel: options.logLevel ?? 'ERROR' });
     const metrics = () => new Metrics({ namespace: 'StreamSentinel', serviceName: 'stream-sentinel' });
+    // Event time runs ~30× faster than the wall clock that stamps arrival here, so it is ahead of arrival by design.
+    const eventTime = { maxAheadMs: Number.POSITIVE_INFINITY, maxBehindMs: Number.POSITIVE_INFINITY };
 
     const windows = createWindowsHandler({
       detectors,
@@ -51,10 +53,19 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
       rejects,
       logger: logger(),
       metrics: metrics(),
+      eventTime,
     });
     // Only when the detectors file has a hotspots detector, as in Lambda where the function would have nothing to do.
     const hotspots = hotspotsDetectors(detectors).length
-      ? createHotspotsHandler({ detectors, documentClient, tableName: stack.tableName, rejects, logger: logger(), metrics: metrics() })
+      ? createHotspotsHandler({
+          detectors,
+          documentClient,
+          tableName: stack.tableName,
+          rejects,
+          logger: logger(),
+          metrics: metrics(),
+          eventTime,
+        })
       : undefined;
     const alerts = createAlertsHandler({
       documentClient,
