@@ -85,6 +85,7 @@ const SENSITIVITY: Array<[keyof GradeOptions, number[]]> = [
   ['floor', [1.5, 2.5]],
   ['smooth', [1, 2, 5]],
   ['refractory', [50, 200, 400]],
+  ['rise', [1.5, Infinity]],
 ];
 
 export default async function nabBench(): Promise<BenchReport> {

@@ -27,8 +27,10 @@ export interface GradeOptions {
   floor: number;
   /** Scores averaged before grading (HTM's short-term average). */
   smooth: number;
-  /** Windows after an alert during which the key does not alert again. */
+  /** Windows after an alert during which the key does not alert again... */
   refractory: number;
+  /** ...unless its short-term average reaches `rise` × the last alert's (a worse anomaly is not hidden by a lesser one). */
+  rise: number;
   /** Non-zero scores the key must have seen before it is graded at all. */
   minScores: number;
 }
@@ -41,6 +43,7 @@ export const DEFAULT_GRADE_OPTIONS: Readonly<GradeOptions> = Object.freeze({
   floor: 2,
   smooth: 3,
   refractory: 100,
+  rise: 2,
   minScores: 50,
 });
 
@@ -60,6 +63,8 @@ export interface GradeState {
   r: number[];
   /** Windows since the last alert (−1: never alerted). */
   a: number;
+  /** The short-term average score of the last alert (0: never alerted). */
+  l: number;
   /** Per feature, the running estimate of its usual value (null until a value is seen). */
   e: Array<number | null>;
 }
@@ -106,6 +111,7 @@ export class AnomalyGrader {
   private total: number;
   private recent: number[];
   private sinceAlert: number;
+  private lastAlert: number;
   private expected: Array<number | null>;
 
   constructor(features: number, options: Partial<GradeOptions> = {}, state?: GradeState) {
@@ -120,12 +126,14 @@ export class AnomalyGrader {
       this.total = state.h.reduce((a, b) => a + b, 0);
       this.recent = state.r.slice(-(this.options.smooth - 1));
       this.sinceAlert = state.a;
+      this.lastAlert = state.l;
       this.expected = [...state.e];
     } else {
       this.n = 0;
       this.total = 0;
       this.recent = [];
       this.sinceAlert = -1;
+      this.lastAlert = 0;
       this.expected = new Array<number | null>(features).fill(null);
     }
   }
@@ -155,9 +163,12 @@ export class AnomalyGrader {
     const smoothed = window.reduce((a, b) => a + b, 0) / window.length;
     const threshold = this.threshold();
     const grade = threshold > 0 && smoothed >= threshold ? Math.min(1, smoothed / (2 * threshold)) : 0;
-    const quiet = this.sinceAlert >= 0 && this.sinceAlert <= this.options.refractory;
+    const quiet = this.sinceAlert >= 0 && this.sinceAlert <= this.options.refractory && smoothed < this.options.rise * this.lastAlert;
     const alert = grade > 0 && !quiet;
-    if (alert) this.sinceAlert = 0;
+    if (alert) {
+      this.sinceAlert = 0;
+      this.lastAlert = smoothed;
+    }
     this.learn(grade > 0 ? Math.min(smoothed, threshold) : smoothed);
     this.recent = this.options.smooth > 1 ? window.slice(-(this.options.smooth - 1)) : [];
     // The usual value learns from unremarkable windows only, so an anomaly does not become "usual".
@@ -172,6 +183,7 @@ export class AnomalyGrader {
       h: Array.from(this.hist, (x) => (x < NEGLIGIBLE_MASS ? 0 : round4(x))),
       r: this.recent.map(round4),
       a: this.sinceAlert,
+      l: round4(this.lastAlert),
       e: this.expected.map((x) => (x === null ? null : round4(x))),
     };
   }
@@ -214,6 +226,7 @@ function validateOptions(o: GradeOptions): void {
   check('floor', o.floor >= 0 && Number.isFinite(o.floor), 'a number ≥ 0');
   check('smooth', Number.isInteger(o.smooth) && o.smooth >= 1 && o.smooth <= 16, 'an integer from 1 to 16');
   check('refractory', Number.isInteger(o.refractory) && o.refractory >= 0, 'an integer ≥ 0');
+  check('rise', o.rise >= 1, 'a number ≥ 1 (Infinity: never re-alert within refractory)');
   check('minScores', Number.isInteger(o.minScores) && o.minScores >= 1, 'an integer ≥ 1');
 }
 
@@ -226,6 +239,7 @@ function checkState(s: GradeState, features: number): void {
   if (!Array.isArray(s.h) || s.h.length !== BINS || !s.h.every((x) => finite(x) && x >= 0)) throw fail(`h must be ${BINS} numbers ≥ 0`);
   if (!Array.isArray(s.r) || !s.r.every(finite)) throw fail('r');
   if (!finite(s.a) || s.a < -1) throw fail('a');
+  if (!finite(s.l) || s.l < 0) throw fail('l');
   if (!Array.isArray(s.e) || s.e.length !== features || !s.e.every((x) => x === null || finite(x)))
     throw fail(`e must have one entry per feature (${features})`);
 }

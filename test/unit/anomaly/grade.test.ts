@@ -64,6 +64,16 @@ describe('anomaly grade', () => {
     expect(g.update(8, [141]).grade).toBeGreaterThan(0);
   });
 
+  it('alerts again within the refractory windows when the anomaly is at least `rise` times stronger than the last alert', () => {
+    const g = trained();
+    expect([g.update(2.4, [20]).alert, g.update(2.4, [20]).alert]).toEqual([false, false]);
+    const first = g.update(3.4, [25]); // short-term average (2.4 + 2.4 + 3.4) / 3 ≈ 2.73
+    expect(first.alert).toBe(true);
+    for (let t = 0; t < 10; t++) g.update(normalScore(t), [12]);
+    expect(g.update(8.5, [141]).alert).toBe(false); // average ≈ 3.4 < 2 × 2.73: same level, stays quiet
+    expect(g.update(8.5, [141]).alert).toBe(true); // average ≈ 6 ≥ 2 × 2.73: a worse anomaly is not hidden
+  });
+
   it('keeps the usual value of each feature from unremarkable windows only', () => {
     const g = trained();
     const r = g.update(8, [141]);
