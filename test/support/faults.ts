@@ -1,5 +1,6 @@
 import { createServer, request, Agent, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -49,13 +50,18 @@ function valueBytes(v: AttributeValue): number {
 export const itemBytes = (item: Record<string, AttributeValue>): number =>
   Object.entries(item).reduce((s, [name, v]) => s + utf8(name) + valueBytes(v), 0);
 
-export type FaultKind = 'throttle' | 'server-error' | 'lost-answer';
+export type FaultKind = 'throttle' | 'server-error' | 'lost-answer' | 'outage';
 
 export interface FaultProxy {
   endpoint: string;
   /** Faults are injected only while this is true (setup and checks read through it unharmed). */
   enabled: boolean;
   counts: Record<FaultKind | 'passed', number>;
+  /**
+   * After `afterCalls` more calls, every call fails (500) for `ms`: long enough that the SDK's retries all fail and
+   * the invoke throws midway, with part of its writes done (DynamoDB unavailable for a moment).
+   */
+  outage(afterCalls: number, ms: number): void;
   close(): Promise<void>;
 }
 
@@ -82,8 +88,19 @@ export async function startFaultProxy(target: string, options: { rate: number; s
   const to = new URL(target);
   const agent = new Agent({ keepAlive: true });
   const random = seededRandom(options.seed);
-  const counts: FaultProxy['counts'] = { throttle: 0, 'server-error': 0, 'lost-answer': 0, passed: 0 };
-  const proxy: FaultProxy = { endpoint: '', enabled: true, counts, close: async () => undefined };
+  const counts: FaultProxy['counts'] = { throttle: 0, 'server-error': 0, 'lost-answer': 0, outage: 0, passed: 0 };
+  let calls = 0;
+  let outageAt: { call: number; ms: number } | undefined;
+  let outageUntil = 0;
+  const proxy: FaultProxy = {
+    endpoint: '',
+    enabled: true,
+    counts,
+    outage: (afterCalls, ms) => {
+      outageAt = { call: calls + afterCalls, ms };
+    },
+    close: async () => undefined,
+  };
   const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> =>
     new Promise((ok, fail) => {
       const out = request({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers, agent }, (res) => {
@@ -96,17 +113,24 @@ export async function startFaultProxy(target: string, options: { rate: number; s
       out.end(body);
     });
   const handle = async (req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    calls++;
+    if (outageAt && calls >= outageAt.call) {
+      outageUntil = Date.now() + outageAt.ms;
+      outageAt = undefined;
+    }
     const roll = proxy.enabled ? random() : 1;
     const kind: FaultKind | 'passed' =
-      roll < options.rate / 3
-        ? 'throttle'
-        : roll < (2 * options.rate) / 3
-          ? 'server-error'
-          : roll < options.rate
-            ? 'lost-answer'
-            : 'passed';
+      proxy.enabled && Date.now() < outageUntil
+        ? 'outage'
+        : roll < options.rate / 3
+          ? 'throttle'
+          : roll < (2 * options.rate) / 3
+            ? 'server-error'
+            : roll < options.rate
+              ? 'lost-answer'
+              : 'passed';
     counts[kind]++;
-    if (kind === 'throttle' || kind === 'server-error') {
+    if (kind === 'throttle' || kind === 'server-error' || kind === 'outage') {
       const text =
         kind === 'throttle'
           ? dynamoError('ProvisionedThroughputExceededException', 'injected: the request rate is too high')
@@ -228,7 +252,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
 
 /**
  * Lambda's retry of a failed invoke: the same event (same records, same state) again until it succeeds, as a
- * shard does until the batch expires. Returns the response and how many deliveries it took.
+ * shard does until the batch expires, with a backoff between deliveries. Returns the response and how many deliveries it took.
  */
 export async function deliverUntilDone(
   invoke: Invoke,
@@ -241,6 +265,8 @@ export async function deliverUntilDone(
       return { response: await invoke(structuredClone(event)), deliveries: delivery, errors };
     } catch (error) {
       errors.push(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+      // Lambda backs off between retries of a shard's batch too.
+      await sleep(Math.min(1000, 50 * 2 ** delivery));
     }
   }
   throw new Error(`invoke still failing after ${maxDeliveries} deliveries; errors: ${errors.slice(-5).join(' | ')}`);
