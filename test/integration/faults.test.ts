@@ -105,7 +105,7 @@ describe('stream functions under DynamoDB faults (throttles, 500s, lost answers 
     ['saving each forest every window', 1],
     ['saving forests every 4 windows (rebuilt from the save and the windows since)', 4],
   ])(
-    'ends with exact counts and each window learned once, %s',
+    `ends with exact counts and each window learned once, %s (FAULT_SEED=${seed} replays it)`,
     async (_name, modelSaveEvery) => {
       const random = seededRandom(seed);
       const work = plan(random);
