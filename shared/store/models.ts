@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StreamSentinelError } from '../errors';
-import { ModelConflictError, modelId, type ModelParams, type ModelStore, type ModelVersion, type StoredModel } from '../windows/ports';
+import { ModelConflictError, modelId, type ModelParams, type ModelStore, type StoredModel } from '../windows/ports';
 import { MODEL_SK, expiresAt, isConditionalFailure, iso, modelPk } from './keys';
 
 export interface ModelItem {
@@ -57,26 +57,8 @@ export class DynamoModelStore implements ModelStore {
     return out;
   }
 
-  async versions(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, ModelVersion>> {
-    const out = new Map<string, ModelVersion>();
-    const projection = {
-      ProjectionExpression: '#d, #k, #v, lastWindow',
-      ExpressionAttributeNames: { '#d': 'detector', '#k': 'key', '#v': 'version' },
-    };
-    for (const item of await this.batchGet(keys, projection)) {
-      out.set(modelId(item.detector, item.key), {
-        version: item.version,
-        ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}),
-      });
-    }
-    return out;
-  }
-
   /** Consistent BatchGets of 100, unprocessed keys retried with backoff. */
-  private async batchGet(
-    keys: ReadonlyArray<{ detector: string; key: string }>,
-    projection?: { ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> },
-  ): Promise<ModelItem[]> {
+  private async batchGet(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<ModelItem[]> {
     const out: ModelItem[] = [];
     const unique = [...new Map(keys.map((k) => [modelId(k.detector, k.key), k])).values()];
     for (let i = 0; i < unique.length; i += 100) {
@@ -85,7 +67,7 @@ export class DynamoModelStore implements ModelStore {
         if (attempt > 10) throw new ModelReadError(`could not read ${request.length} model items (throttled); the batch will be retried`);
         if (attempt) await sleep(Math.min(1000, 25 * 2 ** attempt));
         const res = await this.options.client.send(
-          new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: request, ConsistentRead: true, ...projection } } }),
+          new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: request, ConsistentRead: true } } }),
         );
         for (const raw of res.Responses?.[this.options.tableName] ?? []) out.push(raw as ModelItem);
         request = (res.UnprocessedKeys?.[this.options.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];

@@ -2,7 +2,7 @@ import type { Logger } from '../lambda/logger';
 import type { CompiledDetector, WindowsState } from './aggregate';
 import { liveModel, replayLearned, settleSaved, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
-import { modelId, type ModelStore, type ModelVersion, type StoredModel, type WindowResult, type WindowStore } from './ports';
+import { modelId, type ModelStore, type StoredModel, type WindowResult, type WindowStore } from './ports';
 
 /**
  * The windows service (pure, over the ports in ./ports.ts): what the windows function does at a Lambda window's
@@ -80,12 +80,12 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   const learnedSince = windows.learnedSince?.bind(windows);
   // A cached forest is used only if it is the stored version: another container may have advanced the key since.
   // With learnedSince the jobs check for windows written after the cached forest's last instead (any advance
-  // writes some), which reads no model item (a forest is 7–13 KB: 2–4 read units each).
+  // writes some), which reads no model item (a forest is 7–13 KB: 2–4 read units each); without it, the models.
   if (pinned.size && !learnedSince) {
     const keys = jobs
       .filter((j) => pinned.has(modelId(j.c.detector.name, j.key)))
       .map((j) => ({ detector: j.c.detector.name, key: j.key }));
-    const heads: ReadonlyMap<string, ModelVersion> = models.versions ? await models.versions(keys) : await models.loadMany(keys);
+    const heads = await models.loadMany(keys);
     for (const [id, cached] of pinned) {
       const head = heads.get(id);
       if (head?.version !== cached.version || head?.lastWindowMs !== cached.savedWindowMs) pinned.delete(id);

@@ -61,20 +61,10 @@ export interface StoredModel {
   params: ModelParams;
 }
 
-export interface ModelVersion {
-  version: number;
-  lastWindowMs?: number;
-}
-
 /** Model items (docs/data-model.md). Implemented over DynamoDB in shared/store/models.ts. */
 export interface ModelStore {
   /** The stored models of these keys (absent ones are missing from the map), read consistently. */
   loadMany(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, StoredModel>>;
-  /**
-   * The stored version (and last window) of these keys' models without their state, read consistently. Optional:
-   * without it the service reads the whole models (loadMany) to check its cached forests.
-   */
-  versions?(keys: ReadonlyArray<{ detector: string; key: string }>): Promise<Map<string, ModelVersion>>;
   /** Saves conditionally on `expectedVersion` (undefined = must not exist yet); throws ModelConflictError. */
   save(model: StoredModel, expectedVersion: number | undefined): Promise<void>;
 }
