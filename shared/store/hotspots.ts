@@ -2,6 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import type { Hotspot } from '../hotspots/definitions';
 import type { CarriedWindow, HotspotsStore, HotspotsWindowWrite } from '../hotspots/ports';
 import { expiresAt, hotspotsPk, hotspotsStatePk, isConditionalFailure, iso, windowSk } from './keys';
+import { nextEmissions } from './emissions';
 
 /**
  * The hotspots store over DynamoDB (docs/data-model.md): one item per detector and window holding every shard's
@@ -83,7 +84,8 @@ export class DynamoHotspotsStore implements HotspotsStore {
         ':hotspots': all,
         ':shards': shards,
         ':threshold': w.threshold,
-        ':emissions': [...(current?.emissions ?? []), w.emissionId],
+        // One id per shard, the last MAX_EMISSION_IDS shards (./emissions.ts): a list per emission grew without bound.
+        ':emissions': nextEmissions(current?.emissions ?? [], w.emissionId, w.shardId),
         ':next': version + 1,
         ':exp': expiresAt(w.endMs, this.now(), this.options.retentionDays),
       };

@@ -5,7 +5,10 @@ import { mergeLateWindow } from '../windows/merge';
 import type { KeyRegistry, WindowAggregate } from '../windows/plan';
 import { boundRegistryBytes } from '../windows/registry';
 import type { FreshOutcome, LateOutcome, LearnedWindow, WindowResult, WindowStore } from '../windows/ports';
+import { nextEmissions } from './emissions';
 import { expiresAt, isConditionalFailure, iso, registryPk, windowPk, windowSk } from './keys';
+
+export { MAX_EMISSION_IDS, nextEmissions } from './emissions';
 
 /**
  * The window store over DynamoDB (docs/data-model.md): window items and per-shard key registries. Fresh windows
@@ -13,20 +16,6 @@ import { expiresAt, isConditionalFailure, iso, registryPk, windowPk, windowSk } 
  * (shared/windows/merge.ts), conditional write on the item's merge counter. Every item it writes is bounded in bytes:
  * a window keeps the last emission id of at most MAX_EMISSION_IDS shards, a registry at most REGISTRY_MAX_BYTES of keys.
  */
-
-/**
- * Shards whose last emission id a window item keeps. A shard's emissions run one after another (Lambda retries a
- * failed invoke before it sends the shard's next batch), so a retry is always of that shard's last emission: one id
- * per shard is exact. A retry counts twice only if this many other shards merged into the same window between its
- * lost answer and its redelivery.
- */
-export const MAX_EMISSION_IDS = 16;
-
-/** The ids to store after `emissionId` merged: this shard's earlier id replaced, the shards heard from longest ago dropped. */
-export function nextEmissions(stored: readonly string[], emissionId: string, shardId: string): string[] {
-  const own = `${shardId}:`;
-  return [...stored.filter((id) => !id.startsWith(own) && id !== emissionId), emissionId].slice(-MAX_EMISSION_IDS);
-}
 
 export interface WindowItem {
   pk: string;

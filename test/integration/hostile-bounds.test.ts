@@ -2,8 +2,9 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoClient, dynamoDocumentClient } from '../../shared/aws/clients';
 import { parseDetectors, rcfDetectors } from '../../shared/detectors';
+import { DynamoHotspotsStore } from '../../shared/store/hotspots';
 import { DynamoWindowStore, MAX_EMISSION_IDS, nextEmissions } from '../../shared/store/windows';
-import { registryPk, windowPk, windowSk } from '../../shared/store/keys';
+import { hotspotsPk, registryPk, windowPk, windowSk } from '../../shared/store/keys';
 import { compileDetector, toAggregate, type KeyRegistry } from '../../shared/windows';
 import { REGISTRY_MAX_BYTES, boundRegistryBytes, registryEntryBytes } from '../../shared/windows/registry';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
@@ -180,6 +181,35 @@ describe('item byte bounds of the windows function', () => {
       const got = await windowItem(start);
       expect(got).toMatchObject({ count: 1 + MAX_EMISSION_IDS + 1, merges: MAX_EMISSION_IDS + 1 });
       expect(got.emissions).toEqual([...shards.slice(1).map((s) => `${s}:1`), 'shard-new:1']);
+    });
+
+    it('keeps a hotspots item the same size after 300 emissions from 24 shards into one window, each counted once', async () => {
+      const hotspots = new DynamoHotspotsStore({ client: doc, tableName, retentionDays: 7, now: NOW });
+      const write = (shard: string, id: string) =>
+        hotspots.writeWindow({
+          detector: 'players',
+          startMs: T0,
+          endMs: T0 + 10_000,
+          shardId: shard,
+          emissionId: id,
+          threshold: 20,
+          points: 2,
+          hotspots: [],
+          found: 0,
+        });
+      for (let i = 1; i <= 300; i++) {
+        const shard = `shardId-${String(i % 24).padStart(12, '0')}`;
+        const id = `${shard}:${String(49_590_000_000 + i).padEnd(56, '7')}`;
+        expect(await write(shard, id)).toBe('written');
+        if (i % 50 === 0) expect(await write(shard, id)).toBe('duplicate');
+      }
+      const raw = await rawItem(hotspotsPk('players'), windowSk(T0));
+      const item = (
+        await doc.send(new GetCommand({ TableName: tableName, Key: { pk: hotspotsPk('players'), sk: windowSk(T0) }, ConsistentRead: true }))
+      ).Item!;
+      expect(item.count).toBe(600);
+      expect(item.emissions).toHaveLength(MAX_EMISSION_IDS);
+      expect(itemBytes(raw)).toBeLessThan(8192);
     });
 
     it('merges into an item written before the merge counter, trimming its long list', async () => {
