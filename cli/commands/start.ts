@@ -35,7 +35,7 @@ export interface StartCommandOptions {
 }
 
 /** Keep the dashboard up after the run: as asked, else on an interactive terminal (someone is looking at it). */
-export const keepOpenByDefault = (asked: boolean | undefined, dashboard: boolean, tty: boolean): boolean => dashboard && (asked ?? tty);
+export const keepOpenByDefault = (asked: boolean | undefined, dashboard: boolean, tty: boolean): boolean => asked ?? (dashboard && tty);
 
 export function startCommand(program: Command): Command {
   return program

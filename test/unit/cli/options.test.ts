@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { startCommand } from '../../../cli/commands/start';
+import { keepOpenByDefault, startCommand } from '../../../cli/commands/start';
 import { CliOptionError, optionValue, parseDuration, parseSpeed } from '../../../cli/options';
 
 /** Parses `start` arguments as the CLI does, without running it: the options, or commander's error message. */
@@ -73,6 +73,14 @@ describe('start options', () => {
     expect(parseStart([]).opts!.keepOpen).toBeUndefined();
     expect(parseStart(['--keep-open']).opts!.keepOpen).toBe(true);
     expect(parseStart(['--no-keep-open']).opts!.keepOpen).toBe(false);
+  });
+
+  it('keeps the run open on an interactive terminal with a dashboard, or when asked either way', () => {
+    expect(keepOpenByDefault(undefined, true, true)).toBe(true);
+    expect(keepOpenByDefault(undefined, true, false)).toBe(false); // a pipe, CI
+    expect(keepOpenByDefault(undefined, false, true)).toBe(false); // nothing to look at
+    expect(keepOpenByDefault(true, false, false)).toBe(true);
+    expect(keepOpenByDefault(false, true, true)).toBe(false);
   });
 
   it('checks integers and ranges', () => {
