@@ -13,7 +13,9 @@ export function validateDetectors(file: string, env: NodeJS.ProcessEnv = process
   const lines = detectors.map((d) =>
     d.kind === 'rcf'
       ? `  ${d.name} (rcf, ${d.format}): key ${d.key}, ${d.windowSeconds} s windows${d.time ? ` by ${d.time.field}` : ' by arrival time'}, features ${d.features.join(', ')}, RCF(${d.rcf.numberOfTrees}, ${d.rcf.subSampleSize}, ${d.rcf.timeDecay}, ${d.rcf.shingleSize}), threshold ${d.threshold}${d.silentKeys ? `, silent keys for ${d.silentKeys.windows} windows` : ''}`
-      : `  ${d.name} (hotspots, ${d.format}): columns ${d.columns.join(', ')}, ${d.windowSeconds} s windows, windowSize ${d.windowSize}, scanRadius ${d.scanRadius}, minPoints ${d.minPoints}, threshold ${d.threshold}`,
+      : d.kind === 'records'
+        ? `  ${d.name} (records, ${d.format}): features ${d.features.join(', ')}, ${d.key ? `one forest per ${d.key}` : 'one forest per shard'}, RCF(${d.rcf.numberOfTrees}, ${d.rcf.subSampleSize}, ${d.rcf.timeDecay}, ${d.rcf.shingleSize}), threshold ${d.threshold}, stores records scoring ${d.storeAbove ?? d.threshold} or more`
+        : `  ${d.name} (hotspots, ${d.format}): columns ${d.columns.join(', ')}, ${d.windowSeconds} s windows, windowSize ${d.windowSize}, scanRadius ${d.scanRadius}, minPoints ${d.minPoints}, threshold ${d.threshold}`,
   );
   return `${file}: ${detectors.length} detector${detectors.length === 1 ? '' : 's'} valid\n${lines.join('\n')}`;
 }

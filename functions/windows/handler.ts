@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { hotspotsDetectors, rcfDetectors } from '../../shared/detectors';
+import { rcfDetectors } from '../../shared/detectors';
 import { CONFIG_DEFAULTS } from '../../shared/config/env';
 import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
 import {
@@ -16,6 +16,7 @@ import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
 import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type WindowsState } from '../../shared/windows';
 import { deliveringOutputs, type Outputs } from '../../shared/outputs';
 import { outputsFromEnvironment } from '../../shared/outputs/setup';
+import { withPerRecord } from '../../shared/per-record/lambda';
 
 /**
  * The windows function: per detector and key, tumbling-window aggregates scored by a Random Cut Forest
@@ -38,13 +39,14 @@ export interface WindowsDeps extends StreamFunctionDeps {
 /** One Lambda tumbling-window invoke without middleware: fold records into the state; at the window's end, emit. */
 export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcessor {
   const compiled = rcfDetectors(deps.detectors).map(compileDetector);
-  const others = hotspotsDetectors(deps.detectors);
+  // Records the hotspots function or a per-record detector takes are not the windows step's rejects.
+  const others = deps.detectors.filter((d) => d.kind !== 'rcf');
   const windows = new DynamoWindowStore(tableOptions(deps));
   const models = new DynamoModelStore(tableOptions(deps));
   const cache = deps.cache ?? new ModelCache(deps.modelCacheSize ?? CONFIG_DEFAULTS.modelCacheSize);
   const saveEvery = deps.modelSaveEvery ?? CONFIG_DEFAULTS.modelSaveEvery;
   const reading = deps.eventTime ? { time: deps.eventTime } : {};
-  return tumblingWindowProcessor<WindowsState>(
+  const step = tumblingWindowProcessor<WindowsState>(
     {
       emittedMessage: 'window emitted',
       readState,
@@ -67,6 +69,7 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
     },
     deps,
   );
+  return withPerRecord(step, deps);
 }
 
 /** A middy handler (Powertools logger and metrics) around the processor; local mode and tests build their own. */

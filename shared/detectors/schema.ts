@@ -279,9 +279,9 @@ export interface RcfParams {
 }
 
 interface ScoringOptions {
-  /** Schema only: attribution per feature (RANDOM_CUT_FOREST_WITH_EXPLANATION). */
+  /** Attribution per feature (RANDOM_CUT_FOREST_WITH_EXPLANATION) in the outputs' ANOMALY_SCORE_EXPLANATION. */
   explain?: boolean;
-  /** Schema only: KDA-shaped output streams. */
+  /** KDA-shaped output streams (shared/outputs). */
   outputs?: OutputSpec[];
   /** Absent = DEFAULT_ALERT_ON. */
   alertOn?: AlertOn;
@@ -308,7 +308,7 @@ export interface HotspotsDetector extends CommonDetector {
   minPoints: number;
 }
 
-/** Schema only for now: the loader returns it only with `schemaOnly` (support.ts). */
+/** Scored record by record by the windows function (shared/per-record). */
 export interface RecordsDetector extends CommonDetector, ScoringOptions {
   kind: 'records';
   key?: string;
@@ -318,9 +318,9 @@ export interface RecordsDetector extends CommonDetector, ScoringOptions {
 }
 
 /** What the deployed functions run. */
-export type Detector = RcfDetector | HotspotsDetector;
-/** What a schema-only parse can return (the importer's output): also the kinds the runtime does not run yet. */
-export type AnyDetector = Detector | RecordsDetector;
+export type Detector = RcfDetector | HotspotsDetector | RecordsDetector;
+/** What a schema-only parse can return (the importer's output); the same kinds since the runtime runs `records`. */
+export type AnyDetector = Detector;
 
 export const DEFAULT_RCF_MESSAGE =
   '{detector}: {key} is unusual in the window starting {windowStart}: score {score} (threshold {threshold}), count {count}; {feature} {direction}';
@@ -345,7 +345,9 @@ export const RCF_PLACEHOLDERS = [
 export const RECORDS_PLACEHOLDERS = ['detector', 'key', 'score', 'threshold', 'time', 'feature', 'direction'] as const;
 
 /**
- * The field that makes a JSON object a detector's when the detector has no match rule: its key, or a hotspots
- * detector's first column (shared/records routeRecord), so that detectors sharing a stream take only their own.
+ * The field that makes a JSON object a detector's when the detector has no match rule: its key, a hotspots
+ * detector's first column, or a records detector's key else first feature (shared/records routeRecord), so that
+ * detectors sharing a stream take only their own.
  */
-export const defaultField = (d: Detector): string => (d.kind === 'rcf' ? d.key : d.columns[0]!);
+export const defaultField = (d: Detector): string =>
+  d.kind === 'rcf' ? d.key : d.kind === 'hotspots' ? d.columns[0]! : (d.key ?? d.features[0]!);

@@ -7,7 +7,6 @@ import type { AnyDetector } from './schema';
  * deletes its entry; nothing else changes.
  */
 export const SCHEMA_ONLY = {
-  records: 'kind: records is not supported by the windows function yet (per-record scoring, issue 15 item 1)',
   count_distinct: 'count_distinct is not supported by the windows function yet (issue 15 item 4)',
   where: 'conditional aggregates (where:) are not supported by the windows function yet (issue 15 item 4)',
   ratio: 'ratio aggregates are not supported by the windows function yet (issue 15 item 4)',
@@ -22,7 +21,6 @@ const pending = (s: SchemaOnlySetting): boolean => Object.prototype.hasOwnProper
 /** The schema-only settings one detector uses, each once, in a fixed order. */
 export function schemaOnlySettings(d: AnyDetector): SchemaOnlySetting[] {
   const used = new Set<SchemaOnlySetting>();
-  if (d.kind === 'records') used.add('records');
   if (d.kind !== 'hotspots') {
     if (d.alertOn === 'grade') used.add('grade');
   }

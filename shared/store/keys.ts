@@ -15,6 +15,9 @@ export const PK_PREFIX = {
   hotspots: 'H#',
   hotspotsState: 'HS#',
   cooldown: 'C#',
+  /** Per-record detectors (shared/per-record): records at or above storeAbove, and per-window summaries. */
+  record: 'P#',
+  recordSummary: 'PS#',
 } as const;
 
 export type ItemFamily = keyof typeof PK_PREFIX;
