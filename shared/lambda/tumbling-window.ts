@@ -79,6 +79,18 @@ export function inputRecords(event: TumblingWindowEvent): InputRecord[] {
   }));
 }
 
+/** Counts a batch into the state: its records, and its rejects by detector (`*`: no detector took the record). */
+export function countBatch(state: TumblingState, records: number, rejects: readonly Reject[]): void {
+  if (rejects.length) {
+    const r = (state.r ??= {});
+    for (const x of rejects) {
+      const k = x.detector ?? '*';
+      r[k] = (r[k] ?? 0) + 1;
+    }
+  }
+  state.n = (state.n ?? 0) + records;
+}
+
 export function tumblingWindowProcessor<S extends TumblingState>(
   fn: TumblingWindowFunction<S>,
   deps: TumblingWindowDeps,
@@ -94,6 +106,7 @@ export function tumblingWindowProcessor<S extends TumblingState>(
     state.id ??= `${shardId}:${records[0]?.sequenceNumber ?? event.window?.start ?? now()}`;
 
     const rejects = fn.collect(state, records);
+    countBatch(state, records.length, rejects);
     metrics?.addMetric('RecordsIn', MetricUnit.Count, records.length);
     if (rejects.length) {
       await keepRejects(rejects, shardId, event.window, deps.rejects, logger);

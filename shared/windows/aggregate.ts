@@ -116,14 +116,6 @@ export function aggregateRecords(
       return undefined;
     },
   );
-  const list = rejects.list();
-  if (list.length) {
-    const r = (state.r ??= {});
-    for (const x of list) {
-      const k = x.detector ?? '*';
-      r[k] = (r[k] ?? 0) + 1;
-    }
-  }
-  state.n = (state.n ?? 0) + records.length;
-  return list;
+  // The state's record and reject counts are the shared tumbling-window step's (shared/lambda/tumbling-window.ts).
+  return rejects.list();
 }

@@ -48,7 +48,7 @@ describe('aggregateRecords', () => {
     expect(windows[0]!.features).toEqual([2, 7, 4, 10, 14]);
   });
 
-  it('leaves no trace of a record with one bad field and counts the reject in the state', () => {
+  it('leaves no trace of a record with one bad field and returns it as a reject of its detector', () => {
     const state = emptyState();
     const rejects = aggregateRecords(state, [rec('{"location":"a","speed":"fast","t":1000}'), rec('{"location":"a","speed":2}')], [wind!]);
     expect(state.w).toEqual({});
@@ -56,7 +56,6 @@ describe('aggregateRecords', () => {
       ['wind', 'field speed is not a finite number: "fast"'],
       ['wind', 'time field t: missing'],
     ]);
-    expect(state.r).toEqual({ wind: 2 });
   });
 
   it('uses the arrival time when the detector has no time field', () => {
