@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import type { ProduceProgress, ProduceSummary } from '../../shared/producers/put';
-import type { TargetOptions } from '../../shared/producers/target';
+import type { ProduceOptions, ProduceProgress, ProduceSummary, PutRecord } from '../../shared/producers/put';
+import type { StreamTarget, TargetOptions } from '../../shared/producers/target';
 import { CliOptionError, collect, optionValue, parseDuration } from '../options';
 
 /**
@@ -191,7 +191,6 @@ export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo):
     return undefined;
   }
   const { resolveTarget } = load<typeof import('../../shared/producers/target')>('../../shared/producers/target');
-  const { produce } = load<typeof import('../../shared/producers/put')>('../../shared/producers/put');
   const concurrency = parseConcurrency(opts.concurrency);
   const target = await resolveTarget(toTargetOptions(opts));
   const expected = Math.round(options.duration * options.rate);
@@ -200,21 +199,36 @@ export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo):
   );
   for (const a of injected)
     io.log(`  anomaly ${a.kind} on ${a.key} at +${a.at} s for ${fmt(a.duration)} s (${new Date(a.startMs).toISOString()})`);
-  const progress = progressReporter('produce', expected, io.stream);
-  try {
-    const summary = await produce({
-      client: target.client,
-      streamName: target.streamName,
+  return putWithProgress(
+    'produce',
+    target,
+    {
       records,
       concurrency,
       // Real-time pacing by the records' own event times: the generator spaces them at exactly `rate` a second,
       // so the rate is steady, event time stays with the clock (the KDG's {{date.now}}), and anomalies that
       // add or remove traffic (spike, quiet) do so in real time instead of shifting every later record.
       ...(o.pace ? { speed: 1 } : {}),
-      onProgress: progress.update,
-    });
+    },
+    io,
+    expected,
+  );
+}
+
+/** Puts the records on the target with a progress display, then prints the summary; the target's client is closed after. */
+export async function putWithProgress<R extends PutRecord>(
+  what: 'produce' | 'replay',
+  target: StreamTarget,
+  options: Omit<ProduceOptions<R>, 'client' | 'streamName' | 'onProgress'>,
+  io: CliIo,
+  total?: number,
+): Promise<ProduceSummary<R>> {
+  const { produce } = load<typeof import('../../shared/producers/put')>('../../shared/producers/put');
+  const progress = progressReporter(what, total, io.stream);
+  try {
+    const summary = await produce({ ...options, client: target.client, streamName: target.streamName, onProgress: progress.update });
     progress.stop();
-    io.log(summaryText('produce', target.description, summary));
+    io.log(summaryText(what, target.description, summary));
     return summary;
   } catch (error) {
     progress.stop();

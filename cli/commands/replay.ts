@@ -8,8 +8,7 @@ import {
   stderrIo,
   type CliIo,
   parseConcurrency,
-  progressReporter,
-  summaryText,
+  putWithProgress,
   targetOptions,
   toTargetOptions,
   type TargetCliOptions,
@@ -75,12 +74,10 @@ export async function runReplay(source: string, opts: ReplayCliOptions, io: CliI
   }
 
   const { resolveTarget } = load<typeof import('../../shared/producers/target')>('../../shared/producers/target');
-  const { produce } = load<typeof import('../../shared/producers/put')>('../../shared/producers/put');
   const target = await resolveTarget(toTargetOptions(opts));
   io.log(
     `replay ${source} into ${target.description} ${o.speed === 'max' ? 'as fast as the stream accepts' : `at ${o.speed}× the file's pace`}`,
   );
-  const progress = progressReporter('replay', undefined, io.stream);
   // Ctrl-C ends the replay cleanly: what was taken lands, and the summary says where to continue.
   let interrupted = false;
   const onSigint = () => {
@@ -88,17 +85,12 @@ export async function runReplay(source: string, opts: ReplayCliOptions, io: CliI
   };
   process.once('SIGINT', onSigint);
   try {
-    const summary = await produce({
-      client: target.client,
-      streamName: target.streamName,
-      records,
-      concurrency,
-      ...(o.speed !== 'max' ? { speed: o.speed } : {}),
-      onProgress: progress.update,
-      shouldStop: () => interrupted,
-    });
-    progress.stop();
-    io.log(summaryText('replay', target.description, summary));
+    const summary = await putWithProgress(
+      'replay',
+      target,
+      { records, concurrency, ...(o.speed !== 'max' ? { speed: o.speed } : {}), shouldStop: () => interrupted },
+      io,
+    );
     if (skipped.repeat + skipped.cut > 0) {
       io.log(
         `  kept rejects not sent: ${skipped.repeat} repeating a record already sent, ${skipped.cut} with data cut at 64 KiB when kept (not the record that arrived)`,
@@ -115,12 +107,8 @@ export async function runReplay(source: string, opts: ReplayCliOptions, io: CliI
       );
     }
     return summary;
-  } catch (error) {
-    progress.stop();
-    throw error;
   } finally {
     process.off('SIGINT', onSigint);
-    target.client.destroy();
   }
 }
 
