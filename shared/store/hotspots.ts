@@ -3,6 +3,7 @@ import type { Hotspot } from '../hotspots/definitions';
 import type { CarriedWindow, HotspotsStore, HotspotsWindowWrite } from '../hotspots/ports';
 import { expiresAt, hotspotsPk, hotspotsStatePk, isConditionalFailure, iso, windowSk } from './keys';
 import { nextEmissions } from './emissions';
+import { boundHotspots } from './hotspots-bound';
 
 /**
  * The hotspots store over DynamoDB (docs/data-model.md): one item per detector and window holding every shard's
@@ -66,12 +67,11 @@ export class DynamoHotspotsStore implements HotspotsStore {
       const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
       const current = Item as (Partial<HotspotsItem> & { notifiedAt?: string }) | undefined;
       if (current?.emissions?.includes(w.emissionId)) return 'duplicate';
-      const shards = { ...(current?.shards ?? {}) };
-      const before = shards[w.shardId];
-      shards[w.shardId] = { points: (before?.points ?? 0) + w.points, hotspots: w.hotspots, found: w.found };
-      const all: StoredHotspot[] = Object.entries(shards)
-        .flatMap(([shardId, part]) => part.hotspots.map((h) => ({ ...h, shardId })))
-        .sort((a, b) => b.density - a.density);
+      const parts = { ...(current?.shards ?? {}) };
+      const before = parts[w.shardId];
+      parts[w.shardId] = { points: (before?.points ?? 0) + w.points, hotspots: w.hotspots, found: w.found };
+      // Densest first within a byte budget (./hotspots-bound.ts): many shards' parts no longer pass 400 KB.
+      const { shards, all } = boundHotspots(parts);
       const count = Object.values(shards).reduce((s, part) => s + part.points, 0);
       const crosses = w.hotspots.some((h) => h.density >= w.threshold) && current?.notifiedAt === undefined;
       const version = current?.version ?? 0;

@@ -8,7 +8,7 @@ import { hotspotsPk, registryPk, windowPk, windowSk } from '../../shared/store/k
 import { compileDetector, toAggregate, type KeyRegistry } from '../../shared/windows';
 import { REGISTRY_MAX_BYTES, boundRegistryBytes, registryEntryBytes } from '../../shared/windows/registry';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
-import { DYNAMODB_MAX_ITEM_BYTES, itemBytes, startPipeline, type Pipeline } from '../support/faults';
+import { DYNAMODB_MAX_ITEM_BYTES, itemBytes, seededRandom, startPipeline, type Pipeline } from '../support/faults';
 import { windowEvent } from '../factories/kinesis';
 
 /**
@@ -211,6 +211,59 @@ describe('item byte bounds of the windows function', () => {
       expect(item.emissions).toHaveLength(MAX_EMISSION_IDS);
       expect(itemBytes(raw)).toBeLessThan(8192);
     });
+
+    it.each([
+      [2, 60],
+      [10, 20],
+    ])(
+      'keeps a hotspots item under 400 KB when %i-column hotspots come from %i shards, densest kept, points all counted',
+      async (columns, shardCount) => {
+        const hotspots = new DynamoHotspotsStore({ client: doc, tableName, retentionDays: 7, now: NOW });
+        const start = T0 + columns * 10_000;
+        const random = seededRandom(columns);
+        const densities: number[] = [];
+        for (let s = 0; s < shardCount; s++) {
+          const shard = `shardId-${String(s).padStart(12, '0')}`;
+          const list = Array.from({ length: 50 }, () => {
+            const v = () => 40.75 + random() * 1e-3;
+            return {
+              density: random() * 100,
+              count: 15 + Math.floor(random() * 50),
+              centroid: Array.from({ length: columns }, v),
+              minValues: Array.from({ length: columns }, v),
+              maxValues: Array.from({ length: columns }, v),
+            };
+          }).sort((a, b) => b.density - a.density);
+          densities.push(...list.map((h) => h.density));
+          const write = {
+            detector: 'players',
+            startMs: start,
+            endMs: start + 10_000,
+            shardId: shard,
+            emissionId: `${shard}:1`,
+            threshold: 1000,
+            points: 300,
+            hotspots: list,
+            found: 50,
+          };
+          expect(await hotspots.writeWindow(write)).toBe('written');
+        }
+        const bytes = itemBytes(await rawItem(hotspotsPk('players'), windowSk(start)));
+        expect(bytes).toBeLessThan(DYNAMODB_MAX_ITEM_BYTES);
+        const item = (
+          await doc.send(
+            new GetCommand({ TableName: tableName, Key: { pk: hotspotsPk('players'), sk: windowSk(start) }, ConsistentRead: true }),
+          )
+        ).Item!;
+        expect(item.count).toBe(300 * shardCount);
+        expect(Object.keys(item.shards as object)).toHaveLength(shardCount);
+        const kept = (item.hotspots as Array<{ density: number }>).map((h) => h.density);
+        // The densest of all shards, in order; cut only because all of them would not fit.
+        expect(kept).toEqual(densities.sort((a, b) => b - a).slice(0, kept.length));
+        expect(kept.length).toBeLessThan(densities.length);
+        expect(kept.length).toBeGreaterThan(100);
+      },
+    );
 
     it('merges into an item written before the merge counter, trimming its long list', async () => {
       const start = T0 + 20_000;
