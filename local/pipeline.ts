@@ -46,7 +46,8 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
     // Event time runs ~30× faster than the wall clock that stamps arrival here, so it is ahead of arrival by design.
     const eventTime = { maxAheadMs: Number.POSITIVE_INFINITY, maxBehindMs: Number.POSITIVE_INFINITY };
 
-    const windows = createWindowsHandler({
+    // What both stream functions are made with; each gets its own logger and metrics, as each Lambda has.
+    const stream = () => ({
       detectors,
       documentClient,
       tableName: stack.tableName,
@@ -55,18 +56,10 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
       metrics: metrics(),
       eventTime,
     });
+
+    const windows = createWindowsHandler(stream());
     // Only when the detectors file has a hotspots detector, as in Lambda where the function would have nothing to do.
-    const hotspots = hotspotsDetectors(detectors).length
-      ? createHotspotsHandler({
-          detectors,
-          documentClient,
-          tableName: stack.tableName,
-          rejects,
-          logger: logger(),
-          metrics: metrics(),
-          eventTime,
-        })
-      : undefined;
+    const hotspots = hotspotsDetectors(detectors).length ? createHotspotsHandler(stream()) : undefined;
     const alerts = createAlertsHandler({
       documentClient,
       tableName: stack.tableName,
