@@ -1,61 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { CONFIG_DEFAULTS } from '../../shared/config/env';
-import {
-  checkCarriable,
-  collectPoints,
-  emitHotspots,
-  hotspotsDetectors,
-  readHotspotsState,
-  type HotspotsState,
-} from '../../shared/hotspots';
+import { hotspotsDetectors } from '../../shared/hotspots';
 import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
-import { setUpStreamFunction, streamHandler, tableOptions, type StreamFunctionDeps } from '../../shared/lambda/stream-function';
-import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
-import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
-import { DynamoHotspotsStore } from '../../shared/store/hotspots';
+import { setUpStreamFunction } from '../../shared/lambda/stream-function';
+import { createHotspotsProcessor, type HotspotsEvent, type HotspotsResponse } from './processor';
 
 /**
- * The hotspots function: KDA's HOTSPOTS over the lat/long detectors, per tumbling window (docs/hotspots.md). The
- * tumbling-window step is shared/lambda's; the work is shared/hotspots' service.
+ * The hotspots function's Lambda entry: configuration and detectors.yml read once at cold start, Powertools around
+ * every invoke. What an invoke does is ./processor.ts (which local mode and tests build with their own dependencies).
  */
 
-export type HotspotsEvent = Event;
-export type HotspotsResponse = Response;
-export { checkCarriable, HotspotsDetectorError } from '../../shared/hotspots';
-
-export interface HotspotsDeps extends StreamFunctionDeps {
-  /** Hotspots kept per window and shard (densest first), so an item stays far below DynamoDB's 400 KB. */
-  maxHotspots?: number;
-}
-
-/** One Lambda tumbling-window invoke without middleware: buffer the points in the state; at the window's end, emit. */
-export function createHotspotsProcessor(deps: HotspotsDeps): TumblingWindowProcessor {
-  const detectors = hotspotsDetectors(deps.detectors);
-  detectors.forEach(checkCarriable);
-  const store = new DynamoHotspotsStore(tableOptions(deps));
-  const maxHotspots = deps.maxHotspots ?? CONFIG_DEFAULTS.maxHotspots;
-  const reading = deps.eventTime ? { time: deps.eventTime } : {};
-  return tumblingWindowProcessor<HotspotsState>(
-    {
-      emittedMessage: 'hotspots emitted',
-      readState: readHotspotsState,
-      collect: (state, records) => collectPoints(state, records, deps.detectors, reading),
-      emit: async (state, { shardId, emissionId }) => {
-        const logger = deps.logger ? { logger: deps.logger } : {};
-        const stats = await emitHotspots({ state, detectors, shardId, emissionId, store, maxHotspots, ...logger });
-        return {
-          metrics: { WindowsWritten: stats.windowsWritten, HotspotsFound: stats.hotspots, LateRecords: stats.latePoints },
-          summary: { ...stats },
-        };
-      },
-    },
-    deps,
-  );
-}
-
-/** A middy handler (Powertools logger and metrics) around the processor; local mode and tests build their own. */
-export const createHotspotsHandler = (deps: HotspotsDeps) => streamHandler(deps, createHotspotsProcessor);
+export * from './processor';
 
 const logger = new Logger();
 const metrics = new Metrics();

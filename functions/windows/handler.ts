@@ -1,79 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { rcfDetectors } from '../../shared/detectors';
-import { CONFIG_DEFAULTS } from '../../shared/config/env';
 import { onFirstInvoke, withPowertools } from '../../shared/lambda/handler';
-import {
-  setUpStreamFunction,
-  streamHandler,
-  tableOptions,
-  warnOfSplitWindows,
-  type StreamFunctionDeps,
-} from '../../shared/lambda/stream-function';
-import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
-import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
-import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
-import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type WindowsState } from '../../shared/windows';
-import { deliveringOutputs, type Outputs } from '../../shared/outputs';
+import { setUpStreamFunction, warnOfSplitWindows } from '../../shared/lambda/stream-function';
 import { outputsFromEnvironment } from '../../shared/outputs/setup';
-import { withPerRecord } from '../../shared/per-record/lambda';
+import { createWindowsProcessor, type WindowsEvent, type WindowsResponse } from './processor';
 
 /**
- * The windows function: per detector and key, tumbling-window aggregates scored by a Random Cut Forest
- * (docs/architecture.md). The tumbling-window step is shared/lambda's; the work is shared/windows' service.
+ * The windows function's Lambda entry: configuration and detectors.yml read once at cold start, Powertools around
+ * every invoke. What an invoke does is ./processor.ts (which local mode and tests build with their own dependencies).
  */
 
-export type WindowsEvent = Event;
-export type WindowsResponse = Response;
-
-export interface WindowsDeps extends StreamFunctionDeps {
-  /** Warm-container forest cache; pass one to share it between handler instances (tests of cold vs warm). */
-  cache?: ModelCache;
-  modelCacheSize?: number;
-  /** Windows of a key between saves of its forest (default from shared/config). */
-  modelSaveEvery?: number;
-  /** Detectors' KDA-shaped outputs (shared/outputs); undefined when none has any. */
-  outputs?: Outputs;
-}
-
-/** One Lambda tumbling-window invoke without middleware: fold records into the state; at the window's end, emit. */
-export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcessor {
-  const compiled = rcfDetectors(deps.detectors).map(compileDetector);
-  // Records the hotspots function or a per-record detector takes are not the windows step's rejects.
-  const others = deps.detectors.filter((d) => d.kind !== 'rcf');
-  const windows = new DynamoWindowStore(tableOptions(deps));
-  const models = new DynamoModelStore(tableOptions(deps));
-  const cache = deps.cache ?? new ModelCache(deps.modelCacheSize ?? CONFIG_DEFAULTS.modelCacheSize);
-  const saveEvery = deps.modelSaveEvery ?? CONFIG_DEFAULTS.modelSaveEvery;
-  const reading = deps.eventTime ? { time: deps.eventTime } : {};
-  const step = tumblingWindowProcessor<WindowsState>(
-    {
-      emittedMessage: 'window emitted',
-      readState,
-      collect: (state, records) => aggregateRecords(state, records, compiled, others, reading),
-      emit: async (state, context) => {
-        const logger = deps.logger ? { logger: deps.logger } : {};
-        const { result: stats, delivered } = await deliveringOutputs(deps.outputs, windows, (store) =>
-          emitWindows({ state, compiled, ...context, windows: store, models, cache, saveEvery, ...logger }),
-        );
-        return {
-          metrics: {
-            WindowsWritten: stats.windowsWritten,
-            Anomalies: stats.anomalies,
-            LateRecords: stats.lateRecords,
-            OutputRecords: delivered,
-          },
-          summary: { ...stats },
-        };
-      },
-    },
-    deps,
-  );
-  return withPerRecord(step, deps);
-}
-
-/** A middy handler (Powertools logger and metrics) around the processor; local mode and tests build their own. */
-export const createWindowsHandler = (deps: WindowsDeps) => streamHandler(deps, createWindowsProcessor);
+export * from './processor';
 
 const logger = new Logger();
 const metrics = new Metrics();
