@@ -4,7 +4,9 @@ import { dynamoClient, dynamoDocumentClient } from '../../shared/aws/clients';
 import { parseDetectors, rcfDetectors } from '../../shared/detectors';
 import { DynamoHotspotsStore } from '../../shared/store/hotspots';
 import { DynamoWindowStore, MAX_EMISSION_IDS, nextEmissions } from '../../shared/store/windows';
-import { hotspotsPk, registryPk, windowPk, windowSk } from '../../shared/store/keys';
+import { hotspotsPk, hotspotsStatePk, registryPk, windowPk, windowSk } from '../../shared/store/keys';
+import { MAX_CARRIED_BYTES, checkCarriable } from '../../shared/hotspots';
+import { encodeWindowPoints } from '../../shared/hotspots/byte-format';
 import { compileDetector, toAggregate, type KeyRegistry } from '../../shared/windows';
 import { REGISTRY_MAX_BYTES, boundRegistryBytes, registryEntryBytes } from '../../shared/windows/registry';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
@@ -264,6 +266,22 @@ describe('item byte bounds of the windows function', () => {
         expect(kept.length).toBeGreaterThan(100);
       },
     );
+
+    it("keeps a shard's carried hotspots window under 400 KB at the largest window checkCarriable allows", async () => {
+      const hotspots = new DynamoHotspotsStore({ client: doc, tableName, retentionDays: 7, now: NOW });
+      const columns = Array.from({ length: 10 }, (_, i) => `${'c'.repeat(62)}${i}`);
+      const windowSize = Math.floor(MAX_CARRIED_BYTES / (columns.length * 8));
+      expect(() => checkCarriable({ name: 'players', columns, windowSize } as Parameters<typeof checkCarriable>[0])).not.toThrow();
+      expect(() =>
+        checkCarriable({ name: 'players', columns, windowSize: windowSize + 1 } as Parameters<typeof checkCarriable>[0]),
+      ).toThrow(/lower windowSize/);
+      const points = encodeWindowPoints(windowSize, columns.length, windowSize, (k, i) => k * 1e-7 + i);
+      const shard = 'shardId-000000000000';
+      await hotspots.saveCarried('players', shard, { points, columns, lastEmission: `${shard}:${'9'.repeat(56)}`, lastWindowMs: T0 }, 0);
+      const bytes = itemBytes(await rawItem(hotspotsStatePk('players'), shard));
+      expect(bytes).toBeGreaterThan(MAX_CARRIED_BYTES);
+      expect(bytes).toBeLessThan(DYNAMODB_MAX_ITEM_BYTES);
+    });
 
     it('merges into an item written before the merge counter, trimming its long list', async () => {
       const start = T0 + 20_000;
