@@ -152,59 +152,28 @@ export class PerRecordProcessor {
       ...(this.deps.time ? { time: this.deps.time } : {}),
     });
 
+    // Each forest's records together, in arrival order: a forest sees only its own records, so the order across
+    // forests does not change a score, and one forest at a time stays in the CPU cache (interleaving 100 forests
+    // record by record scored 7× slower at RCF(50, 64)).
     const ids = new Map<string, { d: RecordsDetector; key: string }>();
+    const groups = new Map<string, Array<Accepted<RecordsDetector>>>();
     for (const a of accepted) {
       const key = forestKeyOf(a.detector, a.key, input.shardId);
-      ids.set(modelId(a.detector.name, key), { d: a.detector, key });
+      const id = modelId(a.detector.name, key);
+      ids.set(id, { d: a.detector, key });
+      let group = groups.get(id);
+      if (!group) groups.set(id, (group = []));
+      group.push(a);
     }
     const pinned = new Set(ids.keys());
     const live = await this.forestsFor(ids);
 
     const carried = input.carried;
     const anomalies: RecordAnomaly[] = [];
-    for (const a of accepted) {
-      const d = a.detector;
-      const key = forestKeyOf(d, a.key, input.shardId);
-      const id = modelId(d.name, key);
+    for (const [id, group] of groups) {
       const f = live.get(id)!;
-      const warm = f.forest.updates >= d.rcf.subSampleSize;
-      const { score, attribution } = f.forest.process(a.values, d.explain ? { explain: true } : undefined);
-      f.dirty = true;
-      f.lastMs = a.timeMs;
-      stats.records++;
-      const s = (carried[id] ??= [0, 0, 0, 0, 0, 0, 0]);
-      s[0]!++;
-      if (warm) {
-        s[1]!++;
-        stats.scored++;
-      }
-      s[2]! += score;
-      if (score > s[3]! || s[0] === 1) {
-        s[3] = score;
-        s[4] = a.timeMs;
-      }
-      const named = attribution?.map((x, i) => ({ column: d.features[i]!, score: x.score, direction: x.direction }));
-      if (score >= d.threshold) {
-        s[5]!++;
-        stats.anomalies++;
-      }
-      if (score >= (d.storeAbove ?? d.threshold)) {
-        s[6]!++;
-        stats.stored++;
-        anomalies.push({
-          detector: d.name,
-          forestKey: key,
-          timeMs: a.timeMs,
-          sequenceNumber: a.record.sequenceNumber,
-          index: a.index,
-          shardId: input.shardId,
-          score,
-          threshold: d.threshold,
-          features: Object.fromEntries(d.features.map((name, i) => [name, a.values[i]!])),
-          ...(named ? { attribution: named } : {}),
-        });
-      }
-      if (input.emission && d.outputs?.length) input.emission.add(recordRow(d, this.fieldsOf(a), score, named, key));
+      const key = ids.get(id)!.key;
+      for (const a of group) this.score(a, id, key, f, input, carried, anomalies, stats);
     }
     if (anomalies.length) await this.deps.results.putAnomalies(anomalies);
 
@@ -214,6 +183,58 @@ export class PerRecordProcessor {
     }
     await this.finishWindow(input, live, pinned, stats);
     return { carried: {}, rejects: rejects.list(), stats };
+  }
+
+  /** One record: score then learn, its summary, its item when at or above storeAbove, its output row. */
+  private score(
+    a: Accepted<RecordsDetector>,
+    id: string,
+    key: string,
+    f: LiveForest,
+    input: PerRecordInput,
+    carried: SummaryState,
+    anomalies: RecordAnomaly[],
+    stats: PerRecordStats,
+  ): void {
+    const d = a.detector;
+    const warm = f.forest.updates >= d.rcf.subSampleSize;
+    const { score, attribution } = f.forest.process(a.values, d.explain ? { explain: true } : undefined);
+    f.dirty = true;
+    f.lastMs = a.timeMs;
+    stats.records++;
+    const s = (carried[id] ??= [0, 0, 0, 0, 0, 0, 0]);
+    s[0]!++;
+    if (warm) {
+      s[1]!++;
+      stats.scored++;
+    }
+    s[2]! += score;
+    if (score > s[3]! || s[0] === 1) {
+      s[3] = score;
+      s[4] = a.timeMs;
+    }
+    const named = attribution?.map((x, i) => ({ column: d.features[i]!, score: x.score, direction: x.direction }));
+    if (score >= d.threshold) {
+      s[5]!++;
+      stats.anomalies++;
+    }
+    if (score >= (d.storeAbove ?? d.threshold)) {
+      s[6]!++;
+      stats.stored++;
+      anomalies.push({
+        detector: d.name,
+        forestKey: key,
+        timeMs: a.timeMs,
+        sequenceNumber: a.record.sequenceNumber,
+        index: a.index,
+        shardId: input.shardId,
+        score,
+        threshold: d.threshold,
+        features: Object.fromEntries(d.features.map((name, i) => [name, a.values[i]!])),
+        ...(named ? { attribution: named } : {}),
+      });
+    }
+    if (input.emission && d.outputs?.length) input.emission.add(recordRow(d, this.fieldsOf(a), score, named, key));
   }
 
   /** The window's end: dirty forests saved (every cached one, not only this invoke's), summaries written. */
