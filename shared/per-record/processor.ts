@@ -93,7 +93,7 @@ export class ForestCache {
 }
 
 /** FNV-1a of detector and key: a forest built afresh after a crash is the same forest. */
-function seedFor(detector: string, key: string): number {
+export function seedFor(detector: string, key: string): number {
   let h = 0x811c9dc5;
   const s = `records\u0000${detector}\u0000${key}`;
   for (let i = 0; i < s.length; i++) {
