@@ -7,9 +7,6 @@ import type { AnyDetector } from './schema';
  * deletes its entry; nothing else changes.
  */
 export const SCHEMA_ONLY = {
-  count_distinct: 'count_distinct is not supported by the windows function yet (issue 15 item 4)',
-  where: 'conditional aggregates (where:) are not supported by the windows function yet (issue 15 item 4)',
-  ratio: 'ratio aggregates are not supported by the windows function yet (issue 15 item 4)',
   everySeconds: 'everySeconds (hopping windows) is not supported by the windows function yet (issue 15 item 4)',
   grade: 'alertOn: grade is not supported yet (the anomaly grade, issue 16); write alertOn: score or leave alertOn out',
 } as const;
@@ -26,11 +23,6 @@ export function schemaOnlySettings(d: AnyDetector): SchemaOnlySetting[] {
   }
   if (d.kind === 'rcf') {
     if (d.everySeconds !== undefined) used.add('everySeconds');
-    for (const a of d.aggregates) {
-      if (a.fn === 'count_distinct') used.add('count_distinct');
-      if (a.fn === 'ratio') used.add('ratio');
-      if (a.where) used.add('where');
-    }
   }
   return (Object.keys(SCHEMA_ONLY) as SchemaOnlySetting[]).filter((s) => used.has(s) && pending(s));
 }

@@ -35,6 +35,8 @@ export interface Accepted<D> {
   key: string | undefined;
   timeMs: number;
   values: number[];
+  /** The object's fields, for a fold that needs more than the numbers (conditional and distinct aggregates). */
+  fields: Fields;
 }
 
 export interface ReadOptions<S extends Selectable> {
@@ -117,7 +119,7 @@ export function readRecords<D extends S, S extends Selectable>(
       const why =
         typeof read === 'string'
           ? read
-          : take({ record, detector: plan.detector, index: ev.index, key: read.key, timeMs: read.timeMs, values: read.values });
+          : take({ record, detector: plan.detector, index: ev.index, key: read.key, timeMs: read.timeMs, values: read.values, fields: ev.fields });
       if (why !== undefined) rejects.add(record, text, { index: ev.index, reason: why, detector: plan.detector.name });
     }
   }

@@ -28,6 +28,8 @@ export interface WindowItem {
   count: number;
   aggregates: Record<string, number>;
   partials: Record<string, { sum: number; min: number; max: number }>;
+  /** count_distinct sketches by aggregate name (shared/sketches/hll.ts). */
+  sketches?: Record<string, string>;
   score?: number;
   attribution?: Array<{ column: string; score: number; direction: 'HIGH' | 'LOW' }>;
   threshold: number;
@@ -86,6 +88,7 @@ export class DynamoWindowStore implements WindowStore {
       count: w.count,
       aggregates: w.aggregates,
       partials: w.partials,
+      ...(w.sketches ? { sketches: w.sketches } : {}),
       threshold: w.detector.threshold,
       scored: false,
       late: false,
@@ -159,13 +162,14 @@ export class DynamoWindowStore implements WindowStore {
       const update = exact
         ? {
             UpdateExpression:
-              'SET #count = :count, aggregates = :aggregates, partials = :partials, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = :emissions, merges = :merges, silent = :false, expiresAt = :expiresAt',
+              `SET #count = :count, aggregates = :aggregates, partials = :partials${merged.sketches ? ', sketches = :sketches' : ''}, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = :emissions, merges = :merges, silent = :false, expiresAt = :expiresAt`,
             ExpressionAttributeNames: { '#count': 'count' },
             ExpressionAttributeValues: {
               ...token,
               ':count': merged.count,
               ':aggregates': merged.aggregates,
               ':partials': merged.partials,
+              ...(merged.sketches ? { ':sketches': merged.sketches } : {}),
               ':true': true,
               ':false': false,
             },

@@ -1,10 +1,24 @@
-import { defaultField, type Detector, type RcfDetector } from '../detectors/schema';
-import { checkSum, readRecords, type EventTimeBounds, type FieldPlan, type InputRecord, type Reject } from '../records';
+import { defaultField, type Detector, type RcfDetector, type Scalar } from '../detectors/schema';
+import {
+  checkSum,
+  getField,
+  matchesRule,
+  numberField,
+  readRecords,
+  type Accepted,
+  type EventTimeBounds,
+  type FieldPlan,
+  type InputRecord,
+  type Reject,
+} from '../records';
+import { DistinctSketch, distinctText } from '../sketches/hll';
+import { distinctAggregates, needsObjectFields, whereSlot } from './features';
 
 /**
  * Partial aggregates carried in Lambda's tumbling-window `state` between invokes of one window (≤ 1 MB per
  * shard), kept compact: one flat entry per (detector, window, key) holding
- * [count, sum, min, max of each numeric field the detector aggregates].
+ * [count, sum, min, max of each numeric field the detector aggregates, then sum, 0, 0 of each conditional aggregate],
+ * and, for detectors with count_distinct, one serialised sketch per such aggregate (shared/sketches/hll.ts).
  */
 export interface WindowsState {
   v: 1;
@@ -16,6 +30,8 @@ export interface WindowsState {
   r?: Record<string, number>;
   /** Records seen so far in this window. */
   n?: number;
+  /** count_distinct sketches: same entry keys as `w` → one serialised sketch per count_distinct aggregate, in order. */
+  s?: Record<string, string[]>;
 }
 
 /** The record kernel's types (shared/records/reject.ts), re-exported for the callers of this module. */
@@ -24,14 +40,39 @@ export type { InputRecord, Reject } from '../records';
 /** A detector prepared for the hot loop: which numeric fields it needs and where each lands in the partials. */
 export interface CompiledDetector {
   detector: RcfDetector;
+  /** The partials' slots in order: the numeric fields read, then one `|name` slot per conditional aggregate. */
   fields: string[];
+  /** The numeric fields read through the record kernel (the first slots). */
+  read: string[];
   windowMs: number;
+  /** Only for detectors with conditional or count_distinct aggregates: their per-object work. */
+  extra?: ExtraPlan;
+}
+
+/** Per-object work beyond the plain numbers, compiled once. */
+export interface ExtraPlan {
+  /** Conditional aggregates: the slot they add to, their rule, and the field summed (none for a count). */
+  conditional: Array<{ slot: number; where: Record<string, Scalar | Scalar[]>; field?: string }>;
+  /** Fields whose distinct values are counted, in the order of the detector's count_distinct aggregates. */
+  distinct: string[];
 }
 
 export function compileDetector(detector: RcfDetector): CompiledDetector {
-  const fields: string[] = [];
-  for (const a of detector.aggregates) if (a.field && !fields.includes(a.field)) fields.push(a.field);
-  return { detector, fields, windowMs: detector.windowSeconds * 1000 };
+  const read: string[] = [];
+  for (const a of detector.aggregates)
+    if (a.field && !a.where && a.fn !== 'count_distinct' && !read.includes(a.field)) read.push(a.field);
+  const fields = [...read];
+  const compiled: CompiledDetector = { detector, fields, read, windowMs: detector.windowSeconds * 1000 };
+  if (needsObjectFields(detector)) {
+    const conditional: ExtraPlan['conditional'] = [];
+    for (const a of detector.aggregates) {
+      if (!a.where) continue;
+      conditional.push({ slot: fields.length, where: a.where, ...(a.fn === 'sum' ? { field: a.field! } : {}) });
+      fields.push(whereSlot(a.name));
+    }
+    compiled.extra = { conditional, distinct: distinctAggregates(detector).map((a) => a.field!) };
+  }
+  return compiled;
 }
 
 export const emptyState = (): WindowsState => ({ v: 1, w: {} });
@@ -51,8 +92,9 @@ export function parseEntryKey(entry: string): { detector: string; startMs: numbe
   return { detector: entry.slice(0, a), startMs: Number(entry.slice(a + 1, b)) * 1000, key: entry.slice(b + 1) };
 }
 
-export const newPartials = (fieldCount: number): number[] => {
-  const p = new Array<number>(1 + 3 * fieldCount).fill(0);
+/** count 0, then per field sum 0 and the extremes at ±Infinity; slots past `fieldCount` (conditional) stay 0 0 0. */
+export const newPartials = (fieldCount: number, slots = fieldCount): number[] => {
+  const p = new Array<number>(1 + 3 * slots).fill(0);
   for (let i = 0; i < fieldCount; i++) {
     p[2 + 3 * i] = Number.POSITIVE_INFINITY;
     p[3 + 3 * i] = Number.NEGATIVE_INFINITY;
@@ -85,15 +127,18 @@ export function aggregateRecords(
     detector: c.detector,
     key: c.detector.key,
     ...(c.detector.time ? { time: c.detector.time } : {}),
-    numbers: c.fields,
+    numbers: c.read,
   }));
   const w = state.w;
+  // count_distinct sketches of the entries touched by this batch, live; written back to the state once, at the end.
+  const live = new Map<string, DistinctSketch[]>();
   const { rejects } = readRecords<RcfDetector, Detector>(
     records,
     plans,
     { defaultField, others, ...(options.time ? { time: options.time } : {}) },
     (a) => {
       const c = byDetector.get(a.detector)!;
+      if (c.extra) return foldExtra(state, live, c, c.extra, a);
       const n = c.fields.length;
       const start = Math.floor(a.timeMs / c.windowMs) * c.windowMs;
       const k = entryKey(c.detector.name, start, a.key!);
@@ -116,6 +161,76 @@ export function aggregateRecords(
       return undefined;
     },
   );
+  if (live.size) {
+    const s = (state.s ??= {});
+    for (const [k, sketches] of live) s[k] = sketches.map((x) => x.serialize());
+  }
   // The state's record and reject counts are the shared tumbling-window step's (shared/lambda/tumbling-window.ts).
   return rejects.list();
+}
+
+/**
+ * The fold of a detector with conditional or count_distinct aggregates (kept off the plain path): the plain
+ * partials, then each conditional slot whose rule the object meets (1 for a count, the field for a sum; a sum's
+ * field must then be a usable number like any aggregated field), then the distinct values (an absent or null field
+ * is no value, as SQL's COUNT(DISTINCT) skips NULL). Everything is checked before anything is touched.
+ */
+function foldExtra(
+  state: WindowsState,
+  live: Map<string, DistinctSketch[]>,
+  c: CompiledDetector,
+  extra: ExtraPlan,
+  a: Accepted<RcfDetector>,
+): string | undefined {
+  const fields = a.fields;
+  const nRead = c.read.length;
+  const start = Math.floor(a.timeMs / c.windowMs) * c.windowMs;
+  const k = entryKey(c.detector.name, start, a.key!);
+  const p = state.w[k];
+  for (let i = 0; i < nRead; i++) {
+    const why = p && checkSum(c.fields[i]!, p[1 + 3 * i]!, a.values[i]!);
+    if (why) return why;
+  }
+  const adds = new Array<number | undefined>(extra.conditional.length);
+  for (let j = 0; j < adds.length; j++) {
+    const x = extra.conditional[j]!;
+    if (!matchesRule(fields, x.where)) continue;
+    if (x.field === undefined) {
+      adds[j] = 1;
+      continue;
+    }
+    const v = numberField(fields, x.field);
+    if (!v.ok) return v.reason;
+    const why = p && checkSum(x.field, p[1 + 3 * x.slot]!, v.value);
+    if (why) return why;
+    adds[j] = v.value;
+  }
+  const q = p ?? (state.w[k] = newPartials(nRead, c.fields.length));
+  q[0]!++;
+  for (let i = 0; i < nRead; i++) {
+    const v = a.values[i]!;
+    const o = 1 + 3 * i;
+    q[o] = q[o]! + v;
+    if (v < q[o + 1]!) q[o + 1] = v;
+    if (v > q[o + 2]!) q[o + 2] = v;
+  }
+  for (let j = 0; j < adds.length; j++) {
+    const v = adds[j];
+    if (v === undefined) continue;
+    const o = 1 + 3 * extra.conditional[j]!.slot;
+    q[o] = q[o]! + v;
+  }
+  if (extra.distinct.length) {
+    let sketches = live.get(k);
+    if (!sketches) {
+      const saved = state.s?.[k];
+      sketches = extra.distinct.map((_, i) => (saved?.[i] ? DistinctSketch.parse(saved[i]!) : new DistinctSketch()));
+      live.set(k, sketches);
+    }
+    for (let i = 0; i < extra.distinct.length; i++) {
+      const text = distinctText(getField(fields, extra.distinct[i]!));
+      if (text !== undefined) sketches[i]!.add(text);
+    }
+  }
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { mergeSketches } from './features';
 import { finishAggregate, type WindowAggregate } from './plan';
 
 /**
@@ -12,12 +13,14 @@ export type Partials = WindowAggregate['partials'];
 export interface StoredWindowCounts {
   count?: number;
   partials?: Partials;
+  sketches?: Record<string, string>;
 }
 
 export interface MergedWindow {
   count: number;
   partials: Partials;
   aggregates: Record<string, number>;
+  sketches?: Record<string, string>;
 }
 
 export function mergeLateWindow(stored: StoredWindowCounts, late: WindowAggregate): MergedWindow {
@@ -27,6 +30,7 @@ export function mergeLateWindow(stored: StoredWindowCounts, late: WindowAggregat
     partials[field] = o ? { sum: o.sum + p.sum, min: Math.min(o.min, p.min), max: Math.max(o.max, p.max) } : p;
   }
   const count = (stored.count ?? 0) + late.count;
-  const merged = finishAggregate(late.detector, late.key, late.startMs, count, partials);
-  return { count, partials, aggregates: merged.aggregates };
+  const sketches = mergeSketches(stored.sketches, late.sketches);
+  const merged = finishAggregate(late.detector, late.key, late.startMs, count, partials, false, sketches);
+  return { count, partials, aggregates: merged.aggregates, ...(sketches ? { sketches } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { RcfDetector } from '../detectors/schema';
 import { parseEntryKey, type CompiledDetector, type WindowsState } from './aggregate';
+import { computeAggregates, sketchRecord } from './features';
 import { boundRegistryBytes } from './registry';
 
 /** One (detector, key, window) ready to be written and scored. */
@@ -13,6 +14,8 @@ export interface WindowAggregate {
   partials: Record<string, { sum: number; min: number; max: number }>;
   /** Aggregate name → value; avg/min/max are absent for an empty (silent) window. */
   aggregates: Record<string, number>;
+  /** count_distinct aggregate name → serialised sketch (shared/sketches/hll.ts), kept so late records can be merged. */
+  sketches?: Record<string, string>;
   /** The forest's input (the detector's features in order), or undefined when one is not a finite number. */
   features?: number[];
   /** A zero-count window made for a key that went quiet. */
@@ -25,6 +28,7 @@ export function toAggregate(
   startMs: number,
   p: readonly (number | null)[] | undefined,
   silent = false,
+  sketches?: readonly string[],
 ): WindowAggregate {
   const d = c.detector;
   const count = p ? Number(p[0]) : 0;
@@ -35,7 +39,7 @@ export function toAggregate(
     const num = (x: number | null | undefined) => (typeof x === 'number' ? x : Number.NaN);
     partials[f] = { sum: num(p[1 + 3 * i]), min: num(p[2 + 3 * i]), max: num(p[3 + 3 * i]) };
   });
-  return finishAggregate(d, key, startMs, count, partials, silent);
+  return finishAggregate(d, key, startMs, count, partials, silent, sketchRecord(d, sketches));
 }
 
 /** Aggregates and features from count and partials (also used when merging late records into a stored window). */
@@ -46,24 +50,18 @@ export function finishAggregate(
   count: number,
   partials: WindowAggregate['partials'],
   silent = false,
+  sketches?: Record<string, string>,
 ): WindowAggregate {
-  const aggregates: Record<string, number> = {};
-  for (const a of d.aggregates) {
-    if (a.fn === 'count') aggregates[a.name] = count;
-    else {
-      const part = partials[a.field!];
-      if (a.fn === 'sum') aggregates[a.name] = part ? part.sum : 0;
-      else if (part && count > 0) aggregates[a.name] = a.fn === 'avg' ? part.sum / count : a.fn === 'min' ? part.min : part.max;
-    }
-  }
+  const aggregates = computeAggregates(d, count, partials, sketches);
+  const extra = sketches ? { sketches } : {};
   const features: number[] = [];
   for (const f of d.features) {
     const v = aggregates[f];
     if (v === undefined || !Number.isFinite(v) || Math.abs(v) > 3.4e38)
-      return { detector: d, key, startMs, endMs: startMs + d.windowSeconds * 1000, count, partials, aggregates, silent };
+      return { detector: d, key, startMs, endMs: startMs + d.windowSeconds * 1000, count, partials, aggregates, ...extra, silent };
     features.push(v);
   }
-  return { detector: d, key, startMs, endMs: startMs + d.windowSeconds * 1000, count, partials, aggregates, features, silent };
+  return { detector: d, key, startMs, endMs: startMs + d.windowSeconds * 1000, count, partials, aggregates, ...extra, features, silent };
 }
 
 /** Keys recently seen by a detector on a shard: key → start (ms) of the newest window that had records. */
@@ -104,7 +102,7 @@ export function planEmission({ state, compiled, lambdaWindow, registries }: Plan
     if (!keys) byKey.set(detector, (keys = new Map()));
     let list = keys.get(key);
     if (!list) keys.set(key, (list = []));
-    list.push(toAggregate(c, key, startMs, state.w[entry]));
+    list.push(toAggregate(c, key, startMs, state.w[entry], false, state.s?.[entry]));
     let s = starts.get(detector);
     if (!s) starts.set(detector, (s = new Set()));
     s.add(startMs);

@@ -650,7 +650,7 @@ describe('import-sql on KDA applications', () => {
     const pending = (['count_distinct', 'where', 'ratio'] as const).filter((x) => x in SCHEMA_ONLY);
     if (pending.length)
       expect(() => parseDetectors(yaml, 'x')).toThrow(
-        `detectors[0] (destination-sql-stream): ${SCHEMA_ONLY[pending[0]!]} — remove it before deploying (only schema-only validation, e.g. import-sql, accepts it)`,
+        `detectors[0] (destination-sql-stream): ${(SCHEMA_ONLY as Record<string, string>)[pending[0]!]} — remove it before deploying (only schema-only validation, e.g. import-sql, accepts it)`,
       );
     else expect(parseDetectors(yaml, 'x')).toHaveLength(1);
   });
