@@ -1,12 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { KinesisStreamRecord } from 'aws-lambda';
 import { dynamoDocumentClient } from '../../shared/aws/dynamodb';
 import { firehoseClient } from '../../shared/aws/firehose';
 import { kinesisClient } from '../../shared/aws/kinesis';
@@ -18,6 +12,7 @@ import { awsSinks } from '../../shared/outputs/aws';
 import { createWindowsHandler, type WindowsResponse } from '../../functions/windows/handler';
 import { createDataTable, createStream, startDynalite, startKinesalite, type Emulator } from '../support/emulators';
 import { lambdaContext, windowEvent } from '../factories/kinesis';
+import { payloads, python27, readStream, sendNotification, type LambdaRun } from '../fixtures/seed001/consumer';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -30,7 +25,6 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
  * exactly the windows scoring above its ANOMALY_THRESHOLD = 2.5.
  */
 
-const FIXTURES = resolve(__dirname, '../fixtures/seed001');
 const PREFIX = 'stream-sentinel-test-';
 const OUTPUT_STREAM = `${PREFIX}AnomalyStream`;
 
@@ -72,72 +66,6 @@ const pick = <T>(items: readonly T[], weights: readonly number[], r: number): T 
   for (let i = 0; i < items.length; i++) if ((x -= weights[i]!) < 0) return items[i]!;
   return items[items.length - 1]!;
 };
-
-/** Python 2.7, the workshop Lambda's runtime: $PYTHON27, python2.7 on PATH, or a pyenv install. */
-function python27(): string | undefined {
-  const candidates = [process.env.PYTHON27, ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'python2.7'))];
-  const pyenv = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions');
-  if (existsSync(pyenv))
-    for (const v of readdirSync(pyenv)
-      .filter((n) => n.startsWith('2.7'))
-      .sort()
-      .reverse())
-      candidates.push(join(pyenv, v, 'bin', 'python2.7'));
-  return candidates.find((c): c is string => !!c && existsSync(c) && !c.includes('/shims/'));
-}
-
-interface LambdaRun {
-  result: string;
-  published: Array<{ PhoneNumber: string; Message: string }>;
-  printed: string;
-}
-
-/** Runs the seed's SendNotification on one event (fresh interpreter per batch, like a cold start each time). */
-function sendNotification(python: string, event: { Records: KinesisStreamRecord[] }): Promise<LambdaRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'seed001-'));
-  const out = join(dir, 'out.json');
-  return new Promise<LambdaRun>((ok, fail) => {
-    const child = execFile(python, [join(FIXTURES, 'run_lambda.py'), out], { timeout: 60_000 }, (error, _stdout, stderr) => {
-      if (error) return fail(new Error(`SendNotification failed: ${stderr}`));
-      ok(JSON.parse(readFileSync(out, 'utf8')) as LambdaRun);
-    });
-    child.stdin!.end(JSON.stringify(event));
-  }).finally(() => rmSync(dir, { recursive: true, force: true }));
-}
-
-/** Everything on the stream, oldest first per shard, as Lambda's Kinesis event records carry it. */
-async function readStream(client: KinesisClient, streamName: string, streamArn: string): Promise<KinesisStreamRecord[]> {
-  const out: KinesisStreamRecord[] = [];
-  const shards = (await client.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
-  for (const shard of shards) {
-    let iterator = (
-      await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))
-    ).ShardIterator;
-    for (;;) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator!, Limit: 1000 }));
-      for (const r of page.Records ?? [])
-        out.push({
-          kinesis: {
-            kinesisSchemaVersion: '1.0',
-            partitionKey: r.PartitionKey!,
-            sequenceNumber: r.SequenceNumber!,
-            data: Buffer.from(r.Data!).toString('base64'),
-            approximateArrivalTimestamp: (r.ApproximateArrivalTimestamp ?? new Date()).getTime() / 1000,
-          },
-          eventSource: 'aws:kinesis',
-          eventVersion: '1.0',
-          eventID: `${shard.ShardId}:${r.SequenceNumber}`,
-          eventName: 'aws:kinesis:record',
-          invokeIdentityArn: 'arn:aws:iam::000000000000:role/send-notification',
-          awsRegion: 'us-east-1',
-          eventSourceARN: streamArn,
-        });
-      if (!page.Records?.length) break;
-      iterator = page.NextShardIterator;
-    }
-  }
-  return out;
-}
 
 const python = python27();
 
@@ -199,9 +127,9 @@ describe("seed 001's SendNotification Lambda reading a detector's Kinesis output
       expect(response.batchItemFailures).toEqual([]);
     }
 
-    const onStream = await readStream(outputKinesis, OUTPUT_STREAM, `arn:aws:kinesis:us-east-1:000000000000:stream/${OUTPUT_STREAM}`);
+    const onStream = await readStream(outputKinesis, OUTPUT_STREAM);
     // KDA's shape: one JSON object per record, the output stream's columns spelt as its CREATE STREAM spelt them.
-    const rows = onStream.map((r) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as Record<string, unknown>);
+    const rows = payloads(onStream);
     for (const row of rows) expect(Object.keys(row)).toEqual(['station_id', 'vehicle_count', 'anomaly_score']);
 
     // One record per scored window, with the window's station, count and score.

@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
+import type { KinesisStreamRecord } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { KinesisStreamRecord } from 'aws-lambda';
 import { dynamoDocumentClient } from '../../shared/aws/dynamodb';
 import { firehoseClient } from '../../shared/aws/firehose';
 import { kinesisClient } from '../../shared/aws/kinesis';
@@ -18,6 +14,7 @@ import { awsSinks } from '../../shared/outputs/aws';
 import { createWindowsHandler, type WindowsResponse } from '../../functions/windows/handler';
 import { createDataTable, createStream, startDynalite, startKinesalite, type Emulator } from '../support/emulators';
 import { lambdaContext, windowEvent } from '../factories/kinesis';
+import { payloads, python27, readStream, sendNotification } from '../fixtures/seed001/consumer';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -28,7 +25,6 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
  * in KDA's shape — read back by seed 001's SendNotification as written.
  */
 
-const FIXTURES = resolve(__dirname, '../fixtures/seed001');
 const PREFIX = 'stream-sentinel-test-';
 const DETECTORS = `
 detectors:
@@ -79,50 +75,6 @@ function traffic(): Array<Array<Array<object | string>>> {
     if (w === 1) records.splice(10, 0, { station_id: 'S0', vehicle_count: 'many' });
     return [records.slice(0, 50), records.slice(50)];
   });
-}
-
-function python27(): string | undefined {
-  const candidates = [process.env.PYTHON27, ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'python2.7'))];
-  const pyenv = join(process.env.PYENV_ROOT ?? join(homedir(), '.pyenv'), 'versions');
-  if (existsSync(pyenv))
-    for (const v of readdirSync(pyenv)
-      .filter((n) => n.startsWith('2.7'))
-      .sort()
-      .reverse())
-      candidates.push(join(pyenv, v, 'bin', 'python2.7'));
-  return candidates.find((c): c is string => !!c && existsSync(c) && !c.includes('/shims/'));
-}
-
-async function readStream(client: KinesisClient, streamName: string): Promise<KinesisStreamRecord[]> {
-  const out: KinesisStreamRecord[] = [];
-  for (const shard of (await client.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? []) {
-    let iterator = (
-      await client.send(new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON' }))
-    ).ShardIterator;
-    for (;;) {
-      const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator!, Limit: 1000 }));
-      for (const r of page.Records ?? [])
-        out.push({
-          kinesis: {
-            kinesisSchemaVersion: '1.0',
-            partitionKey: r.PartitionKey!,
-            sequenceNumber: r.SequenceNumber!,
-            data: Buffer.from(r.Data!).toString('base64'),
-            approximateArrivalTimestamp: 0,
-          },
-          eventSource: 'aws:kinesis',
-          eventVersion: '1.0',
-          eventID: `${shard.ShardId}:${r.SequenceNumber}`,
-          eventName: 'aws:kinesis:record',
-          invokeIdentityArn: 'arn:aws:iam::000000000000:role/consumer',
-          awsRegion: 'us-east-1',
-          eventSourceARN: `arn:aws:kinesis:us-east-1:000000000000:stream/${streamName}`,
-        });
-      if (!page.Records?.length) break;
-      iterator = page.NextShardIterator;
-    }
-  }
-  return out;
 }
 
 const scan = async (client: DynamoDBDocumentClient, tableName: string) => {
@@ -202,7 +154,7 @@ describe('per-record detectors in the windows function', () => {
       expect(state).toEqual({});
     }
     const onStream = await readStream(outputKinesis, stream);
-    const rows = onStream.map((r) => JSON.parse(Buffer.from(r.kinesis.data, 'base64').toString('utf8')) as Record<string, unknown>);
+    const rows = payloads(onStream);
     return { rows, onStream, items: await scan(documentClient, tableName), rejects };
   }
 
@@ -304,23 +256,12 @@ describe('per-record detectors in the windows function', () => {
   it("is read by seed 001's SendNotification as written: an SMS for each record scored above 2.5", async () => {
     const python = python27();
     expect(python).toBeDefined();
-    const dir = mkdtempSync(join(tmpdir(), 'seed001-'));
-    try {
-      const out = join(dir, 'out.json');
-      const result = await new Promise<{ result: string; published: Array<{ Message: string }> }>((ok, fail) => {
-        const child = execFile(python!, [join(FIXTURES, 'run_lambda.py'), out], { timeout: 60_000 }, (error, _o, stderr) =>
-          error ? fail(new Error(stderr)) : ok(JSON.parse(readFileSync(out, 'utf8'))),
-        );
-        child.stdin!.end(JSON.stringify({ Records: warm.onStream }));
-      });
-      expect(result.result).toBe(`Successfully processed ${warm.onStream.length} records.`);
-      const above = warm.rows.filter((r) => (r.anomaly_score as number) > 2.5);
-      expect(above.length).toBeGreaterThan(0);
-      expect(
-        result.published.map((p) => /station (\S+)\. Total vehicles detected was (\d+)\./.exec(p.Message)!.slice(1).join('|')).sort(),
-      ).toEqual(above.map((r) => `${r.station_id}|${r.vehicle_count}`).sort());
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const result = await sendNotification(python!, { Records: warm.onStream });
+    expect(result.result).toBe(`Successfully processed ${warm.onStream.length} records.`);
+    const above = warm.rows.filter((r) => (r.anomaly_score as number) > 2.5);
+    expect(above.length).toBeGreaterThan(0);
+    expect(
+      result.published.map((p) => /station (\S+)\. Total vehicles detected was (\d+)\./.exec(p.Message)!.slice(1).join('|')).sort(),
+    ).toEqual(above.map((r) => `${r.station_id}|${r.vehicle_count}`).sort());
   }, 120_000);
 });
