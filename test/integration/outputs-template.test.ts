@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseDetectors } from '../../shared/detectors';
 import { CfnSpecValidator, type CfnTemplate } from '../support/cfn-spec';
 import { packageService } from '../support/sls-package';
@@ -35,6 +38,9 @@ const detectors = parseDetectors(
   'test',
   { windowSeconds: 10, threshold: 2 },
 );
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const StreamSentinelChecks = require('../../serverless/checks.js') as new (serverless: unknown) => { addOutputs(): void };
 
 const statementsOf = (t: CfnTemplate, roleId: string) =>
   ((t.Resources[roleId]!.Properties as any).Policies as any[]).flatMap((p) => [p.PolicyDocument.Statement].flat());
@@ -101,5 +107,31 @@ describe('output streams generated at package time', () => {
     expect(() => addOutputResources(structuredClone(base), long, { prefix: 'stream-sentinel-dev-' })).toThrow(
       /over firehose's 64 characters/,
     );
+  });
+
+  it('is what the package step does with detectors.yml (serverless/checks.js), prefix from OUTPUT_NAME_PREFIX', () => {
+    const serviceDir = mkdtempSync(join(tmpdir(), 'outputs-plugin-'));
+    try {
+      writeFileSync(
+        join(serviceDir, 'detectors.yml'),
+        'detectors:\n  - { name: fares, kind: records, format: json, features: [fare], outputs: [{ kinesis: scored }] }\n',
+      );
+      const t = structuredClone(base);
+      new StreamSentinelChecks({
+        serviceDir,
+        classes: { Error },
+        service: {
+          getAllFunctions: () => ['windows'],
+          provider: {
+            environment: { WINDOW_SECONDS: '10', ANOMALY_THRESHOLD: '2', OUTPUT_NAME_PREFIX: 'stream-sentinel-prod-' },
+            compiledCloudFormationTemplate: t,
+          },
+        },
+      }).addOutputs();
+      expect((t.Resources.OutputScoredStream!.Properties as any).Name).toBe('stream-sentinel-prod-scored');
+      expect(new CfnSpecValidator().validateTemplate(t)).toEqual([]);
+    } finally {
+      rmSync(serviceDir, { recursive: true, force: true });
+    }
   });
 });
