@@ -5,7 +5,7 @@ import type { RecordAnomaly, RecordResultStore, RecordSummary } from './ports';
 
 /**
  * The per-record results over DynamoDB: anomalous records as `P#<detector>#<forest key>` / `<time>#<sequence>#<index>`
- * items and summaries as `PS#<detector>#<forest key>` / `<window start>#<shard>` items, in BatchWriteItem calls of
+ * items and summaries as `PS#<detector>#<forest key>` / `<window start>#<shard>[#<part>]` items, in BatchWriteItem calls of
  * 25 (unprocessed items sent again, shared/io/retry). Both are plain puts of fixed keys: a retried invoke writes the
  * same items again, never a second copy. Each item is well under 1 KB: one write unit.
  */
@@ -55,13 +55,14 @@ export class DynamoRecordResultStore implements RecordResultStore {
     return this.write(
       items.map((s) => ({
         pk: `${PER_RECORD_PK.summary}${s.detector}#${s.forestKey}`,
-        sk: `${iso(s.windowStartMs)}#${s.shardId}`,
+        sk: `${iso(s.windowStartMs)}#${s.shardId}${s.part !== undefined ? `#${s.part}` : ''}`,
         type: 'record-summary',
         detector: s.detector,
         key: s.forestKey,
         windowStart: iso(s.windowStartMs),
         windowEnd: iso(s.windowEndMs),
         shardId: s.shardId,
+        ...(s.part !== undefined ? { part: s.part } : {}),
         records: s.records,
         scored: s.scored,
         meanScore: s.records ? s.scoreSum / s.records : 0,

@@ -27,6 +27,8 @@ export interface RecordSummary {
   windowStartMs: number;
   windowEndMs: number;
   shardId: string;
+  /** Set when a window's summaries were written early (too many forests to carry): the first sequence number of the invoke. */
+  part?: string;
   records: number;
   /** Scored past warm-up (a score above 0 is possible only then). */
   scored: number;

@@ -31,7 +31,12 @@ export interface PerRecordDeps {
   cache: ForestCache;
   time?: Partial<EventTimeBounds>;
   logger?: Pick<Logger, 'warn'>;
+  /** Forests whose summaries the state carries before they are written early (default MAX_CARRIED). */
+  maxCarried?: number;
 }
+
+/** ~100 bytes of state each: 2,000 keep the per-record part of the state near 200 KB. */
+export const MAX_CARRIED = 2000;
 
 export interface PerRecordInput {
   records: readonly InputRecord[];
@@ -179,6 +184,14 @@ export class PerRecordProcessor {
 
     if (!input.final) {
       for (const [id, f] of live) this.deps.cache.set(id, f, pinned);
+      // The summaries ride in the Lambda state (1 MB with the windows step's): past maxCarried forests they are
+      // written now as a part of the window, named by this invoke's first record, and the state starts afresh.
+      const ids = Object.keys(carried);
+      if (ids.length > (this.deps.maxCarried ?? MAX_CARRIED) && input.records.length) {
+        const part = input.records[0]!.sequenceNumber;
+        await this.deps.results.putSummaries(ids.map((id) => summaryOf(id, carried[id]!, input, part)));
+        return { carried: {}, rejects: rejects.list(), stats };
+      }
       return { carried, rejects: rejects.list(), stats };
     }
     await this.finishWindow(input, live, pinned, stats);
@@ -243,20 +256,7 @@ export class PerRecordProcessor {
     const summaries: RecordSummary[] = [];
     for (const [id, s] of Object.entries(input.carried)) {
       const [detector, forestKey] = splitId(id);
-      summaries.push({
-        detector,
-        forestKey,
-        windowStartMs: input.lambdaWindow.startMs,
-        windowEndMs: input.lambdaWindow.endMs,
-        shardId: input.shardId,
-        records: s[0]!,
-        scored: s[1]!,
-        scoreSum: s[2]!,
-        maxScore: s[3]!,
-        ...(s[0]! > 0 ? { maxScoreAtMs: s[4]! } : {}),
-        anomalies: s[5]!,
-        stored: s[6]!,
-      });
+      summaries.push(summaryOf(id, s, input));
       const d = this.byName.get(detector);
       const f = this.deps.cache.get(id);
       if (!d || !f?.dirty) continue;
@@ -315,6 +315,25 @@ export class PerRecordProcessor {
     const { events } = routeText(decodeBase64(a.record.data), [a.detector], defaultField);
     return (events.find((e) => e.index === a.index) ?? events[0])?.fields ?? {};
   }
+}
+
+function summaryOf(id: string, s: number[], input: PerRecordInput, part?: string): RecordSummary {
+  const [detector, forestKey] = splitId(id);
+  return {
+    detector,
+    forestKey,
+    windowStartMs: input.lambdaWindow.startMs,
+    windowEndMs: input.lambdaWindow.endMs,
+    shardId: input.shardId,
+    ...(part !== undefined ? { part } : {}),
+    records: s[0]!,
+    scored: s[1]!,
+    scoreSum: s[2]!,
+    maxScore: s[3]!,
+    ...(s[0]! > 0 ? { maxScoreAtMs: s[4]! } : {}),
+    anomalies: s[5]!,
+    stored: s[6]!,
+  };
 }
 
 function splitId(id: string): [string, string] {

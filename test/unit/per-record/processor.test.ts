@@ -53,8 +53,14 @@ const input = (objects: object[], from = 0) =>
 const fares = (n: number, outlierAt = -1) =>
   Array.from({ length: n }, (_, i) => ({ zone: i % 2 ? 'b' : 'a', fare: i === outlierAt ? 500 : 20 + (i % 7) }));
 
-function processor(detectors: Detector[], ports: MemoryPorts, outputs?: Outputs) {
-  const p = new PerRecordProcessor({ detectors, forests: ports, results: ports, cache: new ForestCache(10) });
+function processor(detectors: Detector[], ports: MemoryPorts, outputs?: Outputs, maxCarried?: number) {
+  const p = new PerRecordProcessor({
+    detectors,
+    forests: ports,
+    results: ports,
+    cache: new ForestCache(10),
+    ...(maxCarried !== undefined ? { maxCarried } : {}),
+  });
   return async (objects: object[], final: boolean, carried: SummaryState = {}, from = 0) => {
     const emission = outputs?.emission();
     const out = await p.process({
@@ -140,5 +146,21 @@ describe('per-record scoring service', () => {
     const out = await processor(detectors, ports)([{ trip: 't1' }, { fare: 'n/a' }, { fare: 12 }], false);
     expect(out.stats.records).toBe(1);
     expect(out.rejects.map((r) => r.reason)).toEqual(['field fare is not a finite number: "n/a"']);
+  });
+
+  it('writes the summaries early, as a part named by the invoke, when more forests than the state may carry', async () => {
+    const ports = new MemoryPorts();
+    const run = processor(parseDetectors(yaml('    key: zone'), 't'), ports, undefined, 1);
+    const first = await run(fares(10), false);
+    expect(first.carried).toEqual({});
+    expect(ports.summaries.map((s) => [s.forestKey, s.part, s.records])).toEqual([
+      ['a', '0', 5],
+      ['b', '0', 5],
+    ]);
+    await run(fares(4), true, first.carried, 10);
+    expect(ports.summaries.slice(2).map((s) => [s.forestKey, s.part, s.records])).toEqual([
+      ['a', undefined, 2],
+      ['b', undefined, 2],
+    ]);
   });
 });
