@@ -59,10 +59,16 @@ interface GradeRun {
   stateBytes: number;
 }
 
+/** A series' sampling interval in seconds (median gap): its "window length" for the grade. */
+function intervalSeconds(file: NabCorpusFile): number {
+  const gaps = file.times.slice(1).map((t, i) => t - file.times[i]!).sort((a, b) => a - b);
+  return gaps[gaps.length >> 1]! / 1000;
+}
+
 function gradeRule(corpus: NabCorpusFile[], scores: number[][], options: Partial<GradeOptions> = {}): GradeRun {
   let stateBytes = 0;
   const detections = corpus.map((file, f) => {
-    const grader = new AnomalyGrader(1, options);
+    const grader = new AnomalyGrader(1, { ...options, windowSeconds: intervalSeconds(file) });
     const flags = scores[f]!.map((s, i) => grader.update(s, [file.values[i]!]).alert);
     stateBytes = Math.max(stateBytes, Buffer.byteLength(JSON.stringify(grader.state())));
     return flags;
@@ -78,14 +84,15 @@ function profileScores(corpus: NabCorpusFile[], detections: boolean[][]) {
 }
 
 /** Each option of the default halved and doubled (one at a time): how flat the chosen point is. */
-const SENSITIVITY: Array<[keyof GradeOptions, number[]]> = [
+const SENSITIVITY: Array<[keyof typeof DEFAULT_GRADE_OPTIONS, number[]]> = [
   ['halfLife', [1000, 4000]],
-  ['tail', [0.01, 0.04]],
+  ['tailPerHour', [0.06, 0.24]],
   ['factor', [1, 1.2]],
   ['floor', [1.5, 2.5]],
   ['smooth', [1, 2, 5]],
   ['refractory', [50, 200, 400]],
   ['rise', [1.5, Infinity]],
+  ['minScores', [50, 300]],
 ];
 
 export default async function nabBench(): Promise<BenchReport> {

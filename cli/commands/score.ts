@@ -24,6 +24,8 @@ export interface ScoreOptions {
   alertOn?: AlertOn;
   /** Score threshold for `alertOn: score`. */
   threshold?: number;
+  /** Seconds between rows (the window length), needed by the grade with `output`. */
+  windowSeconds?: number;
 }
 
 export const OUTPUT_FIELDS = ['score', 'grade', 'alert', 'average', 'threshold', 'expected'] as const;
@@ -60,6 +62,7 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
   const fields = options.output;
   if (fields && options.explain) throw fail('--explain and --output cannot be combined: --explain prints the KDA-style score and attribution only');
   const alertOn = options.alertOn ?? 'grade';
+  if (fields && options.windowSeconds === undefined) throw fail('--output needs --window-seconds (the time between rows, e.g. 10 for 10-second windows, 300 for 5-minute data): the grade budgets false alerts per hour');
   if (alertOn === 'score' && options.threshold === undefined) throw fail('--alert-on score needs --threshold (the score from which an alert is owed, e.g. 3.5)');
   let forest: RandomCutForest | undefined;
   let grader: AnomalyGrader | undefined;
@@ -76,7 +79,7 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
     rows++;
     if (fields) {
       if (!grader) {
-        grader = new AnomalyGrader(values.length);
+        grader = new AnomalyGrader(values.length, { windowSeconds: options.windowSeconds! });
         await out.write(`${['line', ...fields.flatMap((f) => (f === 'expected' ? names.map((n) => `expected_${n}`) : [f]))].join(',')}\n`);
       }
       const graded = grader.update(result.score, values);
@@ -160,10 +163,11 @@ export function register(program: Command): void {
     .option('--output <fields>', `print CSV with the input line number and these fields per row: ${OUTPUT_FIELDS.join(', ')} (e.g. score,grade,alert)`, outputOption)
     .option('--alert-on <rule>', 'alert rule for the alert field: grade (the shipped default rule) or score (score ≥ --threshold, as KDA)', alertOnOption, 'grade')
     .option('--threshold <score>', 'score threshold for --alert-on score', thresholdOption)
+    .option('--window-seconds <n>', 'seconds between rows (the window length), for --output', integer('--window-seconds'))
     .addHelpText(
       'after',
       '\nExample:\n  cut -d, -f2 data.csv | npx stream-sentinel score --seed 1 --explain\n  npx stream-sentinel score --columns value < nab.csv\n' +
-        '  npx stream-sentinel score --columns value --output score,grade,alert,expected < nab.csv   # line,score,grade,alert,expected_value',
+        '  npx stream-sentinel score --columns value --output score,grade,alert,expected --window-seconds 300 < nab.csv   # line,score,grade,alert,expected_value',
     )
     .action(async (opts: ScoreOptions) => {
       await scoreCsv(process.stdin, process.stdout, opts);

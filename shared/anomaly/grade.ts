@@ -20,9 +20,16 @@
 export interface GradeOptions {
   /** Half-life of the score history, in windows (scores older than this count half). */
   halfLife: number;
-  /** The tail fraction whose quantile, times `factor`, is the key's threshold (0.02: the 98th percentile). */
-  tail: number;
+  /**
+   * How often per hour of data the key's history exceeds its quantile: the tail fraction per window is
+   * `tailPerHour × windowSeconds / 3600` (at most `maxTail`), and its quantile × `factor` is the key's threshold.
+   * Per hour rather than per window, so 10-second and 5-minute windows get the same false-alert budget in time.
+   */
+  tailPerHour: number;
+  maxTail: number;
   factor: number;
+  /** The detector's window length (NAB: the series' sampling interval). */
+  windowSeconds: number;
   /** No score below this (KDA scale) is anomalous, however quiet the key has been. */
   floor: number;
   /** Scores averaged before grading (HTM's short-term average). */
@@ -35,16 +42,20 @@ export interface GradeOptions {
   minScores: number;
 }
 
+/** Options for one grader: the window length is required, everything else defaults to the shipped rule. */
+export type GradeSettings = Partial<GradeOptions> & { windowSeconds: number };
+
 /** The shipped default, chosen once on NAB (the same for every detector, key and series; see docs/detectors.md). */
-export const DEFAULT_GRADE_OPTIONS: Readonly<GradeOptions> = Object.freeze({
+export const DEFAULT_GRADE_OPTIONS: Readonly<Omit<GradeOptions, 'windowSeconds'>> = Object.freeze({
   halfLife: 2000,
-  tail: 0.02,
+  tailPerHour: 0.12,
+  maxTail: 0.05,
   factor: 1.1,
   floor: 2,
   smooth: 3,
   refractory: 100,
   rise: 2,
-  minScores: 50,
+  minScores: 200,
 });
 
 /** Histogram of scores on the KDA scale: 64 bins of 0.125 cover 0–8 (log2 of the default sample size); the last bin holds everything above. */
@@ -106,6 +117,7 @@ const NEGLIGIBLE_MASS = 1e-4;
 export class AnomalyGrader {
   private readonly options: GradeOptions;
   private readonly decay: number;
+  private readonly tail: number;
   private n: number;
   private readonly hist: Float64Array;
   private total: number;
@@ -114,10 +126,11 @@ export class AnomalyGrader {
   private lastAlert: number;
   private expected: Array<number | null>;
 
-  constructor(features: number, options: Partial<GradeOptions> = {}, state?: GradeState) {
+  constructor(features: number, options: GradeSettings, state?: GradeState) {
     this.options = { ...DEFAULT_GRADE_OPTIONS, ...options };
     validateOptions(this.options);
     this.decay = Math.pow(0.5, 1 / this.options.halfLife);
+    this.tail = Math.min(this.options.maxTail, (this.options.tailPerHour * this.options.windowSeconds) / 3600);
     this.hist = new Float64Array(BINS);
     if (state !== undefined) {
       checkState(state, features);
@@ -139,7 +152,7 @@ export class AnomalyGrader {
   }
 
   /** A grader from a saved `state()` (after JSON or DynamoDB); GradeStateError if it is not one. */
-  static fromState(state: unknown, features: number, options: Partial<GradeOptions> = {}): AnomalyGrader {
+  static fromState(state: unknown, features: number, options: GradeSettings): AnomalyGrader {
     if (state === undefined) throw new GradeStateError('not a grade state this version reads: undefined');
     return new AnomalyGrader(features, options, state as GradeState);
   }
@@ -147,7 +160,7 @@ export class AnomalyGrader {
   /** The key's current threshold for the short-term average score; 0 while still learning. */
   threshold(): number {
     if (this.n < this.options.minScores) return 0;
-    return Math.max(this.options.floor, this.options.factor * this.quantile(1 - this.options.tail));
+    return Math.max(this.options.floor, this.options.factor * this.quantile(1 - this.tail));
   }
 
   /**
@@ -221,7 +234,9 @@ function validateOptions(o: GradeOptions): void {
     if (!ok) throw new RangeError(`grade ${name} must be ${range}, got ${o[name]}`);
   };
   check('halfLife', o.halfLife >= 1 && Number.isFinite(o.halfLife), 'a number ≥ 1');
-  check('tail', o.tail > 0 && o.tail < 1, 'between 0 and 1');
+  check('windowSeconds', o.windowSeconds > 0 && Number.isFinite(o.windowSeconds), 'a number of seconds > 0 (the window length)');
+  check('tailPerHour', o.tailPerHour > 0 && Number.isFinite(o.tailPerHour), 'a positive number');
+  check('maxTail', o.maxTail > 0 && o.maxTail < 1, 'between 0 and 1');
   check('factor', o.factor > 0 && Number.isFinite(o.factor), 'a positive number');
   check('floor', o.floor >= 0 && Number.isFinite(o.floor), 'a number ≥ 0');
   check('smooth', Number.isInteger(o.smooth) && o.smooth >= 1 && o.smooth <= 16, 'an integer from 1 to 16');

@@ -20,6 +20,8 @@ export interface WindowGradeInput {
   /** The detector's score threshold, used by `alertOn: score`. */
   threshold: number;
   suppress?: readonly SuppressionRule[];
+  /** The detector's window length in seconds (the grade's false-alert budget is per hour). */
+  windowSeconds: number;
   /** Only for experiments; the shipped default is one setting for every detector. */
   options?: Partial<GradeOptions>;
 }
@@ -41,10 +43,11 @@ export interface WindowGradeOutput {
 }
 
 export function gradeWindow(input: WindowGradeInput): WindowGradeOutput {
+  const settings = { ...input.options, windowSeconds: input.windowSeconds };
   const grader =
     input.state === undefined
-      ? new AnomalyGrader(input.features.length, input.options)
-      : AnomalyGrader.fromState(input.state, input.features.length, input.options);
+      ? new AnomalyGrader(input.features.length, settings)
+      : AnomalyGrader.fromState(input.state, input.features.length, settings);
   const r = grader.update(input.score, input.values);
   const decision = decideAlert({
     alertOn: input.alertOn,

@@ -1,5 +1,8 @@
 import { AnomalyGrader, DEFAULT_GRADE_OPTIONS, GradeStateError } from '../../../shared/anomaly';
 
+/** 5-minute windows, like most NAB series: a tail of 0.12/h × 300 s = 1 % per window. */
+const W = { windowSeconds: 300 };
+
 /** Deterministic "normal" RCF scores: 0.7–1.1 on the KDA scale, like a quiet key after warm-up. */
 function normalScore(t: number): number {
   return 0.9 + 0.2 * Math.sin(t * 1.7) * Math.cos(t * 0.31);
@@ -7,7 +10,7 @@ function normalScore(t: number): number {
 
 /** A grader fed `n` normal windows (values around 12), after `zeros` warm-up windows of score 0. */
 function trained(n = 300, zeros = 0): AnomalyGrader {
-  const g = new AnomalyGrader(1);
+  const g = new AnomalyGrader(1, W);
   for (let t = 0; t < zeros; t++) g.update(0, [12]);
   for (let t = 0; t < n; t++) g.update(normalScore(t), [12 + (t % 3) - 1]);
   return g;
@@ -15,7 +18,7 @@ function trained(n = 300, zeros = 0): AnomalyGrader {
 
 describe('anomaly grade', () => {
   it('grades nothing during the forest warm-up (score 0) nor before the key has minScores scores', () => {
-    const g = new AnomalyGrader(1);
+    const g = new AnomalyGrader(1, W);
     for (let t = 0; t < 256; t++) expect(g.update(0, [12])).toMatchObject({ grade: 0, alert: false, threshold: 0 });
     for (let t = 0; t < DEFAULT_GRADE_OPTIONS.minScores; t++) expect(g.update(t === 10 ? 6 : normalScore(t), [12]).alert).toBe(false);
     expect(g.threshold()).toBeGreaterThan(0);
@@ -35,13 +38,13 @@ describe('anomaly grade', () => {
   });
 
   it('never alerts below the floor, however quiet the key has been', () => {
-    const g = new AnomalyGrader(1);
+    const g = new AnomalyGrader(1, W);
     for (let t = 0; t < 500; t++) g.update(0.5, [1]);
     for (let t = 0; t < 5; t++) expect(g.update(1.9, [1])).toMatchObject({ grade: 0, alert: false });
   });
 
   it('raises the threshold for a key whose normal scores are high (bursty series) and does not alert on its usual bursts', () => {
-    const g = new AnomalyGrader(1);
+    const g = new AnomalyGrader(1, W);
     // Every 10th window scores 3.2 for three windows: routine for this key.
     for (let t = 0; t < 2000; t++) g.update(t % 10 < 3 ? 3.2 : 0.8, [100]);
     expect(g.threshold()).toBeGreaterThan(3.2);
@@ -85,7 +88,7 @@ describe('anomaly grade', () => {
     const a = trained(1200, 256);
     const json = JSON.stringify(a.state());
     expect(Buffer.byteLength(json)).toBeLessThan(1024);
-    const b = AnomalyGrader.fromState(JSON.parse(json), 1);
+    const b = AnomalyGrader.fromState(JSON.parse(json), 1, W);
     const inputs = Array.from({ length: 300 }, (_, t) => (t % 97 === 40 ? 7 : normalScore(t + 5)));
     const ra = inputs.map((s) => a.update(s, [12]));
     const rb = inputs.map((s) => b.update(s, [12]));
@@ -94,7 +97,7 @@ describe('anomaly grade', () => {
   });
 
   it('keeps the state under 1 KB in the worst case: scores spread over every bin, then a long quiet spell', () => {
-    const g = new AnomalyGrader(4);
+    const g = new AnomalyGrader(4, W);
     for (let t = 0; t < 20_000; t++) g.update(((t * 7919) % 1000) / 100, [t * 1.234567, -t, 1e9 / (t + 1), 0.5]);
     for (let t = 0; t < 20_000; t++) g.update(0.8, [1, 2, 3, 4]);
     const json = JSON.stringify(g.state());
@@ -104,17 +107,17 @@ describe('anomaly grade', () => {
 
   it('rejects a state it cannot read with a GradeStateError naming the problem', () => {
     const state = trained(60).state();
-    expect(() => AnomalyGrader.fromState({ ...state, v: 9 }, 1)).toThrow(
+    expect(() => AnomalyGrader.fromState({ ...state, v: 9 }, 1, W)).toThrow(
       new GradeStateError('not a grade state this version reads: version 9 (this version reads 1)'),
     );
-    expect(() => AnomalyGrader.fromState({ ...state, h: [1, 2] }, 1)).toThrow(GradeStateError);
-    expect(() => AnomalyGrader.fromState(state, 2)).toThrow('e must have one entry per feature (2)');
-    expect(() => AnomalyGrader.fromState(null, 1)).toThrow(GradeStateError);
+    expect(() => AnomalyGrader.fromState({ ...state, h: [1, 2] }, 1, W)).toThrow(GradeStateError);
+    expect(() => AnomalyGrader.fromState(state, 2, W)).toThrow('e must have one entry per feature (2)');
+    expect(() => AnomalyGrader.fromState(null, 1, W)).toThrow(GradeStateError);
   });
 
   it('rejects bad scores and options', () => {
-    expect(() => new AnomalyGrader(1).update(Number.NaN)).toThrow('score must be a finite number ≥ 0, got NaN');
-    expect(() => new AnomalyGrader(1, { tail: 0 })).toThrow('grade tail must be between 0 and 1, got 0');
-    expect(() => new AnomalyGrader(1, { smooth: 0 })).toThrow('grade smooth must be an integer from 1 to 16, got 0');
+    expect(() => new AnomalyGrader(1, W).update(Number.NaN)).toThrow('score must be a finite number ≥ 0, got NaN');
+    expect(() => new AnomalyGrader(1, { ...W, maxTail: 0 })).toThrow('grade maxTail must be between 0 and 1, got 0');
+    expect(() => new AnomalyGrader(1, { ...W, smooth: 0 })).toThrow('grade smooth must be an integer from 1 to 16, got 0');
   });
 });

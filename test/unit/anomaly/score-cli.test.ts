@@ -3,7 +3,7 @@ import { ScoreInputError, scoreCsv, type ScoreOptions } from '../../../cli/comma
 import { AnomalyGrader } from '../../../shared/anomaly';
 import { RandomCutForest } from '../../../shared/rcf';
 
-const base: ScoreOptions = { trees: 20, sampleSize: 32, timeDecay: 1000, shingleSize: 1, seed: 7, explain: false };
+const base: ScoreOptions = { trees: 20, sampleSize: 32, timeDecay: 1000, shingleSize: 1, seed: 7, explain: false, windowSeconds: 10 };
 
 async function run(csv: string, options: Partial<ScoreOptions> = {}): Promise<string[]> {
   let out = '';
@@ -27,7 +27,7 @@ describe('stream-sentinel score --output', () => {
     expect(lines[0]).toBe('line,score,grade,alert');
     expect(lines).toHaveLength(counts.length + 1);
     const forest = new RandomCutForest({ dimensions: 1, numberOfTrees: 20, subSampleSize: 32, timeDecay: 1000, seed: 7 });
-    const grader = new AnomalyGrader(1);
+    const grader = new AnomalyGrader(1, { windowSeconds: 10 });
     counts.forEach((c, i) => {
       const score = forest.process([c]).score;
       const g = grader.update(score, [c]);
@@ -64,7 +64,8 @@ describe('stream-sentinel score --output', () => {
     );
   });
 
-  it('refuses --explain with --output, naming both', async () => {
+  it('refuses --explain with --output, and --output without --window-seconds, saying what to add', async () => {
     await expect(run(csv, { output: ['score'], explain: true })).rejects.toThrow('--explain and --output cannot be combined');
+    await expect(run(csv, { output: ['grade'], windowSeconds: undefined })).rejects.toThrow('--output needs --window-seconds');
   });
 });

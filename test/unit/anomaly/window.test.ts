@@ -6,7 +6,7 @@ const features = ['count'];
 function quietKey(n = 200): unknown {
   let state: unknown;
   for (let t = 0; t < n; t++) {
-    const out = gradeWindow({ state, score: 0.85 + 0.1 * Math.sin(t), values: [12 + (t % 3) - 1], features, threshold: 3.5 });
+    const out = gradeWindow({ state, score: 0.85 + 0.1 * Math.sin(t), values: [12 + (t % 3) - 1], features, threshold: 3.5, windowSeconds: 10 });
     state = JSON.parse(JSON.stringify(out.state));
   }
   return state;
@@ -14,7 +14,7 @@ function quietKey(n = 200): unknown {
 
 describe('gradeWindow (per-window entry point)', () => {
   it('grades a window from the stored state and returns the state to store back', () => {
-    const input: WindowGradeInput = { state: quietKey(), score: 7, values: [141], features, threshold: 3.5 };
+    const input: WindowGradeInput = { state: quietKey(), score: 7, values: [141], features, threshold: 3.5, windowSeconds: 10 };
     const out = gradeWindow(input);
     expect(out).toMatchObject({ alert: true, suppressed: false });
     expect(out.grade).toBeGreaterThanOrEqual(0.5);
@@ -25,13 +25,14 @@ describe('gradeWindow (per-window entry point)', () => {
 
   it('keeps KDA’s rule with alertOn: score, and applies suppression rules to either', () => {
     const state = quietKey();
-    expect(gradeWindow({ state, score: 3.6, values: [13], features, threshold: 3.5, alertOn: 'score' }).alert).toBe(true);
+    expect(gradeWindow({ state, score: 3.6, values: [13], features, threshold: 3.5, windowSeconds: 10, alertOn: 'score' }).alert).toBe(true);
     const out = gradeWindow({
       state,
       score: 7,
       values: [13],
       features,
       threshold: 3.5,
+      windowSeconds: 10,
       suppress: [{ feature: 'count', minRelative: 0.2 }],
     });
     expect(out).toMatchObject({
@@ -42,7 +43,7 @@ describe('gradeWindow (per-window entry point)', () => {
   });
 
   it('starts a key without state (new key, or an item from before the grade) at grade 0', () => {
-    const out = gradeWindow({ state: undefined, score: 7, values: [141], features, threshold: 3.5 });
+    const out = gradeWindow({ state: undefined, score: 7, values: [141], features, threshold: 3.5, windowSeconds: 10 });
     expect(out).toMatchObject({ grade: 0, alert: false, expected: { count: null } });
     expect(describeExpected(features, [141], out.expected)).toBe('');
   });
