@@ -1,4 +1,4 @@
-import { parseDetectors, rcfDetectors } from '../../../shared/detectors';
+import { BUILTIN_DEFAULTS, parseDetectors, rcfDetectors } from '../../../shared/detectors';
 import { aggregateRecords, compileDetector, emptyState, planEmission, type InputRecord, type WindowAggregate } from '../../../shared/windows';
 import {
   decodeSteps,
@@ -25,7 +25,8 @@ detectors:
     aggregates: [count, sum(v), max(v), count_distinct(u), { name: big, fn: count, where: { kind: big } }, { name: share, ratio: [big, count] }]
 `,
     'hopping test',
-    undefined,
+    BUILTIN_DEFAULTS,
+    // everySeconds is schema only until hopping is wired into the windows function.
     { schemaOnly: true },
   ),
 );
