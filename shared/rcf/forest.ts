@@ -205,7 +205,9 @@ export class RandomCutForest {
     const trees = this.trees;
     const path = this.path;
     let sum = 0;
-    for (let i = 0; i < trees.length; i++) sum += trees[i]!.score(point, path);
+    // Two loops rather than a branch inside the tree's score, so each stays small enough for the JIT to inline.
+    if (this.pointDimensions >= 8 && trees[0]!.wide) for (let i = 0; i < trees.length; i++) sum += trees[i]!.scoreWide(point, path);
+    else for (let i = 0; i < trees.length; i++) sum += trees[i]!.score(point, path);
     return (sum / trees.length) * this.normalizer;
   }
 
@@ -244,7 +246,11 @@ export class RandomCutForest {
       const sampler = this.samplers[j]!;
       const key = samplerKey(this.lambda, t, rng.nextOpen());
       if (!sampler.accepts(key)) continue;
-      if (slot < 0) slot = store.add(point, t);
+      if (slot < 0) {
+        const compactions = store.compactions;
+        slot = store.add(point, t);
+        if (store.compactions !== compactions) for (const tree of this.trees) tree.refreshOffsets();
+      }
       store.incRef(slot);
       const evicted = sampler.add(key, slot);
       const tree = this.trees[j]!;

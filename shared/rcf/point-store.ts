@@ -30,7 +30,10 @@ export class PointStore {
   private freeTop = 0;
   private used = 0; // slots ever handed out: slots >= used were never touched
   private live = 0;
-  private readonly shingled: boolean;
+  /** Points are shingles kept as a stream of records (offsets move on compaction), not a fixed place per slot. */
+  readonly shingled: boolean;
+  /** Times the stream was compacted: offsets of live slots change each time (see RcfTree.refreshOffsets). */
+  compactions = 0;
   /** Floats of `coords` in use (shingled stream only). */
   private end = 0;
   /** Slot whose window ends at `end` (the last appended point), or -1. */
@@ -189,6 +192,7 @@ export class PointStore {
     }
     this.coords = target;
     this.end = written;
+    this.compactions++;
     // The tail slot, if still referenced, is the last window, so it still ends at `end`.
   }
 

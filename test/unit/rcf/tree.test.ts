@@ -13,7 +13,7 @@ function checkTree(tree: RcfTree, store: PointStore): Map<string, number> {
       const l = ~node;
       expect(tree.leafParent[l]).toBe(parent);
       const slot = tree.leafSlot[l]!;
-      const p = Array.from(store.coords.subarray(slot * d, slot * d + d));
+      const p = Array.from(store.read(slot));
       for (const [dim, cut, left] of constraints) expect(left ? p[dim]! <= cut : p[dim]! > cut).toBe(true);
       const key = p.join(',');
       expect(found.has(key)).toBe(false); // duplicates share one leaf
@@ -57,7 +57,7 @@ describe('random cut tree', () => {
         const slot = inTree[i]!;
         inTree[i] = inTree[inTree.length - 1]!;
         inTree.pop();
-        const key = Array.from(store.coords.subarray(slot * d, slot * d + d)).join(',');
+        const key = Array.from(store.read(slot)).join(',');
         tree.delete(slot);
         store.decRef(slot);
         const m = expected.get(key)! - 1;
@@ -107,7 +107,7 @@ describe('random cut tree', () => {
     expect(checkTree(tree, store)).toEqual(expected);
     expect(tree.totalMass).toBe(100);
     for (const slot of slots.slice(0, 60)) {
-      const key = Array.from(store.coords.subarray(slot * d, slot * d + d)).join(',');
+      const key = Array.from(store.read(slot)).join(',');
       tree.delete(slot);
       store.decRef(slot);
       const m = expected.get(key)! - 1;
@@ -120,6 +120,39 @@ describe('random cut tree', () => {
     expected.set('9,9,9,9', 1);
     expect(checkTree(tree, store)).toEqual(expected);
     expect(() => tree.build(slots, 1)).toThrow('non-empty');
+  });
+
+  it('keeps finding its points in a shingled store after the store compacts and moves them (refreshOffsets)', () => {
+    const columns = 2;
+    const shingle = 4;
+    const d = columns * shingle;
+    const store = new PointStore(d, 16, columns);
+    const rng = new Xoshiro128(12);
+    const tree = new RcfTree(64, store, rng);
+    const records = Array.from({ length: 3000 * columns }, () => Math.floor(rng.nextDouble() * 5));
+    const inTree: number[] = [];
+    const expected = new Map<string, number>();
+    for (let t = 0; t + shingle <= 3000; t++) {
+      const compactions = store.compactions;
+      const slot = store.add(Float32Array.from(records.slice(t * columns, (t + shingle) * columns)), t);
+      if (store.compactions !== compactions) tree.refreshOffsets();
+      store.incRef(slot);
+      tree.insert(slot);
+      inTree.push(slot);
+      const key = Array.from(store.read(slot)).join(',');
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+      if (inTree.length > 60) {
+        const old = inTree.splice(Math.floor(rng.nextDouble() * inTree.length), 1)[0]!;
+        const oldKey = Array.from(store.read(old)).join(',');
+        tree.delete(old);
+        store.decRef(old);
+        const m = expected.get(oldKey)! - 1;
+        if (m === 0) expected.delete(oldKey);
+        else expected.set(oldKey, m);
+      }
+    }
+    expect(store.compactions).toBeGreaterThan(3);
+    expect(checkTree(tree, store)).toEqual(expected);
   });
 
   it('a tree built at once scores like one grown point by point (same random cut tree distribution)', () => {
