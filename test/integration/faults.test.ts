@@ -150,7 +150,7 @@ describe('stream functions under DynamoDB faults (throttles, 500s, lost answers 
         const pk = parsePk(String(item.pk));
         if (pk?.family === 'window') {
           counts.set(`${pk.key}|${Date.parse(String(item.sk))}`, Number(item.count));
-          if (item.fresh === true) fresh.set(pk.key!, [...(fresh.get(pk.key!) ?? []), item]);
+          if (item.fresh === true || typeof item.fresh === 'string') fresh.set(pk.key!, [...(fresh.get(pk.key!) ?? []), item]);
         }
         if (pk?.family === 'model') models.set(pk.key!, item);
         if (pk?.family === 'hotspots') points += Number(item.count);
