@@ -75,7 +75,7 @@ const paintedPixels = (page: Page, selector: string) =>
         '--disable-sync',
       ],
     });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await context?.close();
@@ -98,7 +98,7 @@ const paintedPixels = (page: Page, selector: string) =>
     expect(drawn.length).toBeGreaterThan(1);
     for (const painted of drawn) expect(painted).toBeGreaterThan(100);
 
-    const alert = await page.waitForSelector('#alerts li.alert a.window', { timeout: 120_000 });
+    const alert = await page.waitForSelector('#alerts li.alert a.window', { timeout: 300_000 });
     // By the alert the warm-up is over: the forest scored 0 for its first windows, and each card shades and counts them.
     const warmups = await page.$$eval('canvas[data-key]', (cs) =>
       cs.map((c) => Number((c as unknown as { dataset: Record<string, string> }).dataset.warmup)),
@@ -107,14 +107,14 @@ const paintedPixels = (page: Page, selector: string) =>
 
     const target = await alert.evaluate((a) => ({ ...(a as unknown as { dataset: Record<string, string> }).dataset }));
     await alert.click();
-    const card = await page.waitForSelector(`.card.highlight[data-key="${target.key}"]`, { timeout: 10_000 });
+    const card = await page.waitForSelector(`.card.highlight[data-key="${target.key}"]`, { timeout: 30_000 });
     await page.waitForFunction(
       (window) =>
         (
           globalThis as unknown as { document: { querySelector(s: string): { dataset: Record<string, string> } | null } }
         ).document.querySelector('.card.highlight')?.dataset.highlight === window,
       target.window,
-      { timeout: 10_000 },
+      { timeout: 30_000 },
     );
     expect(await card.getAttribute('data-detector')).toBe(target.detector);
     // Anomalous keys come first in their detector.
@@ -134,19 +134,19 @@ const paintedPixels = (page: Page, selector: string) =>
     );
     expect(visible).toEqual([target.key]);
     expect(offsite).toEqual([]);
-  }, 240_000);
+  }, 420_000);
 
   it('players: the hotspots view draws the gathering as a box on a latitude/longitude map', async () => {
     const page = await context.newPage();
     await page.goto(players.dashboardUrl!);
-    const map = await page.waitForSelector('canvas.hotspot-map[data-hotspots]:not([data-hotspots="0"])', { timeout: 120_000 });
+    const map = await page.waitForSelector('canvas.hotspot-map[data-hotspots]:not([data-hotspots="0"])', { timeout: 240_000 });
     expect(Number(await map.getAttribute('data-hotspots'))).toBeGreaterThanOrEqual(1);
     // The points the hotspot was found in are drawn around its box.
-    await page.waitForSelector('canvas.hotspot-map[data-points]:not([data-points="0"])', { timeout: 30_000 });
+    await page.waitForSelector('canvas.hotspot-map[data-points]:not([data-points="0"])', { timeout: 60_000 });
     expect(Number(await map.getAttribute('data-points'))).toBeGreaterThan(100);
     const [painted] = await paintedPixels(page, 'canvas.hotspot-map');
     expect(painted).toBeGreaterThan(100);
     await page.screenshot({ path: join(OUTPUT, 'players-hotspots.png'), fullPage: true });
     expect(existsSync(join(OUTPUT, 'players-hotspots.png'))).toBe(true);
-  }, 180_000);
+  }, 300_000);
 });

@@ -30,7 +30,7 @@ describe.each([
   let report: RunReport;
   beforeAll(async () => {
     report = await demo(scenario);
-  }, 300_000);
+  }, 400_000);
 
   it('injects its anomaly after the warm-up, within the default run', () => {
     expect(SCENARIO_DEFAULTS[scenario]).toBeDefined();
