@@ -37,8 +37,11 @@ export interface WindowItem {
   late: boolean;
   lateRecords: number;
   silent: boolean;
-  /** Written by a fresh put (scored in order, not a late merge): the windows a model rebuild replays. */
-  fresh?: true;
+  /**
+   * The emission that wrote the item fresh (scored in order, not by a late merge): the windows a model rebuild
+   * replays. Never changed by merges (`emissions` is), so a redelivered emission can tell its own windows.
+   */
+  fresh?: string;
   /** The features the forest learned from this window, as learned (late merges never change them). */
   features?: number[];
   /** The last emission id of each of the last MAX_EMISSION_IDS shards that wrote the item, oldest first. */
@@ -102,7 +105,7 @@ export class DynamoWindowStore implements WindowStore {
   }
 
   async putFresh(result: WindowResult, emissionId: string, shardId: string): Promise<FreshOutcome> {
-    const item: WindowItem = { ...this.baseItem(result.window, emissionId, shardId), fresh: true };
+    const item: WindowItem = { ...this.baseItem(result.window, emissionId, shardId), fresh: emissionId };
     if (result.features) item.features = result.features;
     if (result.score !== undefined) {
       item.score = result.score;
@@ -206,9 +209,10 @@ export class DynamoWindowStore implements WindowStore {
         }),
       );
       for (const item of res.Items ?? []) {
-        if (item.fresh !== true) continue;
+        if (typeof item.fresh !== 'string') continue;
         out.push({
           startMs: Date.parse(item.sk as string),
+          by: item.fresh,
           ...(Array.isArray(item.features) ? { features: item.features as number[] } : {}),
         });
       }

@@ -106,7 +106,9 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     const id = modelId(d.name, key);
     let model = pinned.get(id);
     // The same save, but windows written since the cached forest's last one: another container advanced the key.
-    if (model && learnedSince && (await learnedSince(d.name, key, model.lastWindowMs)).length > 0) model = undefined;
+    // A redelivered emission leaves out the windows it wrote itself before it failed: it writes (and learns) them again.
+    const since = async (afterMs: number | undefined) => (await learnedSince!(d.name, key, afterMs)).filter((w) => w.by !== emissionId);
+    if (model && learnedSince && (await since(model.lastWindowMs)).length > 0) model = undefined;
     let reset = false;
     if (!model) {
       const saved = pinned.has(id) ? (await models.loadMany([{ detector: d.name, key }])).get(id) : stored.get(id);
@@ -114,7 +116,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       if (live.reset) input.logger?.warn('model parameters changed: starting a new forest for this key', { detector: d.name, key });
       model = live.model;
       reset = live.reset;
-      if (learnedSince) replayLearned(model, await learnedSince(d.name, key, saved?.lastWindowMs), reset);
+      if (learnedSince) replayLearned(model, await since(saved?.lastWindowMs), reset);
     }
     // Until the job is done, the cached forest must not be trusted: a failure evicts it.
     cache.delete(id);
@@ -143,7 +145,8 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       dirty = true;
       writes.push(async () => {
         const outcome = await windows.putFresh(result, emissionId, shardId);
-        if (outcome !== 'written') unrecorded = true;
+        // 'duplicate': this emission wrote it before it failed, with these features; 'merged': someone else's item.
+        if (outcome === 'merged') unrecorded = true;
         if (outcome === 'written') {
           stats.windowsWritten++;
           if (result.score !== undefined && result.score >= result.threshold) stats.anomalies++;

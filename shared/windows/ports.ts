@@ -20,6 +20,8 @@ export interface WindowResult {
 /** A window written fresh (not by a late merge) after a model's save: what rebuilding the model replays. */
 export interface LearnedWindow {
   startMs: number;
+  /** The emission that wrote it. */
+  by?: string;
   /** Absent when the window was not learned (a feature was not a finite number). */
   features?: number[];
 }

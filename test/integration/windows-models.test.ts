@@ -154,3 +154,58 @@ describe('forests of more keys than a container caches, on containers that take 
     );
   }, 900_000);
 });
+
+describe('an emission that failed after writing some of a key’s windows', () => {
+  it('is redelivered to a cold container that writes and learns the rest exactly as an emission that never failed', async () => {
+    const windows = 3;
+    const key0 = key(0);
+    const records = Array.from({ length: windows }, (_, w) =>
+      recordsOf(0, w).map((data, i) => ({ data, arrivalMs: START + w * 10_000 + i })),
+    ).flat();
+    // One Lambda window holding three of the detector's windows (a backlog): one emission writes all three.
+    const delivered = windowEvent({ windowStart: START, windowSeconds: 30, records, final: true });
+    // Lambda redelivers the same event (the same sequence numbers, so the same emission id).
+    const event = () => structuredClone(delivered);
+    const scanWindows = async (tableName: string) => {
+      const res = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
+      return (res.Items ?? [])
+        .filter((i) => i.type === 'window')
+        .map(({ sk, count, score, late, scored }) => ({ sk, count, score, late, scored }))
+        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    };
+    const deps = (tableName: string, documentClient: DynamoDBDocumentClient) => ({
+      detectors,
+      documentClient,
+      tableName,
+      rejects: new MemoryRejectsSink(),
+      cache: new ModelCache(10),
+      modelSaveEvery: 30,
+      now: () => START,
+    });
+
+    const clean = await createDataTable(db.endpoint);
+    await createWindowsProcessor(deps(clean, client))(event());
+
+    const failing = await createDataTable(db.endpoint);
+    const flaky = dynamoDocumentClient({ endpoint: db.endpoint });
+    let failed = false;
+    flaky.middlewareStack.add(
+      (next) => async (args) => {
+        const item = (args.input as { Item?: { pk?: string; sk?: string } }).Item;
+        // The first window's put fails once; the other two are written before the invoke fails.
+        if (!failed && item?.pk === `W#load#${key0}` && item.sk === new Date(START).toISOString()) {
+          failed = true;
+          throw Object.assign(new Error('service unavailable'), { name: 'InternalServerError' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOnce' },
+    );
+    await expect(createWindowsProcessor(deps(failing, flaky))(event())).rejects.toThrow('service unavailable');
+    flaky.destroy();
+    expect((await scanWindows(failing)).map((w) => w.sk)).toHaveLength(windows - 1);
+    // Lambda redelivers the same event; here to a cold container.
+    await createWindowsProcessor(deps(failing, client))(event());
+    expect(await scanWindows(failing)).toEqual(await scanWindows(clean));
+  }, 120_000);
+});
