@@ -261,7 +261,7 @@ function compareWindows(
   for (const [entry, partials] of Object.entries(state.w)) {
     const { key, startMs } = parseEntryKey(entry);
     const list = byKey.get(key) ?? [];
-    list.push(toAggregate(compiled, key, startMs, partials));
+    list.push(toAggregate(compiled, key, startMs, partials, false, state.s?.[entry]));
     byKey.set(key, list);
   }
   for (const windows of byKey.values()) windows.sort((a, b) => a.startMs - b.startMs);
