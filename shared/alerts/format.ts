@@ -1,4 +1,4 @@
-import { DEFAULT_HOTSPOTS_MESSAGE, DEFAULT_RCF_MESSAGE } from '../detectors/schema';
+import { DEFAULT_HOTSPOTS_MESSAGE, DEFAULT_RCF_MESSAGE, DEFAULT_RECORDS_MESSAGE } from '../detectors/schema';
 import { formatNumber, formatScore, formatTime, formatTimeOfDay, renderTemplate, safeText, toGsm7, toSubject, truncateSms, fitsSms } from './text';
 import type { Alert, AlertGroup, AlertMessage, Hotspot, Severity } from './types';
 
@@ -15,7 +15,7 @@ import type { Alert, AlertGroup, AlertMessage, Hotspot, Severity } from './types
 
 /** What the formatter needs from detectors.yml, by detector name. */
 export interface DetectorText {
-  kind: 'rcf' | 'hotspots';
+  kind: 'rcf' | 'hotspots' | 'records';
   message?: string;
   /** Hotspots detectors: the point's fields, naming the centroid's and the box's coordinates. */
   columns?: string[];
@@ -62,8 +62,14 @@ export function templateVars(alert: Alert, text?: DetectorText): Record<string, 
   };
   if (alert.count !== undefined) vars.count = formatNumber(alert.count);
   for (const [name, value] of Object.entries(alert.aggregates)) vars[name] ??= formatNumber(value);
+  if (alert.kind === 'record') {
+    vars.time = formatTime(alert.windowStart);
+    for (const [name, value] of Object.entries(alert.features ?? {})) vars[name] ??= formatNumber(value);
+  }
   const top = alert.attribution[0];
-  vars.feature = top ? top.column : 'its aggregates';
+  // A record without attribution (no `explain`) still names what it is unusual in: its input columns.
+  const inputs = Object.keys(alert.features ?? {});
+  vars.feature = top ? top.column : alert.kind === 'record' && inputs.length ? inputs.join(', ') : 'its aggregates';
   vars.direction = top ? directionWords(top.direction) : 'unusual';
   if (alert.kind === 'hotspots' && alert.hotspots?.length) {
     const h = alert.hotspots[0]!;
@@ -82,7 +88,9 @@ export function templateVars(alert: Alert, text?: DetectorText): Record<string, 
 
 /** The detector's sentence for an alert (its template, or the default of its kind). */
 export function headline(alert: Alert, text?: DetectorText): string {
-  const template = text?.message ?? (alert.kind === 'hotspots' ? DEFAULT_HOTSPOTS_MESSAGE : DEFAULT_RCF_MESSAGE);
+  const template =
+    text?.message ??
+    (alert.kind === 'hotspots' ? DEFAULT_HOTSPOTS_MESSAGE : alert.kind === 'record' ? DEFAULT_RECORDS_MESSAGE : DEFAULT_RCF_MESSAGE);
   return renderTemplate(template, templateVars(alert, text));
 }
 
@@ -95,11 +103,21 @@ const usually = (alert: Alert, name: string): string => {
 };
 
 function observed(alert: Alert): string {
+  if (alert.kind === 'record') return inputText(alert);
   const parts: string[] = [];
   if (alert.count !== undefined && alert.aggregates.count === undefined) parts.push(`count ${formatNumber(alert.count)}${usually(alert, 'count')}`);
   for (const [name, value] of Object.entries(alert.aggregates)) parts.push(`${name} ${formatNumber(value)}${usually(alert, name)}`);
   return parts.join(', ') || '(no aggregates recorded)';
 }
+
+/** A record alert's input columns (the features the forest scored), as `vehicle_count 400, speed 12.5`. */
+function inputText(alert: Alert): string {
+  const parts = Object.entries(alert.features ?? {}).map(([name, value]) => `${name} ${formatNumber(value)}`);
+  return parts.join(', ') || '(no input columns recorded)';
+}
+
+/** What one alert is about, counted: windows, or records for a per-record detector. */
+const units = (a: Alert, n: number): string => (a.kind === 'record' ? (n > 1 ? 'records' : 'record') : n > 1 ? 'windows' : 'window');
 
 /** The anomaly grade as people read it: a share of 1, two decimals. */
 const gradeText = (grade: number): string => grade.toFixed(2);
@@ -150,8 +168,16 @@ function details(alert: Alert, options: FormatOptions): string[] {
     ? `${formatTime(alert.windowStart)} to ${formatTimeOfDay(alert.windowEnd, alert.windowStart)}`
     : `from ${formatTime(alert.windowStart)}`;
   const lines = [`Detector:   ${alert.detector}`];
-  if (alert.kind === 'window') lines.push(`Key:        ${alert.key}`);
-  lines.push(`Window:     ${window}`);
+  if (alert.kind !== 'hotspots') lines.push(`Key:        ${alert.key}`);
+  if (alert.kind === 'record') {
+    lines.push(`Record:     at ${formatTime(alert.windowStart)} (one input record, scored as it arrived)`);
+    lines.push(`Input:      ${inputText(alert)}`);
+    lines.push(
+      `Score:      ${formatScore(alert.score)} against the threshold ${formatNumber(alert.threshold)} (${ratio(alert)}), ${label(alert.severity)}`,
+    );
+    const driven = drivenBy(alert);
+    if (driven) lines.push(`Driven by:  ${driven}`);
+  } else lines.push(`Window:     ${window}`);
   if (alert.kind === 'window') {
     lines.push(`Observed:   ${observed(alert)}`);
     lines.push(
@@ -161,7 +187,7 @@ function details(alert: Alert, options: FormatOptions): string[] {
       lines.push(`Grade:      ${gradeText(alert.grade)} of 1 (how unusual this score is against the key's own recent scores)`);
     const driven = drivenBy(alert);
     if (driven) lines.push(`Driven by:  ${driven}`);
-  } else {
+  } else if (alert.kind === 'hotspots') {
     const hot = alert.hotspots ?? [];
     lines.push(
       `Hotspots:   ${hot.length} at or above the density threshold ${formatNumber(alert.threshold)} (densest ${ratio(alert)}), ${label(alert.severity)}`,
@@ -183,12 +209,12 @@ function otherWindows(group: AlertGroup, options: FormatOptions): string[] {
   if (!others.length) return [];
   return [
     '',
-    `Also anomalous for this key (${others.length} more window${others.length > 1 ? 's' : ''}, covered by this alert):`,
+    `Also anomalous for this key (${others.length} more ${units(group.lead, others.length)}, covered by this alert):`,
     ...others
       .slice(0, OTHER_WINDOWS_LISTED)
       .map(
         (a) =>
-          `  ${formatTime(a.windowStart)}  score ${formatScore(a.score)}${a.kind === 'window' ? `  ${observed(a)}` : `  density ${formatNumber(a.score)}`}  (${dataPointer(a, undefined)})`,
+          `  ${formatTime(a.windowStart)}  score ${formatScore(a.score)}${a.kind !== 'hotspots' ? `  ${observed(a)}` : `  density ${formatNumber(a.score)}`}  (${dataPointer(a, undefined)})`,
       ),
     ...(others.length > OTHER_WINDOWS_LISTED
       ? [`  and ${others.length - OTHER_WINDOWS_LISTED} more (each carries this message's id in messageId)`]
@@ -207,7 +233,18 @@ const where = (g: AlertGroup): string => (g.lead.kind === 'hotspots' && g.key ==
 function groupSubject(group: AlertGroup): string {
   const a = group.lead;
   const n = group.alerts.length;
-  const what = a.kind === 'hotspots' ? (n > 1 ? `${n} hotspot windows` : 'Hotspot') : n > 1 ? `${n} anomalies` : 'Anomaly';
+  const what =
+    a.kind === 'hotspots'
+      ? n > 1
+        ? `${n} hotspot windows`
+        : 'Hotspot'
+      : a.kind === 'record'
+        ? n > 1
+          ? `${n} anomalous records`
+          : 'Anomalous record'
+        : n > 1
+          ? `${n} anomalies`
+          : 'Anomaly';
   const measure = a.kind === 'hotspots' ? `density ${formatNumber(a.score)}` : `${n > 1 ? 'top score' : 'score'} ${formatScore(a.score)}`;
   return toSubject(
     `${group.severity === 'critical' ? 'CRITICAL: ' : ''}${what} in ${where(group)}: ${measure} >= ${formatNumber(a.threshold)}, ${formatTime(a.windowStart)}`,
@@ -218,12 +255,12 @@ function compactSms(group: AlertGroup): string {
   const a = group.lead;
   const top = a.attribution[0];
   const parts = [
-    `${group.severity === 'critical' ? 'CRITICAL ' : ''}${a.kind === 'hotspots' ? 'Hotspot' : 'Anomaly'} ${a.detector}${a.kind === 'window' ? ` ${a.key}` : ''} ${formatTime(a.windowStart)}:`,
+    `${group.severity === 'critical' ? 'CRITICAL ' : ''}${a.kind === 'hotspots' ? 'Hotspot' : a.kind === 'record' ? 'Record' : 'Anomaly'} ${a.detector}${a.kind !== 'hotspots' ? ` ${a.key}` : ''} ${formatTime(a.windowStart)}:`,
     a.kind === 'hotspots'
       ? `density ${formatNumber(a.score)}>=${formatNumber(a.threshold)}`
       : `score ${formatScore(a.score)}>=${formatNumber(a.threshold)}`,
   ];
-  if (a.kind === 'window') parts.push(observed(a));
+  if (a.kind !== 'hotspots') parts.push(observed(a));
   if (a.grade !== undefined) parts.push(`grade ${gradeText(a.grade)}`);
   if (top) parts.push(`${top.column} ${top.direction}`);
   return parts.join(' ');
@@ -231,7 +268,7 @@ function compactSms(group: AlertGroup): string {
 
 function groupSms(group: AlertGroup, options: FormatOptions): string {
   const reserved = options.smsReserved ?? DEFAULT_SMS_RESERVED;
-  const more = group.alerts.length > 1 ? ` (+${group.alerts.length - 1} more window${group.alerts.length > 2 ? 's' : ''})` : '';
+  const more = group.alerts.length > 1 ? ` (+${group.alerts.length - 1} more ${units(group.lead, group.alerts.length - 1)})` : '';
   const text = headline(group.lead, options.detectors?.get(group.detector));
   const note = group.lead.kind === 'window' ? usualNote(group.lead) : '';
   for (const preferred of note ? [toGsm7(text + note + more), toGsm7(text + more)] : [toGsm7(text + more)]) {
@@ -246,6 +283,7 @@ const safeKeys = (values: Record<string, number> | undefined): Record<string, nu
 /** An alert with every text from the table made safe to show (numbers need nothing). */
 export function displayAlert(a: Alert): Alert {
   const expected = safeKeys(a.expected);
+  const features = safeKeys(a.features);
   return {
     ...a,
     ref: { pk: safeText(a.ref.pk), sk: safeText(a.ref.sk) },
@@ -256,6 +294,7 @@ export function displayAlert(a: Alert): Alert {
     aggregates: safeKeys(a.aggregates)!,
     attribution: a.attribution.map((x) => ({ ...x, column: safeText(x.column) })),
     ...(expected ? { expected } : {}),
+    ...(features ? { features } : {}),
   };
 }
 
@@ -340,9 +379,9 @@ export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions 
     const others = g.alerts.filter((x) => x !== a);
     const entry = [
       `${detailed + 1}. [${label(g.severity)}] ${where(g)}, ${formatTime(a.windowStart)}: ${measure} (threshold ${formatNumber(a.threshold)})` +
-        (a.kind === 'window' ? `, ${observed(a)}` : '') +
+        (a.kind !== 'hotspots' ? `, ${observed(a)}` : '') +
         (top ? `, ${top.column} ${directionWords(top.direction)}` : '') +
-        (others.length ? ` [+${others.length} more window${others.length > 1 ? 's' : ''}]` : ''),
+        (others.length ? ` [+${others.length} more ${units(a, others.length)}]` : ''),
       `   ${headline(a, text)}`,
       `   Data: ${dataPointer(a, options.tableName)}`,
       ...others

@@ -55,6 +55,24 @@ export function evaluateItem(item: PendingItem, options: EvaluateOptions): Evalu
       },
     };
   }
+  if (item.type === 'record') {
+    // One input record of a per-record detector: the window's fields hold the record's time, features its columns.
+    const { score } = item;
+    if (score === undefined) return { skip: 'the record has no score' };
+    if (!(score >= threshold)) return { skip: `score ${score} is below the threshold ${threshold}` };
+    return {
+      send: {
+        ...common,
+        kind: 'record',
+        key: item.key ?? '',
+        score,
+        severity: severityOf(score, threshold),
+        aggregates: {},
+        attribution: item.attribution,
+        features: item.features ?? {},
+      },
+    };
+  }
   if (item.type === 'hotspots') {
     const hot = item.hotspots.filter((h) => h.density >= threshold).sort((a, b) => b.density - a.density);
     if (!hot.length) return { skip: `no hotspot reaches the threshold ${threshold}` };

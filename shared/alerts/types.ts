@@ -61,6 +61,8 @@ export interface PendingItem {
   expected?: Record<string, number>;
   /** The anomaly grade in [0, 1] (issue 16), when the writer computed one. */
   grade?: number;
+  /** Per-record items: the record's input columns the forest scored (feature name → value). */
+  features?: Record<string, number>;
   /**
    * The rule the writer decided by (shared/anomaly/suppress.ts decideAlert). `grade`: the marker is the grade rule's
    * decision, which a score below the detector's threshold can pass, so the re-check does not compare the two.
@@ -71,7 +73,8 @@ export interface PendingItem {
 
 export interface Alert {
   ref: ItemRef;
-  kind: 'window' | 'hotspots';
+  /** `record`: one input record of a per-record detector (`kind: records`); `windowStart` is then the record's time. */
+  kind: 'window' | 'hotspots' | 'record';
   detector: string;
   key: string;
   windowStart: string;
@@ -92,6 +95,8 @@ export interface Alert {
   expected?: Record<string, number>;
   /** The anomaly grade in [0, 1]. */
   grade?: number;
+  /** Record alerts: the record's input columns the forest scored, in the detector's feature order. */
+  features?: Record<string, number>;
 }
 
 /** The anomalies of one (detector, key) sent in one message: one per key per run, whatever the number of windows. */

@@ -1,6 +1,7 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { retryFailedEntries, sdkAttempts } from '../io/retry';
-import { expiresAt, iso, PK_PREFIX } from '../store/keys';
+import { mapConcurrent } from '../io/map-concurrent';
+import { expiresAt, isConditionalFailure, iso, PK_PREFIX } from '../store/keys';
 import type { RecordAnomaly, RecordResultStore, RecordSummary } from './ports';
 
 /**
@@ -8,6 +9,11 @@ import type { RecordAnomaly, RecordResultStore, RecordSummary } from './ports';
  * items and summaries as `PS#<detector>#<forest key>` / `<window start>#<shard>[#<part>]` items, in BatchWriteItem calls of
  * 25 (unprocessed items sent again, shared/io/retry). Both are plain puts of fixed keys: a retried invoke writes the
  * same items again, never a second copy. Each item is well under 1 KB: one write unit.
+ *
+ * A record that crosses its detector's alert rule is the exception: its item carries `pendingAlert` (the sparse
+ * pending-alerts index, as window items do) and is put on its own, only if it is not there yet. A retried invoke
+ * must not put the marker back on an item the alerts function has already notified (that would alert twice), and
+ * BatchWriteItem has no conditions. Such records are rare (the threshold is the point), so the extra calls are few.
  */
 
 export const PER_RECORD_PK = { anomaly: PK_PREFIX.record, summary: PK_PREFIX.recordSummary } as const;
@@ -31,9 +37,8 @@ export class DynamoRecordResultStore implements RecordResultStore {
     return expiresAt(ms, (this.options.now ?? Date.now)(), this.options.retentionDays);
   }
 
-  putAnomalies(items: readonly RecordAnomaly[]): Promise<void> {
-    return this.write(
-      items.map((a) => ({
+  async putAnomalies(items: readonly RecordAnomaly[]): Promise<void> {
+    const toItem = (a: RecordAnomaly): Item => ({
         pk: `${PER_RECORD_PK.anomaly}${a.detector}#${a.forestKey}`,
         sk: `${iso(a.timeMs)}#${a.sequenceNumber}#${a.index}`,
         type: 'record',
@@ -46,9 +51,25 @@ export class DynamoRecordResultStore implements RecordResultStore {
         threshold: a.threshold,
         features: a.features,
         ...(a.attribution ? { attribution: a.attribution } : {}),
+        ...(a.alert ? { pendingAlert: a.detector } : {}),
         expiresAt: this.ttl(a.timeMs),
-      })),
-    );
+      });
+    await this.write(items.filter((a) => !a.alert).map(toItem));
+    await this.putOnce(items.filter((a) => a.alert).map(toItem));
+  }
+
+  /** Conditional puts: an item already written (by an earlier try of this invoke) is left as it is. */
+  private async putOnce(items: Item[]): Promise<void> {
+    await mapConcurrent(items, 8, async (Item) => {
+      try {
+        await this.options.client.send(
+          new PutCommand({ TableName: this.options.tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' }),
+        );
+        this.writeUnits++;
+      } catch (error) {
+        if (!isConditionalFailure(error)) throw error;
+      }
+    });
   }
 
   putSummaries(items: readonly RecordSummary[]): Promise<void> {

@@ -18,6 +18,11 @@ export interface RecordAnomaly {
   threshold: number;
   features: Record<string, number>;
   attribution?: Array<{ column: string; score: number; direction: 'HIGH' | 'LOW' }>;
+  /**
+   * The record crosses the detector's alert rule (score ≥ threshold): its item carries the pending-alerts marker, so
+   * the alerts function sends it like an anomalous window (per-key cooldown and digest apply).
+   */
+  alert?: boolean;
 }
 
 /** What one forest saw in one Lambda tumbling window: the cheap trace of every record that was not stored. */

@@ -245,6 +245,7 @@ export class PerRecordProcessor {
         threshold: d.threshold,
         features: Object.fromEntries(d.features.map((name, i) => [name, a.values[i]!])),
         ...(named ? { attribution: named } : {}),
+        ...(score >= d.threshold ? { alert: true } : {}),
       });
     }
     if (input.emission && d.outputs?.length) input.emission.add(recordRow(d, this.fieldsOf(a), score, named, key));

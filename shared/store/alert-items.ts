@@ -86,13 +86,15 @@ export function toPendingItem(ref: ItemRef, item: Readonly<Record<string, unknow
   const score = toNumber(item.score);
   const count = toNumber(item.count);
   const expected = numberMap(item.expected);
+  const features = numberMap(item.features);
   const g = grade(item.grade);
   return {
     ref: { pk: ref.pk, sk: ref.sk },
     ...(type ? { type } : {}),
     ...(detector ? { detector } : {}),
     ...(key ? { key } : {}),
-    windowStart: str(item.windowStart) ?? ref.sk,
+    // Per-record items (P#) have the record's `time` instead of a window.
+    windowStart: str(item.windowStart) ?? str(item.time) ?? ref.sk,
     ...(windowEnd ? { windowEnd } : {}),
     ...(threshold !== undefined ? { threshold } : {}),
     ...(score !== undefined ? { score } : {}),
@@ -103,6 +105,7 @@ export function toPendingItem(ref: ItemRef, item: Readonly<Record<string, unknow
     late: item.late === true,
     silent: item.silent === true,
     ...(Object.keys(expected).length ? { expected } : {}),
+    ...(Object.keys(features).length ? { features } : {}),
     ...(g !== undefined ? { grade: g } : {}),
     ...(item.alertOn === 'grade' || item.alertOn === 'score' ? { alertOn: item.alertOn } : {}),
   };

@@ -45,8 +45,8 @@ export const windowSk = (startMs: number): string => iso(startMs);
  * name), range `pk`, keys only.
  */
 export const PENDING_ALERTS_INDEX = 'pending-alerts';
-/** The families an alert can be claimed on (the items that carry `pendingAlert`). */
-export const ALERTABLE_FAMILIES = ['window', 'hotspots'] as const satisfies readonly ItemFamily[];
+/** The families an alert can be claimed on (the items that carry `pendingAlert`; `record`: shared/per-record). */
+export const ALERTABLE_FAMILIES = ['window', 'hotspots', 'record'] as const satisfies readonly ItemFamily[];
 export type AlertableFamily = (typeof ALERTABLE_FAMILIES)[number];
 
 export interface ParsedPk {
@@ -57,7 +57,7 @@ export interface ParsedPk {
   key?: string;
 }
 
-const PER_KEY: ReadonlySet<ItemFamily> = new Set(['window', 'model', 'cooldown']);
+const PER_KEY: ReadonlySet<ItemFamily> = new Set(['window', 'model', 'cooldown', 'record', 'recordSummary']);
 // Longest prefix first: should one prefix ever start another, the longer one must win.
 const FAMILIES = (Object.entries(PK_PREFIX) as Array<[ItemFamily, string]>).sort((a, b) => b[1].length - a[1].length);
 
@@ -95,7 +95,7 @@ export function parseHotspotsPk(pk: string): ParsedPk | undefined {
 /** The family of an item that can carry a pending alert, or undefined. */
 export function alertableFamily(pk: string): AlertableFamily | undefined {
   const family = parsePk(pk)?.family;
-  return family === 'window' || family === 'hotspots' ? family : undefined;
+  return family === 'window' || family === 'hotspots' || family === 'record' ? family : undefined;
 }
 
 /** TTL: retention counted from the later of the window's end and now, so replayed history is kept too. */

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BuildMiddleware } from '@smithy/types';
 import { loadResources } from '../../local/definitions';
 import { ALERTABLE_FAMILIES, PK_PREFIX, cooldownPk, hotspotsPk, hotspotsStatePk, modelPk, registryPk, windowPk } from '../../shared/store/keys';
+import { PER_RECORD_PK } from '../../shared/per-record/dynamo';
 import { REPO_ROOT } from '../support/sls-package';
 import { T0, startAlertsHarness, windowItem, type AlertsHarness } from '../integration/alerts-fixtures';
 
@@ -99,12 +100,21 @@ describe('table access per function (dynamodb:LeadingKeys)', () => {
     expect(allowed(windows, { action: 'BatchGetItem', resource: 'table', leadingKeys: [modelPk('a', '1'), modelPk('b', '2')] })).toBe(true);
     expect(allowed(windows, { action: 'BatchGetItem', resource: 'table', leadingKeys: [modelPk('a', '1'), cooldownPk('a', '1')] })).toBe(false);
     for (const policy of [windows, hotspots]) expect(allowed(policy, req('PutItem', cooldownPk('toll', '183A')))).toBe(false);
+    // Per-record results: batches, and a record that is owed an alert put alone (conditionally).
+    const record = `${PER_RECORD_PK.anomaly}counts#S1`;
+    expect(allowed(windows, req('BatchWriteItem', record))).toBe(true);
+    expect(allowed(windows, req('PutItem', record))).toBe(true);
+    expect(allowed(windows, req('PutItem', `${PER_RECORD_PK.summary}counts#S1`))).toBe(true);
+    expect(allowed(hotspots, req('PutItem', record))).toBe(false);
   });
 
-  it('lets the alerts function claim window and hotspot items and keep cooldowns, and nothing else', () => {
+  it('lets the alerts function claim window, hotspot and per-record items and keep cooldowns, and nothing else', () => {
     const req = (action: string, pk: string): Request => ({ action, resource: 'table', leadingKeys: [pk] });
     expect(allowed(alerts, req('UpdateItem', windowPk('toll', '183A')))).toBe(true);
     expect(allowed(alerts, req('UpdateItem', hotspotsPk('pickups')))).toBe(true);
+    expect(allowed(alerts, req('UpdateItem', `${PER_RECORD_PK.anomaly}counts#S1`))).toBe(true);
+    expect(allowed(alerts, req('PutItem', `${PER_RECORD_PK.anomaly}counts#S1`))).toBe(false);
+    expect(allowed(alerts, req('UpdateItem', `${PER_RECORD_PK.summary}counts#S1`))).toBe(false);
     expect(allowed(alerts, req('PutItem', windowPk('toll', '183A')))).toBe(false);
     expect(allowed(alerts, req('DeleteItem', windowPk('toll', '183A')))).toBe(false);
     expect(allowed(alerts, req('UpdateItem', modelPk('toll', '183A')))).toBe(false);
@@ -146,8 +156,20 @@ describe('table access per function (dynamodb:LeadingKeys)', () => {
           windowItem({ key: '183A', startMs: T0, score: 4 }),
           windowItem({ key: 'low', startMs: T0, score: 1 }),
           { pk: hotspotsPk('pickups'), sk: new Date(T0).toISOString(), type: 'hotspots', threshold: 4, hotspots: [{ density: 5 }], pendingAlert: 'pickups' },
+          {
+            pk: `${PER_RECORD_PK.anomaly}counts#S1`,
+            sk: `${new Date(T0).toISOString()}#1#0`,
+            type: 'record',
+            detector: 'counts',
+            key: 'S1',
+            time: new Date(T0).toISOString(),
+            score: 3.1,
+            threshold: 2.5,
+            features: { vehicle_count: 400 },
+            pendingAlert: 'counts',
+          },
         ]);
-        await run(); // claims, a skip, two cooldowns opened and confirmed
+        await run(); // claims, a skip, three cooldowns opened and confirmed
         h.clock.now += 60_000;
         await h.put([windowItem({ key: '183A', startMs: T0 + 10_000, score: 4.1 })]);
         await run(); // held back by the cooldown

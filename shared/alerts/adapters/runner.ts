@@ -53,10 +53,8 @@ export const ALERT_DEFAULTS = {
 /** What the formatter needs of each detector (its wording, threshold and hotspot columns), by name. */
 export const detectorTexts = (detectors: readonly Detector[] = []): Map<string, DetectorText & { threshold: number }> =>
   new Map(
-    // Records detectors write no alertable items (shared/per-record); their results go to their outputs.
-    detectors
-      .flatMap((d) => (d.kind === 'records' ? [] : [d]))
-      .map((d) => [
+    // Records detectors' alertable items are their stored records over the threshold (P#, shared/per-record).
+    detectors.map((d) => [
         d.name,
         { kind: d.kind, message: d.message, threshold: d.threshold, ...(d.kind === 'hotspots' ? { columns: d.columns } : {}) },
       ]),
