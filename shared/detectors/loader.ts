@@ -18,6 +18,7 @@ import {
   type RcfDetector,
   type RecordsDetector,
 } from './schema';
+import { missingSettingMessage, valueAt } from './required';
 import { unsupportedByRuntime } from './support';
 
 export interface ParseOptions {
@@ -45,8 +46,21 @@ function issuePath(prefix: string, path: ReadonlyArray<PropertyKey>): string {
   return out || '(top level)';
 }
 
-function zodProblems(prefix: string, error: z.core.$ZodError): string[] {
+/**
+ * The validator's issues as problems to fix. With the parsed input (`raw`), a required setting that is absent reads
+ * as what it is for (required.ts), not as the type the validator expected; `kind` picks the detector kind's wording.
+ */
+function zodProblems(prefix: string, error: z.core.$ZodError, raw?: unknown, kind?: string): string[] {
   return error.issues.map((issue) => {
+    if (
+      raw !== undefined &&
+      issue.code !== 'invalid_union' &&
+      issue.code !== 'unrecognized_keys' &&
+      valueAt(raw, issue.path) === undefined
+    ) {
+      const missing = missingSettingMessage(issue.path, kind);
+      if (missing) return `${issuePath(prefix, issue.path)}: ${missing}`;
+    }
     // A discriminated union reports an unknown kind with the raw list of options; say it plainly.
     if (issue.code === 'invalid_union' && issue.path.at(-1) === 'kind')
       return `${issuePath(prefix, issue.path)}: must be rcf (default), hotspots or records`;
@@ -59,7 +73,11 @@ function zodProblems(prefix: string, error: z.core.$ZodError): string[] {
         (best, i) => (!best || i.path.length > best.path.length ? i : best),
         undefined,
       );
-      if (deepest && deepest.path.length) return `${issuePath(prefix, [...issue.path, ...deepest.path])}: ${deepest.message}`;
+      if (deepest && deepest.path.length) {
+        const path = [...issue.path, ...deepest.path];
+        const missing = raw !== undefined && valueAt(raw, path) === undefined ? missingSettingMessage(path, kind) : undefined;
+        return `${issuePath(prefix, path)}: ${missing ?? deepest.message}`;
+      }
     }
     if (issue.code === 'unrecognized_keys')
       return `${issuePath(prefix, issue.path)}: unknown setting${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling against docs/detectors.md)`;
@@ -238,7 +256,7 @@ export function parseDetectors(
     throw new DetectorsConfigError(source, [`not valid YAML: ${problem}`]);
   }
   const file = detectorsFileInput.safeParse(raw);
-  if (!file.success) throw new DetectorsConfigError(source, zodProblems('', file.error));
+  if (!file.success) throw new DetectorsConfigError(source, zodProblems('', file.error, raw ?? {}));
   const problems: string[] = [];
   const detectors: AnyDetector[] = [];
   file.data.detectors.forEach((entry, i) => {
@@ -249,7 +267,11 @@ export function parseDetectors(
     const withKind = entry && typeof entry === 'object' && !('kind' in entry) ? { ...entry, kind: 'rcf' } : entry;
     const parsed = detectorInput.safeParse(withKind);
     if (!parsed.success) {
-      problems.push(...zodProblems(label, parsed.error).map((p) => p.replace(`${label}.`, `${label}: `)));
+      problems.push(
+        ...zodProblems(label, parsed.error, withKind, (withKind as { kind?: unknown }).kind as string | undefined).map((p) =>
+          p.replace(`${label}.`, `${label}: `),
+        ),
+      );
       return;
     }
     const d = parsed.data;
