@@ -61,7 +61,10 @@ interface GradeRun {
 
 /** A series' sampling interval in seconds (median gap): its "window length" for the grade. */
 function intervalSeconds(file: NabCorpusFile): number {
-  const gaps = file.times.slice(1).map((t, i) => t - file.times[i]!).sort((a, b) => a - b);
+  const gaps = file.times
+    .slice(1)
+    .map((t, i) => t - file.times[i]!)
+    .sort((a, b) => a - b);
   return gaps[gaps.length >> 1]! / 1000;
 }
 

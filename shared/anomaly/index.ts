@@ -1,5 +1,13 @@
 /** The anomaly grade, the default alert rule and suppression (pure; NAB scoring lives beside them for the bench). */
-export { AnomalyGrader, DEFAULT_GRADE_OPTIONS, GradeStateError, type GradeOptions, type GradeResult, type GradeSettings, type GradeState } from './grade';
+export {
+  AnomalyGrader,
+  DEFAULT_GRADE_OPTIONS,
+  GradeStateError,
+  type GradeOptions,
+  type GradeResult,
+  type GradeSettings,
+  type GradeState,
+} from './grade';
 export {
   decideAlert,
   shouldSuppress,

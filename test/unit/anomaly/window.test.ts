@@ -6,7 +6,14 @@ const features = ['count'];
 function quietKey(n = 200): unknown {
   let state: unknown;
   for (let t = 0; t < n; t++) {
-    const out = gradeWindow({ state, score: 0.85 + 0.1 * Math.sin(t), values: [12 + (t % 3) - 1], features, threshold: 3.5, windowSeconds: 10 });
+    const out = gradeWindow({
+      state,
+      score: 0.85 + 0.1 * Math.sin(t),
+      values: [12 + (t % 3) - 1],
+      features,
+      threshold: 3.5,
+      windowSeconds: 10,
+    });
     state = JSON.parse(JSON.stringify(out.state));
   }
   return state;
@@ -25,7 +32,9 @@ describe('gradeWindow (per-window entry point)', () => {
 
   it('keeps KDA’s rule with alertOn: score, and applies suppression rules to either', () => {
     const state = quietKey();
-    expect(gradeWindow({ state, score: 3.6, values: [13], features, threshold: 3.5, windowSeconds: 10, alertOn: 'score' }).alert).toBe(true);
+    expect(gradeWindow({ state, score: 3.6, values: [13], features, threshold: 3.5, windowSeconds: 10, alertOn: 'score' }).alert).toBe(
+      true,
+    );
     const out = gradeWindow({
       state,
       score: 7,
