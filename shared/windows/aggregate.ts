@@ -59,8 +59,7 @@ export interface ExtraPlan {
 
 export function compileDetector(detector: RcfDetector): CompiledDetector {
   const read: string[] = [];
-  for (const a of detector.aggregates)
-    if (a.field && !a.where && a.fn !== 'count_distinct' && !read.includes(a.field)) read.push(a.field);
+  for (const a of detector.aggregates) if (a.field && !a.where && a.fn !== 'count_distinct' && !read.includes(a.field)) read.push(a.field);
   const fields = [...read];
   const compiled: CompiledDetector = { detector, fields, read, windowMs: detector.windowSeconds * 1000 };
   if (needsObjectFields(detector)) {

@@ -65,7 +65,13 @@ export function mergeSteps(a: StepAggregate, b: StepAggregate): StepAggregate {
  * The hopping window of `d` ending with the step that starts at `lastStepMs`: the merge of the given steps that
  * fall within it (others are ignored; a missing step had no records). Its startMs/endMs are the hopping window's.
  */
-export function hopWindow(d: RcfDetector, key: string, lastStepMs: number, steps: readonly StepAggregate[], silent = false): WindowAggregate {
+export function hopWindow(
+  d: RcfDetector,
+  key: string,
+  lastStepMs: number,
+  steps: readonly StepAggregate[],
+  silent = false,
+): WindowAggregate {
   const plan = hopPlan(d)!;
   const startMs = lastStepMs - (plan.steps - 1) * plan.stepMs;
   let acc: StepAggregate = { startMs, count: 0, partials: {} };
@@ -86,12 +92,7 @@ export interface HopResult {
  * steps included) into the hopping windows to score, using `history` (earlier steps, e.g. the `keep` of the previous
  * emission). A step present in both is merged (an early-terminated Lambda window emits a step in parts).
  */
-export function hopWindows(
-  d: RcfDetector,
-  key: string,
-  fresh: readonly WindowAggregate[],
-  history: readonly StepAggregate[],
-): HopResult {
+export function hopWindows(d: RcfDetector, key: string, fresh: readonly WindowAggregate[], history: readonly StepAggregate[]): HopResult {
   const plan = hopPlan(d)!;
   const byStart = new Map<number, StepAggregate>();
   for (const s of history) byStart.set(s.startMs, byStart.has(s.startMs) ? mergeSteps(byStart.get(s.startMs)!, s) : s);

@@ -39,7 +39,14 @@ const DETECTORS = dump({
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const ev = (page: string, type: string, user: string) => ({ page, event_type: type, user_id: user });
-const shop = (ts: number, user: string, action: string, amount?: number) => ({ source: 'shop', store: 's1', ts, user, action, ...(amount === undefined ? {} : { amount }) });
+const shop = (ts: number, user: string, action: string, amount?: number) => ({
+  source: 'shop',
+  store: 's1',
+  ts,
+  user,
+  action,
+  ...(amount === undefined ? {} : { amount }),
+});
 
 describe('count_distinct, where and ratio aggregates in the windows function against dynalite', () => {
   let h: Harness;
@@ -87,12 +94,21 @@ describe('count_distinct, where and ratio aggregates in the windows function aga
       windowEvent({
         windowStart: t,
         final: true,
-        records: [shop(t + 1000, 'ann', 'buy', 10), shop(t + 2000, 'bob', 'buy', 5), shop(t + 3000, 'ann', 'refund'), shop(t + 12_000, 'cy', 'buy', 1)],
+        records: [
+          shop(t + 1000, 'ann', 'buy', 10),
+          shop(t + 2000, 'bob', 'buy', 5),
+          shop(t + 3000, 'ann', 'refund'),
+          shop(t + 12_000, 'cy', 'buy', 1),
+        ],
       }),
     );
     const key = (i: Record<string, unknown>) => i.pk === 'W#shop#s1' && i.sk === iso(t);
     const before = (await h.items()).find(key)!;
-    expect(before).toMatchObject({ count: 3, aggregates: { count: 3, buyers: 2, refunds: 1, revenue: 15, refund_rate: 1 / 3 }, late: false });
+    expect(before).toMatchObject({
+      count: 3,
+      aggregates: { count: 3, buyers: 2, refunds: 1, revenue: 15, refund_rate: 1 / 3 },
+      late: false,
+    });
     const late = windowEvent({
       windowStart: t + 60_000,
       final: true,

@@ -1,5 +1,13 @@
 import { parseDetectors, rcfDetectors } from '../../../shared/detectors';
-import { aggregateRecords, compileDetector, emptyState, finishAggregate, planEmission, readState, type InputRecord } from '../../../shared/windows';
+import {
+  aggregateRecords,
+  compileDetector,
+  emptyState,
+  finishAggregate,
+  planEmission,
+  readState,
+  type InputRecord,
+} from '../../../shared/windows';
 import { ratio } from '../../../shared/windows/features';
 import { mergeLateWindow } from '../../../shared/windows/merge';
 
@@ -28,7 +36,11 @@ detectors:
 ).map(compileDetector);
 
 let seq = 1;
-const rec = (o: object): InputRecord => ({ data: Buffer.from(JSON.stringify(o)).toString('base64'), sequenceNumber: String(seq++), arrivalMs: 1_000_000 });
+const rec = (o: object): InputRecord => ({
+  data: Buffer.from(JSON.stringify(o)).toString('base64'),
+  sequenceNumber: String(seq++),
+  arrivalMs: 1_000_000,
+});
 const click = (campaign: string, cost: unknown, t = 1000) => rec({ campaign, type: 'click', cost, t });
 const shown = (campaign: string, type = 'impression', t = 1000) => rec({ campaign, type, t });
 const windowsOf = (state: ReturnType<typeof emptyState>, lambdaWindow = { startMs: 1_000_000, endMs: 1_010_000 }, registries = new Map()) =>
@@ -129,7 +141,9 @@ detectors:
     ).map(compileDetector);
     const state = emptyState();
     aggregateRecords(state, [rec({ k: 'a', v: 6 }), rec({ k: 'a', v: 2 })], [speed!]);
-    const [w] = planEmission({ state, compiled: [speed!], lambdaWindow: { startMs: 0, endMs: 1 }, registries: new Map() }).byKey.get('s')!.get('a')!;
+    const [w] = planEmission({ state, compiled: [speed!], lambdaWindow: { startMs: 0, endMs: 1 }, registries: new Map() })
+      .byKey.get('s')!
+      .get('a')!;
     expect(w!.aggregates).toEqual({ count: 2, avg_v: 4, per: 2 });
     expect(w!.features).toEqual([2]);
     // An undefined operand (the avg of an empty window) leaves the ratio undefined: the window is written unscored.
@@ -139,7 +153,9 @@ detectors:
     // where: follows match: rules' equality, so the text "true" (a CSV field) matches true.
     const s2 = emptyState();
     aggregateRecords(s2, [rec({ k: 'a', ok: false }), rec({ k: 'a', ok: true }), rec({ k: 'a', ok: 'true' })], [rate!]);
-    const [r] = planEmission({ state: s2, compiled: [rate!], lambdaWindow: { startMs: 0, endMs: 1 }, registries: new Map() }).byKey.get('t')!.get('a')!;
+    const [r] = planEmission({ state: s2, compiled: [rate!], lambdaWindow: { startMs: 0, endMs: 1 }, registries: new Map() })
+      .byKey.get('t')!
+      .get('a')!;
     expect(r!.aggregates).toEqual({ count: 3, hits: 2, rate: 2 / 3 });
     expect(r!.features).toEqual([2 / 3]);
   });

@@ -77,7 +77,11 @@ detectors:
 ).map(compileDetector);
 
 let seq = 1;
-const rec = (o: object): InputRecord => ({ data: Buffer.from(JSON.stringify(o)).toString('base64'), sequenceNumber: String(seq++), arrivalMs: 1_000_000 });
+const rec = (o: object): InputRecord => ({
+  data: Buffer.from(JSON.stringify(o)).toString('base64'),
+  sequenceNumber: String(seq++),
+  arrivalMs: 1_000_000,
+});
 const plan = (state: ReturnType<typeof emptyState>) =>
   planEmission({ state, compiled: [visitors!], lambdaWindow: { startMs: 0, endMs: 10_000 }, registries: new Map() }).byKey.get('visitors')!;
 
@@ -86,7 +90,11 @@ describe('count_distinct in the windows function', () => {
     let state = emptyState();
     const rejects = aggregateRecords(
       state,
-      [rec({ page: '/', user: 'ann', ip: 1, t: 1000 }), rec({ page: '/', user: 'bob', ip: 1, t: 1001 }), rec({ page: '/', user: 'ann', ip: 2, t: 1002 })],
+      [
+        rec({ page: '/', user: 'ann', ip: 1, t: 1000 }),
+        rec({ page: '/', user: 'bob', ip: 1, t: 1001 }),
+        rec({ page: '/', user: 'ann', ip: 2, t: 1002 }),
+      ],
       [visitors!],
     );
     expect(rejects).toEqual([]);
@@ -96,7 +104,11 @@ describe('count_distinct in the windows function', () => {
     // Next invoke of the same Lambda window: a known user, a new one, 42 as a number and as text (one value).
     aggregateRecords(
       state,
-      [rec({ page: '/', user: 'bob', ip: '42', t: 1003 }), rec({ page: '/', user: 'cy', ip: 42, t: 1004 }), rec({ page: '/b', user: 'cy', ip: 9, t: 1005 })],
+      [
+        rec({ page: '/', user: 'bob', ip: '42', t: 1003 }),
+        rec({ page: '/', user: 'cy', ip: 42, t: 1004 }),
+        rec({ page: '/b', user: 'cy', ip: 9, t: 1005 }),
+      ],
       [visitors!],
     );
     state = readState(JSON.parse(JSON.stringify(state)));
@@ -132,11 +144,18 @@ describe('count_distinct in the windows function', () => {
 
   it('merges late records into a stored window by sketch union (a user seen twice counts once)', () => {
     const early = emptyState();
-    aggregateRecords(early, [rec({ page: '/', user: 'ann', ip: 1, t: 1000 }), rec({ page: '/', user: 'bob', ip: 1, t: 1001 })], [visitors!]);
+    aggregateRecords(
+      early,
+      [rec({ page: '/', user: 'ann', ip: 1, t: 1000 }), rec({ page: '/', user: 'bob', ip: 1, t: 1001 })],
+      [visitors!],
+    );
     const stored = plan(early).get('/')![0]!;
     const late = emptyState();
     aggregateRecords(late, [rec({ page: '/', user: 'bob', ip: 2, t: 1005 }), rec({ page: '/', user: 'cy', ip: 2, t: 1006 })], [visitors!]);
-    const merged = mergeLateWindow({ count: stored.count, partials: stored.partials, sketches: stored.sketches! }, plan(late).get('/')![0]!);
+    const merged = mergeLateWindow(
+      { count: stored.count, partials: stored.partials, sketches: stored.sketches! },
+      plan(late).get('/')![0]!,
+    );
     expect(merged.aggregates).toEqual({ count: 4, count_distinct_user: 3, ips: 2 });
     expect(Object.keys(merged.sketches!)).toEqual(['count_distinct_user', 'ips']);
   });

@@ -1,5 +1,12 @@
 import { BUILTIN_DEFAULTS, parseDetectors, rcfDetectors } from '../../../shared/detectors';
-import { aggregateRecords, compileDetector, emptyState, planEmission, type InputRecord, type WindowAggregate } from '../../../shared/windows';
+import {
+  aggregateRecords,
+  compileDetector,
+  emptyState,
+  planEmission,
+  type InputRecord,
+  type WindowAggregate,
+} from '../../../shared/windows';
 import {
   decodeSteps,
   encodeSteps,
@@ -40,7 +47,7 @@ interface Rec {
 }
 // A seeded generator, so a failure replays.
 let seed = 7;
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const T0 = Date.parse('2026-03-01T12:00:00Z');
 const recs: Rec[] = Array.from({ length: 600 }, () => ({
   k: rand() < 0.7 ? 'a' : 'b',
@@ -50,7 +57,11 @@ const recs: Rec[] = Array.from({ length: 600 }, () => ({
   kind: rand() < 0.2 ? 'big' : 'small',
 }));
 let seq = 1;
-const input = (r: Rec): InputRecord => ({ data: Buffer.from(JSON.stringify(r)).toString('base64'), sequenceNumber: String(seq++), arrivalMs: T0 + 200_000 });
+const input = (r: Rec): InputRecord => ({
+  data: Buffer.from(JSON.stringify(r)).toString('base64'),
+  sequenceNumber: String(seq++),
+  arrivalMs: T0 + 200_000,
+});
 
 /** What the hopping window [start, start + 60 s) of key k should hold, straight from the records. */
 function expected(k: string, start: number) {
@@ -115,9 +126,15 @@ describe('hopping windows (pure)', () => {
 
   it('merges a step emitted in two parts (an early end) before windowing it', () => {
     const mid = T0 + 95_000;
-    const first = stepsOf(recs.filter((r) => r.t < mid), 'a');
+    const first = stepsOf(
+      recs.filter((r) => r.t < mid),
+      'a',
+    );
     const out1 = hopWindows(hop!, 'a', first, []);
-    const rest = stepsOf(recs.filter((r) => r.t >= mid), 'a');
+    const rest = stepsOf(
+      recs.filter((r) => r.t >= mid),
+      'a',
+    );
     const out2 = hopWindows(hop!, 'a', rest, out1.keep);
     const w = out2.windows.find((x) => x.startMs + 50_000 === T0 + 90_000)!;
     expect(w.aggregates).toEqual(expected('a', w.startMs));
