@@ -11,10 +11,13 @@
  *   PredictorCorrector) keeps an adaptive threshold from discounted score statistics with an absolute lower
  *   bound, and does not re-alert on the same anomaly region. Here: the threshold is the larger of an absolute
  *   floor (KDA scale) and `factor` × the (1 − tail) quantile of the decayed histogram, and after an alert the
- *   key stays quiet for `refractory` windows. A score graded anomalous enters the histogram capped at the
- *   threshold, so one anomaly (or a long anomalous stretch) does not blind the key to the next.
- * The RCF score distribution is heavy-tailed and differs per series (bursty tweet counts vs smooth CPU), which
- * is why a quantile of the key's own history beats a mean + z·σ rule (measured: it did not exceed ~50 on NAB).
+ *   key stays quiet for `refractory` windows unless a clearly worse anomaly comes (`rise`). A score graded
+ *   anomalous enters the histogram capped at the threshold, so one anomaly (or a long anomalous stretch) does
+ *   not blind the key to the next.
+ * The tail is a budget per hour of data, not per window, so a 10-second detector does not get 30 times the false
+ * alerts of a 5-minute one. The RCF score distribution is heavy-tailed and differs per series (bursty tweet
+ * counts vs smooth CPU), which is why a quantile of the key's own history beats a mean + z·σ rule (measured: at
+ * most 48 on NAB's standard profile).
  */
 
 export interface GradeOptions {
