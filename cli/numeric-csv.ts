@@ -19,6 +19,15 @@ export interface NumericCsvOptions {
   /** How a bad value's column is named in the message. */
   label: (name: string) => string;
   fail: (message: string) => Error;
+  /**
+   * Without `columns`, read only the numeric columns of the first data row instead of failing on the others (a
+   * timestamp column); called once with the columns left out and those read, so the command can say which.
+   */
+  numericOnly?: (skipped: string[], picked: string[]) => void;
+  /** Called once on the first data row with the header's columns that are not numbers there and not read. */
+  textColumns?: (names: string[]) => void;
+  /** A column (header name or 0-based index) whose raw text each row carries as `id`, e.g. the timestamp. */
+  idColumn?: string;
 }
 
 export interface NumericRow {
@@ -26,6 +35,8 @@ export interface NumericRow {
   values: number[];
   /** The picked columns' names, the same array on every row. */
   names: string[];
+  /** The row's `idColumn` text (absent without one). */
+  id?: string;
 }
 
 /** One row's fields: the record kernel's CSV parser (shared/records/csv.ts), or the reason the line does not parse. */
@@ -39,6 +50,10 @@ export async function* numericRows(input: Readable, options: NumericCsvOptions):
   const lines = createInterface({ input, crlfDelay: Infinity });
   let picks: number[] | undefined;
   let names: string[] = [];
+  let header: string[] | undefined;
+  let headerLine = 0;
+  let seenFirst = false;
+  let idIndex: number | undefined;
   let width = 0;
   let lineNo = 0;
   for await (const line of lines) {
@@ -47,12 +62,31 @@ export async function* numericRows(input: Readable, options: NumericCsvOptions):
     const split = splitCsv(line);
     if (!split.ok) throw options.fail(`line ${lineNo}: ${split.reason}`);
     const fields = split.value;
-    if (!picks) {
-      const header = fields.every(isNumeric) ? undefined : fields;
+    if (!seenFirst) {
+      seenFirst = true;
+      header = fields.every(isNumeric) ? undefined : fields;
       width = fields.length;
-      picks = selectColumns(options, header, fields.length, lineNo);
-      names = picks.map((i) => header?.[i] || options.unnamed(i));
+      headerLine = lineNo;
       if (header) continue;
+    }
+    if (!picks) {
+      // Columns are chosen on the first data row: with numericOnly, its text columns are left out.
+      picks = selectColumns(options, header, width, headerLine);
+      if (!options.columns && options.numericOnly && header) {
+        const numeric = picks.filter((i) => isNumeric(fields[i] ?? ''));
+        if (numeric.length && numeric.length < picks.length) {
+          const left = picks.filter((i) => !numeric.includes(i));
+          picks = numeric;
+          options.numericOnly(
+            left.map((i) => header![i] || options.unnamed(i)),
+            picks.map((i) => header![i] || options.unnamed(i)),
+          );
+        }
+      }
+      names = picks.map((i) => header?.[i] || options.unnamed(i));
+      if (header && options.textColumns) options.textColumns(header.filter((_, i) => !picks!.includes(i) && !isNumeric(fields[i] ?? '')));
+      if (options.idColumn !== undefined)
+        idIndex = selectColumns({ ...options, columns: [options.idColumn] }, header, width, headerLine)[0];
     }
     if (!options.columns && fields.length !== width) {
       throw options.fail(`line ${lineNo}: expected ${width} columns, got ${fields.length}: ${JSON.stringify(line)}`);
@@ -61,11 +95,20 @@ export async function* numericRows(input: Readable, options: NumericCsvOptions):
     for (let k = 0; k < picks.length; k++) {
       const field = fields[picks[k]!];
       if (field === undefined || !isNumeric(field)) {
-        throw options.fail(`line ${lineNo}: ${options.label(names[k]!)} is not a finite number: ${JSON.stringify(field ?? '')}`);
+        const hint =
+          options.numericOnly && !options.columns && header && picks.length > 1
+            ? ` (pick the numeric columns with --columns ${
+                picks
+                  .filter((i) => isNumeric(fields[i] ?? ''))
+                  .map((i) => header![i])
+                  .join(',') || '<names>'
+              })`
+            : '';
+        throw options.fail(`line ${lineNo}: ${options.label(names[k]!)} is not a finite number: ${JSON.stringify(field ?? '')}${hint}`);
       }
       values[k] = Number(field);
     }
-    yield { lineNo, values, names };
+    yield idIndex === undefined ? { lineNo, values, names } : { lineNo, values, names, id: fields[idIndex] ?? '' };
   }
 }
 

@@ -26,6 +26,14 @@ export interface ScoreOptions {
   threshold?: number;
   /** Seconds between rows (the window length), needed by the grade with `output`. */
   windowSeconds?: number;
+  /**
+   * What identifies each row in the output, printed before its score: a column (header name or index), `line` for
+   * the input line number, or `none`. Default: the first column that is not a number (a timestamp), else none;
+   * with `explain`, none.
+   */
+  id?: string;
+  /** Where notes go (which columns were left out of the scoring); stderr in the CLI. */
+  notes?: (text: string) => void;
 }
 
 export const OUTPUT_FIELDS = ['score', 'grade', 'alert', 'average', 'threshold', 'expected'] as const;
@@ -60,14 +68,44 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
   const out = chunkedWriter(output, 1024);
   const fail = (message: string) => new ScoreInputError(message);
   const fields = options.output;
-  if (fields && options.explain) throw fail('--explain and --output cannot be combined: --explain prints the KDA-style score and attribution only');
+  if (fields && options.explain)
+    throw fail('--explain and --output cannot be combined: --explain prints the KDA-style score and attribution only');
   const alertOn = options.alertOn ?? 'grade';
-  if (fields && options.windowSeconds === undefined) throw fail('--output needs --window-seconds (the time between rows, e.g. 10 for 10-second windows, 300 for 5-minute data): the grade budgets false alerts per hour');
-  if (alertOn === 'score' && options.threshold === undefined) throw fail('--alert-on score needs --threshold (the score from which an alert is owed, e.g. 3.5)');
+  if (fields && options.windowSeconds === undefined)
+    throw fail(
+      '--output needs --window-seconds (the time between rows, e.g. 10 for 10-second windows, 300 for 5-minute data): the grade budgets false alerts per hour',
+    );
+  if (alertOn === 'score' && options.threshold === undefined)
+    throw fail('--alert-on score needs --threshold (the score from which an alert is owed, e.g. 3.5)');
   let forest: RandomCutForest | undefined;
   let grader: AnomalyGrader | undefined;
   let rows = 0;
-  for await (const { lineNo, values, names } of numericRows(input, { columns: options.columns, unnamed: (i) => `COL${i}`, label: (n) => `column ${n}`, fail })) {
+  // The id column is only known once the header and the first row are read: numericOnly reports the text columns.
+  let idColumn = options.id !== undefined && options.id !== 'line' && options.id !== 'none' ? options.id : undefined;
+  const idIsLine = options.id === 'line';
+  const rowsIn = numericRows(input, {
+    columns: options.columns,
+    unnamed: (i) => `COL${i}`,
+    label: (n) => `column ${n}`,
+    fail,
+    // --explain keeps KDA's two-column form unless --id asks for a row id.
+    textColumns: (text) => {
+      if (options.id === undefined && !options.explain) idColumn ??= text[0];
+    },
+    numericOnly: (skipped, picked) => {
+      if (options.id === undefined && !options.explain) idColumn = skipped[0];
+      options.notes?.(
+        `score: ${skipped.length === 1 ? 'column' : 'columns'} ${skipped.join(', ')} ${skipped.length === 1 ? 'is' : 'are'} not numeric; scoring ${picked.join(', ')}` +
+          `${idColumn && options.id === undefined ? ` with ${idColumn} as the row id` : ''} (pick the numeric columns with --columns ${picked.join(',')})\n`,
+      );
+    },
+    get idColumn() {
+      return idColumn;
+    },
+  });
+  for await (const { lineNo, values, names, id } of rowsIn) {
+    const rowId = idIsLine ? String(lineNo) : id;
+    const prefix = rowId === undefined ? '' : `${csvCell(rowId)},`;
     forest ??= createForest(options, values.length);
     let result;
     try {
@@ -94,16 +132,23 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
       });
       await out.write(`${lineNo},${cells.join(',')}\n`);
     } else if (options.explain) {
+      if (rows === 1 && prefix) await out.write(`${idIsLine ? 'line' : csvCell(idColumn!)}\tscore\texplanation\n`);
       const explanation: Record<string, { ATTRIBUTION_SCORE: number; DIRECTION: 'HIGH' | 'LOW' }> = {};
       result.attribution!.forEach((a, k) => {
         explanation[names[k]!] = { ATTRIBUTION_SCORE: Number(formatScore(a.score)), DIRECTION: a.direction };
       });
-      await out.write(`${formatScore(result.score)}\t${JSON.stringify(explanation)}\n`);
-    } else await out.write(`${formatScore(result.score)}\n`);
+      await out.write(`${prefix ? `${rowId}\t` : ''}${formatScore(result.score)}\t${JSON.stringify(explanation)}\n`);
+    } else {
+      if (rows === 1 && prefix) await out.write(`${idIsLine ? 'line' : csvCell(idColumn!)},score\n`);
+      await out.write(`${prefix}${formatScore(result.score)}\n`);
+    }
   }
   await out.flush();
   return rows;
 }
+
+/** A CSV field, quoted when it holds a comma, a quote or a line break. */
+const csvCell = (text: string): string => (/[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text);
 
 /** The forest for the options, its parameter errors reworded with the flag to change. */
 function createForest(options: ScoreOptions, dimensions: number): RandomCutForest {
@@ -118,7 +163,9 @@ function createForest(options: ScoreOptions, dimensions: number): RandomCutFores
     });
   } catch (error) {
     if (error instanceof RcfParameterError) {
-      throw new ScoreInputError(error.message.replace(/^(\w+)/, (name) => FLAG_OF[name] ?? (name === 'dimensions' ? 'number of columns' : name)));
+      throw new ScoreInputError(
+        error.message.replace(/^(\w+)/, (name) => FLAG_OF[name] ?? (name === 'dimensions' ? 'number of columns' : name)),
+      );
     }
     throw error;
   }
@@ -127,7 +174,10 @@ function createForest(options: ScoreOptions, dimensions: number): RandomCutFores
 const integer = (flag: string) => integerOption(flag, (message) => new ScoreInputError(message));
 
 function outputOption(value: string): OutputField[] {
-  const picked = value.split(',').map((f) => f.trim()).filter(Boolean);
+  const picked = value
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   const unknown = picked.filter((f) => !(OUTPUT_FIELDS as readonly string[]).includes(f));
   if (picked.length === 0 || unknown.length > 0) {
     throw new ScoreInputError(`--output: unknown field ${JSON.stringify(unknown[0] ?? value)} (fields: ${OUTPUT_FIELDS.join(', ')})`);
@@ -142,7 +192,8 @@ function alertOnOption(value: string): AlertOn {
 
 function thresholdOption(value: string): number {
   const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x < 0) throw new ScoreInputError(`--threshold must be a number ≥ 0, got ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0)
+    throw new ScoreInputError(`--threshold must be a number ≥ 0, got ${JSON.stringify(value)}`);
   return x;
 }
 
@@ -160,16 +211,36 @@ export function register(program: Command): void {
     .option('--seed <n>', 'random seed, for reproducible scores', integer('--seed'))
     .option('--explain', 'also print the per-column attribution JSON (RANDOM_CUT_FOREST_WITH_EXPLANATION style), tab-separated', false)
     .option('--columns <list>', 'comma-separated header names or 0-based indexes of the columns to score (default: all)', columnsOption)
-    .option('--output <fields>', `print CSV with the input line number and these fields per row: ${OUTPUT_FIELDS.join(', ')} (e.g. score,grade,alert)`, outputOption)
-    .option('--alert-on <rule>', 'alert rule for the alert field: grade (the shipped default rule) or score (score ≥ --threshold, as KDA)', alertOnOption, 'grade')
+    .option(
+      '--output <fields>',
+      `print CSV with the input line number and these fields per row: ${OUTPUT_FIELDS.join(', ')} (e.g. score,grade,alert)`,
+      outputOption,
+    )
+    .option(
+      '--alert-on <rule>',
+      'alert rule for the alert field: grade (the shipped default rule) or score (score ≥ --threshold, as KDA)',
+      alertOnOption,
+      'grade',
+    )
     .option('--threshold <score>', 'score threshold for --alert-on score', thresholdOption)
     .option('--window-seconds <n>', 'seconds between rows (the window length), for --output', integer('--window-seconds'))
+    .option(
+      '--id <column|line|none>',
+      'what to print before each score: a column (e.g. timestamp), line (the input line number) or none (default: the first column that is not a number, else none; none with --explain)',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  cut -d, -f2 data.csv | npx stream-sentinel score --seed 1 --explain\n  npx stream-sentinel score --columns value < nab.csv\n' +
         '  npx stream-sentinel score --columns value --output score,grade,alert,expected --window-seconds 300 < nab.csv   # line,score,grade,alert,expected_value',
     )
     .action(async (opts: ScoreOptions) => {
-      await scoreCsv(process.stdin, process.stdout, opts);
+      const rows = await scoreCsv(process.stdin, process.stdout, { ...opts, notes: (text) => process.stderr.write(text) });
+      // Nothing scored is most often the wrong file or an empty pipe: say so, and fail like grep finding nothing.
+      if (rows === 0) {
+        process.stderr.write(
+          'score: no rows to score: stdin was empty or held only a header line (pipe a CSV of numbers, e.g. < data.csv)\n',
+        );
+        process.exitCode = 1;
+      }
     });
 }
