@@ -183,6 +183,8 @@ export function summary(report: RunReport, reportFile?: string): string {
       lines.push(`    ${r.count} × ${r.detector ? `${r.detector}: ` : ''}${r.reason}   e.g. ${JSON.stringify(r.example)}`);
     for (const a of rejectAdvice(report.rejectReasons)) lines.push(`  → ${a}`);
   }
+  for (const o of report.outputs ?? [])
+    lines.push(`  output ${o.output}: ${o.delivered} record(s) delivered to ${o.name}${o.location ? ` (captured in ${o.location})` : ''}`);
   if (report.onFailure) lines.push(`  ${report.onFailure} batch(es) went to the on-failure destination: see the report`);
   if (reportFile) lines.push(`  report written to ${reportFile}`);
   return lines.join('\n');

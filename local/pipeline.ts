@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { dynamoDocumentClient } from '../shared/aws/clients';
+import { dynamoDocumentClient, kinesisClient } from '../shared/aws/clients';
 import {
   BUILTIN_DEFAULTS,
   detectorsFilePath,
@@ -14,6 +14,7 @@ import { createWindowsHandler } from '../functions/windows/handler';
 import { createAlertsHandler } from '../functions/alerts/handler';
 import { createHotspotsHandler } from '../functions/hotspots/handler';
 import { lambdaContext, type StreamHandler } from './event-source';
+import { startLocalOutputs } from './outputs';
 import type { LocalPipeline } from './run';
 import type { LocalStack } from './stack';
 
@@ -29,6 +30,8 @@ export interface LocalPipelineOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   /** The alerts function's per-key cooldown, in wall-clock seconds (default 5). */
   cooldownSeconds?: number;
+  /** Where Firehose outputs are captured (default .stream-sentinel/outputs). */
+  outputsDir?: string;
 }
 
 export function loadLocalDetectors(file?: string): Detector[] {
@@ -57,7 +60,16 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
       eventTime,
     });
 
-    const windows = createWindowsHandler(stream());
+    // The detectors' outputs, made as the stage's package step makes them and passed in as its cold start does.
+    const outputsClient = kinesisClient({ endpoint: stack.kinesisEndpoint, region: stack.region });
+    const local = await startLocalOutputs(detectors, {
+      kinesis: outputsClient,
+      kinesisEndpoint: stack.kinesisEndpoint,
+      region: stack.region,
+      stage: stack.stage,
+      ...(options.outputsDir ? { dir: options.outputsDir } : {}),
+    });
+    const windows = createWindowsHandler({ ...stream(), ...(local.outputs ? { outputs: local.outputs } : {}) });
     // Only when the detectors file has a hotspots detector, as in Lambda where the function would have nothing to do.
     const hotspots = hotspotsDetectors(detectors).length ? createHotspotsHandler(stream()) : undefined;
     const alerts = createAlertsHandler({
@@ -106,7 +118,12 @@ export function localPipelineFactory(options: LocalPipelineOptions = {}) {
       rejected: () => rejects.all.length,
       rejects: () => rejects.all,
       ...(thresholds.length ? { defaultThreshold: Math.min(...thresholds) } : {}),
-      close: async () => documentClient.destroy(),
+      ...(local.outputs ? { outputs: () => local.report() } : {}),
+      close: async () => {
+        await local.close();
+        outputsClient.destroy();
+        documentClient.destroy();
+      },
     };
   };
 }

@@ -1,5 +1,6 @@
 import type { KeySeries } from './dashboard/data';
 import type { CapturedMessage } from './sns-capture';
+import type { OutputReport } from './outputs';
 
 /** `--report <file.json>`: what a local run did, in the shape the local-mode issue fixes (times ISO-8601 UTC). */
 export interface RunReport {
@@ -19,6 +20,8 @@ export interface RunReport {
     messageId?: string;
     sentAt?: string;
   }>;
+  /** The detectors' outputs (kinesis / firehose), each with the records delivered to it. */
+  outputs?: OutputReport[];
   /** Extras: how the run went. */
   scenario?: string;
   replay?: string;

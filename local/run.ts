@@ -10,6 +10,7 @@ import { TableReader } from './dashboard/data';
 import { KinesisEventSource, type InvokeReport, type OnFailureRecord, type StreamHandler } from './event-source';
 import { reportAlerts, reportWindows, topRejectReasons, type RunReport } from './report';
 import type { CapturedMessage } from './sns-capture';
+import type { OutputReport } from './outputs';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
 
 /**
@@ -31,6 +32,8 @@ export interface LocalPipeline {
   rejects?(): ReadonlyArray<{ reason: string; detector?: string; data: string }>;
   /** Threshold drawn for windows without one. */
   defaultThreshold?: number;
+  /** The detectors' outputs with the records delivered to each (absent when no detector has outputs). */
+  outputs?(): Promise<OutputReport[]>;
   close?(): Promise<void>;
 }
 
@@ -263,6 +266,7 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
           injected: options.source.injected,
           windows: reportWindows(all),
           alerts: reportAlerts(all, stack.sns.messages),
+          ...(pipeline.outputs ? { outputs: await pipeline.outputs() } : {}),
           ...options.meta,
           startedAt: startedAt.toISOString(),
           finishedAt: finishedAt.toISOString(),

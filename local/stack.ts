@@ -25,6 +25,8 @@ export interface StackFile {
 }
 
 export interface LocalStack extends StackFile {
+  /** The stage the names are made for (`local` unless given). */
+  stage: string;
   endpoint: string;
   snsEndpoint: string;
   topicArn: string;
@@ -100,6 +102,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     d.destroy();
 
     const stack: LocalStack = {
+      stage,
       endpoint: gateway.endpoint,
       kinesisEndpoint: kinesis.endpoint,
       dynamodbEndpoint: dynamo.endpoint,

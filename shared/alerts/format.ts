@@ -1,5 +1,16 @@
 import { DEFAULT_HOTSPOTS_MESSAGE, DEFAULT_RCF_MESSAGE, DEFAULT_RECORDS_MESSAGE } from '../detectors/schema';
-import { formatNumber, formatScore, formatTime, formatTimeOfDay, renderTemplate, safeText, toGsm7, toSubject, truncateSms, fitsSms } from './text';
+import {
+  formatNumber,
+  formatScore,
+  formatTime,
+  formatTimeOfDay,
+  renderTemplate,
+  safeText,
+  toGsm7,
+  toSubject,
+  truncateSms,
+  fitsSms,
+} from './text';
 import type { Alert, AlertGroup, AlertMessage, Hotspot, Severity } from './types';
 
 /**
@@ -105,7 +116,8 @@ const usually = (alert: Alert, name: string): string => {
 function observed(alert: Alert): string {
   if (alert.kind === 'record') return inputText(alert);
   const parts: string[] = [];
-  if (alert.count !== undefined && alert.aggregates.count === undefined) parts.push(`count ${formatNumber(alert.count)}${usually(alert, 'count')}`);
+  if (alert.count !== undefined && alert.aggregates.count === undefined)
+    parts.push(`count ${formatNumber(alert.count)}${usually(alert, 'count')}`);
   for (const [name, value] of Object.entries(alert.aggregates)) parts.push(`${name} ${formatNumber(value)}${usually(alert, name)}`);
   return parts.join(', ') || '(no aggregates recorded)';
 }
@@ -387,7 +399,9 @@ export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions 
       ...others
         .slice(0, DIGEST_OTHER_WINDOWS_LISTED)
         .map((other) => `   also ${formatTime(other.windowStart)} score ${formatScore(other.score)} (sk ${other.ref.sk})`),
-      ...(others.length > DIGEST_OTHER_WINDOWS_LISTED ? [`   and ${others.length - DIGEST_OTHER_WINDOWS_LISTED} more windows of this key`] : []),
+      ...(others.length > DIGEST_OTHER_WINDOWS_LISTED
+        ? [`   and ${others.length - DIGEST_OTHER_WINDOWS_LISTED} more windows of this key`]
+        : []),
     ];
     const held = heldBackText(g);
     if (held) entry.push(`   ${held}`);
@@ -404,8 +418,7 @@ export function formatDigest(raw: readonly AlertGroup[], options: FormatOptions 
       `and ${rest.length} more keys (${rest.reduce((n, g) => n + g.alerts.length, 0)} anomalies); each of their items in the table carries this message's id in messageId.`,
     );
   }
-  const single = (pick: (g: AlertGroup) => string): string | undefined =>
-    distinct(raw.map(pick)) === 1 ? pick(groups[0]!) : undefined;
+  const single = (pick: (g: AlertGroup) => string): string | undefined => (distinct(raw.map(pick)) === 1 ? pick(groups[0]!) : undefined);
   return {
     subject,
     message: body.join('\n') + '\n',

@@ -39,21 +39,21 @@ export class DynamoRecordResultStore implements RecordResultStore {
 
   async putAnomalies(items: readonly RecordAnomaly[]): Promise<void> {
     const toItem = (a: RecordAnomaly): Item => ({
-        pk: `${PER_RECORD_PK.anomaly}${a.detector}#${a.forestKey}`,
-        sk: `${iso(a.timeMs)}#${a.sequenceNumber}#${a.index}`,
-        type: 'record',
-        detector: a.detector,
-        key: a.forestKey,
-        time: iso(a.timeMs),
-        shardId: a.shardId,
-        sequenceNumber: a.sequenceNumber,
-        score: a.score,
-        threshold: a.threshold,
-        features: a.features,
-        ...(a.attribution ? { attribution: a.attribution } : {}),
-        ...(a.alert ? { pendingAlert: a.detector } : {}),
-        expiresAt: this.ttl(a.timeMs),
-      });
+      pk: `${PER_RECORD_PK.anomaly}${a.detector}#${a.forestKey}`,
+      sk: `${iso(a.timeMs)}#${a.sequenceNumber}#${a.index}`,
+      type: 'record',
+      detector: a.detector,
+      key: a.forestKey,
+      time: iso(a.timeMs),
+      shardId: a.shardId,
+      sequenceNumber: a.sequenceNumber,
+      score: a.score,
+      threshold: a.threshold,
+      features: a.features,
+      ...(a.attribution ? { attribution: a.attribution } : {}),
+      ...(a.alert ? { pendingAlert: a.detector } : {}),
+      expiresAt: this.ttl(a.timeMs),
+    });
     await this.write(items.filter((a) => !a.alert).map(toItem));
     await this.putOnce(items.filter((a) => a.alert).map(toItem));
   }

@@ -3,7 +3,16 @@ import { DynamoDBClient, type ServiceInputTypes, type ServiceOutputTypes } from 
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BuildMiddleware } from '@smithy/types';
 import { loadResources } from '../../local/definitions';
-import { ALERTABLE_FAMILIES, PK_PREFIX, cooldownPk, hotspotsPk, hotspotsStatePk, modelPk, registryPk, windowPk } from '../../shared/store/keys';
+import {
+  ALERTABLE_FAMILIES,
+  PK_PREFIX,
+  cooldownPk,
+  hotspotsPk,
+  hotspotsStatePk,
+  modelPk,
+  registryPk,
+  windowPk,
+} from '../../shared/store/keys';
 import { PER_RECORD_PK } from '../../shared/per-record/dynamo';
 import { REPO_ROOT } from '../support/sls-package';
 import { T0, startAlertsHarness, windowItem, type AlertsHarness } from '../integration/alerts-fixtures';
@@ -53,7 +62,8 @@ function allowed(policy: Statement[], r: Request): boolean {
     if (!resources.includes(r.resource === 'table' ? TABLE : INDEX)) return false;
     for (const [operator, keys] of Object.entries(s.Condition ?? {})) {
       for (const [key, values] of Object.entries(keys)) {
-        if (operator !== 'ForAllValues:StringLike' || key !== 'dynamodb:LeadingKeys') throw new Error(`unexpected condition ${operator} ${key}`);
+        if (operator !== 'ForAllValues:StringLike' || key !== 'dynamodb:LeadingKeys')
+          throw new Error(`unexpected condition ${operator} ${key}`);
         // ForAllValues is true of an empty set: a statement with the condition must only list actions that name keys.
         if (!r.leadingKeys.length) return false;
         if (!r.leadingKeys.every((k) => list(values).some((v) => glob(v).test(k)))) return false;
@@ -78,9 +88,12 @@ describe('table access per function (dynamodb:LeadingKeys)', () => {
     expect([...new Set(leadingKeysOf(hotspots))].sort()).toEqual(prefixes('hotspots', 'hotspotsState'));
     expect([...new Set(leadingKeysOf(alerts))].sort()).toEqual(prefixes(...ALERTABLE_FAMILIES, 'cooldown'));
     for (const [fn, policy] of Object.entries({ windows, hotspots, alerts })) {
-      const onTable = policy.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')) && list(s.Resource).some((x) => JSON.stringify(x) === TABLE));
+      const onTable = policy.filter(
+        (s) => list(s.Action).some((a) => a.startsWith('dynamodb:')) && list(s.Resource).some((x) => JSON.stringify(x) === TABLE),
+      );
       expect(onTable.length).toBeGreaterThan(0);
-      for (const s of onTable) expect([fn, s.Sid, s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']]).toEqual([fn, s.Sid, expect.any(Array)]);
+      for (const s of onTable)
+        expect([fn, s.Sid, s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']]).toEqual([fn, s.Sid, expect.any(Array)]);
     }
   });
 
@@ -98,7 +111,9 @@ describe('table access per function (dynamodb:LeadingKeys)', () => {
       expect([pk, allowed(hotspots, req('PutItem', pk)), allowed(windows, req('PutItem', pk))]).toEqual([pk, true, false]);
     }
     expect(allowed(windows, { action: 'BatchGetItem', resource: 'table', leadingKeys: [modelPk('a', '1'), modelPk('b', '2')] })).toBe(true);
-    expect(allowed(windows, { action: 'BatchGetItem', resource: 'table', leadingKeys: [modelPk('a', '1'), cooldownPk('a', '1')] })).toBe(false);
+    expect(allowed(windows, { action: 'BatchGetItem', resource: 'table', leadingKeys: [modelPk('a', '1'), cooldownPk('a', '1')] })).toBe(
+      false,
+    );
     for (const policy of [windows, hotspots]) expect(allowed(policy, req('PutItem', cooldownPk('toll', '183A')))).toBe(false);
     // Per-record results: batches, and a record that is owed an alert put alone (conditionally).
     const record = `${PER_RECORD_PK.anomaly}counts#S1`;
@@ -137,7 +152,11 @@ describe('table access per function (dynamodb:LeadingKeys)', () => {
 
     it('is allowed by the alerts role (claims, skips, cooldown open/hold/restore/confirm, the index scan)', async () => {
       const requests: Request[] = [];
-      const low = new DynamoDBClient({ endpoint: h.db.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const low = new DynamoDBClient({
+        endpoint: h.db.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       const record: BuildMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
         const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown>; IndexName?: string };
         const pk = (input.Key ?? input.Item)?.pk as { S?: string } | string | undefined;
@@ -155,7 +174,14 @@ describe('table access per function (dynamodb:LeadingKeys)', () => {
         await h.put([
           windowItem({ key: '183A', startMs: T0, score: 4 }),
           windowItem({ key: 'low', startMs: T0, score: 1 }),
-          { pk: hotspotsPk('pickups'), sk: new Date(T0).toISOString(), type: 'hotspots', threshold: 4, hotspots: [{ density: 5 }], pendingAlert: 'pickups' },
+          {
+            pk: hotspotsPk('pickups'),
+            sk: new Date(T0).toISOString(),
+            type: 'hotspots',
+            threshold: 4,
+            hotspots: [{ density: 5 }],
+            pendingAlert: 'pickups',
+          },
           {
             pk: `${PER_RECORD_PK.anomaly}counts#S1`,
             sk: `${new Date(T0).toISOString()}#1#0`,

@@ -43,7 +43,11 @@ function windowRecords(w: number): object[] {
     for (const s of ['S0', 'S1']) {
       const outlier = w === WINDOWS - 1 && s === 'S1' && i === 20;
       const t = outlier ? OUTLIER_MS : T0 + w * 10_000 + i * 200;
-      records.push({ station_id: s, t: new Date(t).toISOString(), vehicle_count: outlier ? 400 : 20 + ((i * 7 + (s === 'S1' ? 3 : 0)) % 6) });
+      records.push({
+        station_id: s,
+        t: new Date(t).toISOString(),
+        vehicle_count: outlier ? 400 : 20 + ((i * 7 + (s === 'S1' ? 3 : 0)) % 6),
+      });
     }
   return records;
 }
@@ -96,7 +100,9 @@ describe('per-record anomalies as alerts', () => {
     expect(h.published).toHaveLength(1);
     const message = bodies(h.published[0]!);
     expect(h.published[0]!.Subject).toContain('Anomalous record in counts at S1');
-    expect(message.default).toMatch(/^counts: an unusual record at 2026-01-01 00:00:25 UTC: score \d+\.\d+ \(threshold 2\.5\); vehicle_count unusual\n/);
+    expect(message.default).toMatch(
+      /^counts: an unusual record at 2026-01-01 00:00:25 UTC: score \d+\.\d+ \(threshold 2\.5\); vehicle_count unusual\n/,
+    );
     expect(message.default).toContain('Key:        S1');
     expect(message.default).toContain('Record:     at 2026-01-01 00:00:25 UTC');
     expect(message.default).toContain('Input:      vehicle_count 400');

@@ -55,9 +55,9 @@ export const detectorTexts = (detectors: readonly Detector[] = []): Map<string, 
   new Map(
     // Records detectors' alertable items are their stored records over the threshold (P#, shared/per-record).
     detectors.map((d) => [
-        d.name,
-        { kind: d.kind, message: d.message, threshold: d.threshold, ...(d.kind === 'hotspots' ? { columns: d.columns } : {}) },
-      ]),
+      d.name,
+      { kind: d.kind, message: d.message, threshold: d.threshold, ...(d.kind === 'hotspots' ? { columns: d.columns } : {}) },
+    ]),
   );
 
 /** One scheduled run, without middleware: a failed publish fails the run (after the rest was done). */
