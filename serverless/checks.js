@@ -3,6 +3,10 @@
 // A Serverless plugin is a CommonJS module loaded by the sls CLI.
 /* eslint-disable @typescript-eslint/no-require-imports */
 
+// Loaded by sls before it builds any AWS SDK v3 client (ours under `invoke local`, its own for deploy/info): the SDK's
+// 9-line Node-version notice is noise for a CLI run, and the stream-sentinel CLI already silences it the same way.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /**
  * The project's own guards around `sls`:
  * - detectors.yml is validated when the service is packaged (and so on every deploy), with the same loader
