@@ -1,6 +1,5 @@
-import { seededRandom } from '../random';
-import { activeAt, evenly, mergeByTime, normalize, oneOf, resolveWith, type KindDefaults } from './common';
-import type { ProducedRecord, ResolvedAnomaly, Scenario, ScenarioOptions } from './types';
+import { activeAt, defineScenario, evenly, mergeByTime, oneOf, produced, type KindDefaults } from './common';
+import type { ResolvedAnomaly, Scenario } from './types';
 
 /** Seed 004's clickstream: visitors arriving from referring URLs, "how many visitors originated from a URL". */
 export const CLICK_URLS = [
@@ -24,42 +23,29 @@ const KINDS: Record<string, KindDefaults> = {
 
 type Arrival = { url: string; spike?: ResolvedAnomaly };
 
-export const clicks: Scenario = {
+export const clicks: Scenario = defineScenario({
   name: 'clicks',
   description:
     "Seed 004's clickstream: JSON {url, visitor_id, timestamp} per visit; anomaly spike (a URL brings 10× its visitors for 60 s, default news.ycombinator.com).",
-  anomalyKinds: Object.keys(KINDS),
   defaultRate: 50,
-  resolveAnomaly: (anomaly, options) => resolveWith('clicks', KINDS, anomaly, options),
-  generate(options: ScenarioOptions): Iterable<ProducedRecord> {
-    const o = normalize(options, clicks.defaultRate);
-    const anomalies = (options.anomalies ?? []).map((a) => clicks.resolveAnomaly(a, options));
-    return {
-      *[Symbol.iterator]() {
-        const random = seededRandom(o.seed);
-        // The base traffic, and for each spike an extra stream of visits to its URL, merged in event time.
-        const base = (function* (): Generator<[number, Arrival]> {
-          for (const t of evenly(o.startMs, o.endMs, o.rate)) yield [t, { url: CLICK_URLS[random.weighted(CLICK_WEIGHTS)]! }];
-        })();
-        const extras = anomalies.map((a) =>
-          (function* (): Generator<[number, Arrival]> {
-            const share = CLICK_WEIGHTS[CLICK_URLS.indexOf(a.key as (typeof CLICK_URLS)[number])]!;
-            for (const t of evenly(a.startMs, a.endMs, o.rate * share * (SPIKE_FACTOR - 1))) yield [t, { url: a.key, spike: a }];
-          })(),
-        );
-        for (const [t, arrival] of mergeByTime([base, ...extras])) {
-          const visitor = `visitor-${String(random.int(VISITORS) + 1).padStart(5, '0')}`;
-          const eventTime = new Date(t);
-          const cause = arrival.spike ?? activeAt(anomalies, t).find((a) => a.key === arrival.url);
-          yield {
-            data: JSON.stringify({ url: arrival.url, visitor_id: visitor, timestamp: eventTime.toISOString() }),
-            partitionKey: arrival.url,
-            key: arrival.url,
-            eventTime,
-            ...(cause ? { anomaly: { kind: cause.kind, key: cause.key } } : {}),
-          };
-        }
-      },
-    };
+  kinds: KINDS,
+  *records({ options: o, anomalies, random }) {
+    // The base traffic, and for each spike an extra stream of visits to its URL, merged in event time.
+    const base = (function* (): Generator<[number, Arrival]> {
+      for (const t of evenly(o.startMs, o.endMs, o.rate)) yield [t, { url: CLICK_URLS[random.weighted(CLICK_WEIGHTS)]! }];
+    })();
+    const extras = anomalies.map((a) =>
+      (function* (): Generator<[number, Arrival]> {
+        const share = CLICK_WEIGHTS[CLICK_URLS.indexOf(a.key as (typeof CLICK_URLS)[number])]!;
+        for (const t of evenly(a.startMs, a.endMs, o.rate * share * (SPIKE_FACTOR - 1))) yield [t, { url: a.key, spike: a }];
+      })(),
+    );
+    for (const [t, arrival] of mergeByTime([base, ...extras])) {
+      const visitor = `visitor-${String(random.int(VISITORS) + 1).padStart(5, '0')}`;
+      const eventTime = new Date(t);
+      const cause = arrival.spike ?? activeAt(anomalies, t).find((a) => a.key === arrival.url);
+      const data = JSON.stringify({ url: arrival.url, visitor_id: visitor, timestamp: eventTime.toISOString() });
+      yield produced(arrival.url, eventTime, data, cause);
+    }
   },
-};
+});

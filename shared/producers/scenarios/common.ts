@@ -1,4 +1,17 @@
-import { ScenarioError, type AnomalySpec, type ResolvedAnomaly, type ScenarioOptions } from './types';
+/**
+ * What the four scenario generators share: option checks, anomaly resolution, evenly spaced event times, the
+ * merge of time-ordered streams, and `defineScenario`, the one skeleton each scenario fills with its own traffic.
+ */
+import { seededRandom, type Random } from '../random';
+import {
+  ScenarioError,
+  type AnomalySpec,
+  type ProducedRecord,
+  type ResolvedAnomaly,
+  type Scenario,
+  type ScenarioName,
+  type ScenarioOptions,
+} from './types';
 
 export interface NormalizedOptions {
   seed: number;
@@ -83,3 +96,45 @@ export const activeAt = (anomalies: ResolvedAnomaly[], t: number): ResolvedAnoma
 
 export const oneOf = (what: string, allowed: readonly string[]) => (key: string) =>
   allowed.includes(key) ? undefined : `unknown ${what} "${key}": use one of ${allowed.join(', ')}`;
+
+/** What a scenario's traffic is drawn from: its checked options, its resolved anomalies, a fresh seeded random source. */
+export interface ScenarioRun {
+  options: NormalizedOptions;
+  anomalies: ResolvedAnomaly[];
+  random: Random;
+}
+
+export interface ScenarioSpec {
+  name: ScenarioName;
+  description: string;
+  defaultRate: number;
+  kinds: Record<string, KindDefaults>;
+  /** The records in event-time order; called once per iteration, so every pass yields the same traffic. */
+  records(run: ScenarioRun): Iterator<ProducedRecord>;
+}
+
+export function defineScenario(spec: ScenarioSpec): Scenario {
+  const resolveAnomaly = (anomaly: AnomalySpec, options: ScenarioOptions) => resolveWith(spec.name, spec.kinds, anomaly, options);
+  return {
+    name: spec.name,
+    description: spec.description,
+    anomalyKinds: Object.keys(spec.kinds),
+    defaultRate: spec.defaultRate,
+    resolveAnomaly,
+    generate(options: ScenarioOptions): Iterable<ProducedRecord> {
+      // Validated here rather than on first iteration, so a bad option fails where it was given.
+      const normalized = normalize(options, spec.defaultRate);
+      const anomalies = (options.anomalies ?? []).map((a) => resolveAnomaly(a, options));
+      return { [Symbol.iterator]: () => spec.records({ options: normalized, anomalies, random: seededRandom(normalized.seed) }) };
+    },
+  };
+}
+
+/** A generated record: its group key is also its partition key; `cause` marks it as made while that anomaly was in force. */
+export const produced = (key: string, eventTime: Date, data: string, cause?: ResolvedAnomaly): ProducedRecord => ({
+  data,
+  partitionKey: key,
+  key,
+  eventTime,
+  ...(cause ? { anomaly: { kind: cause.kind, key: cause.key } } : {}),
+});

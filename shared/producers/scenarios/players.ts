@@ -1,6 +1,5 @@
-import { seededRandom } from '../random';
-import { activeAt, evenly, normalize, resolveWith, type KindDefaults } from './common';
-import type { ProducedRecord, Scenario, ScenarioOptions } from './types';
+import { activeAt, defineScenario, evenly, produced, type KindDefaults } from './common';
+import type { Scenario } from './types';
 
 /**
  * Seed 000's player moves: players wander a map (latitude/longitude) and report where they are. A hotspot is
@@ -36,52 +35,39 @@ const playerId = (i: number) => `player-${String(i + 1).padStart(4, '0')}`;
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
-export const players: Scenario = {
+export const players: Scenario = defineScenario({
   name: 'players',
   description:
     'Seed 000\'s player moves: JSON {player_id, latitude, longitude, timestamp}; anomaly hotspot (a dense cluster appears for 2 min, key = its centre "lat,lon").',
-  anomalyKinds: Object.keys(KINDS),
   defaultRate: 50,
-  resolveAnomaly: (anomaly, options) => resolveWith('players', KINDS, anomaly, options),
-  generate(options: ScenarioOptions): Iterable<ProducedRecord> {
-    const o = normalize(options, players.defaultRate);
-    const anomalies = (options.anomalies ?? []).map((a) => players.resolveAnomaly(a, options));
+  kinds: KINDS,
+  *records({ options: o, anomalies, random }) {
     const b = PLAYERS_BOUNDS;
-    return {
-      *[Symbol.iterator]() {
-        const random = seededRandom(o.seed);
-        const lat = Array.from({ length: PLAYERS }, () => b.south + random.next() * (b.north - b.south));
-        const lon = Array.from({ length: PLAYERS }, () => b.west + random.next() * (b.east - b.west));
-        for (const t of evenly(o.startMs, o.endMs, o.rate)) {
-          const hotspot = activeAt(anomalies, t).pop();
-          const inCluster = hotspot !== undefined && random.next() < HOTSPOT_SHARE;
-          let p: number;
-          if (inCluster) {
-            p = random.int(HOTSPOT_PLAYERS);
-            const c = parseCentre(hotspot.key)!;
-            lat[p] = c.lat + HOTSPOT_SPREAD * random.normal();
-            lon[p] = c.lon + HOTSPOT_SPREAD * random.normal();
-          } else {
-            p = random.int(PLAYERS);
-            lat[p] = clamp(lat[p]! + STEP * random.normal(), b.south, b.north);
-            lon[p] = clamp(lon[p]! + STEP * random.normal(), b.west, b.east);
-          }
-          const id = playerId(p);
-          const eventTime = new Date(t);
-          yield {
-            data: JSON.stringify({
-              player_id: id,
-              latitude: round6(lat[p]!),
-              longitude: round6(lon[p]!),
-              timestamp: eventTime.toISOString(),
-            }),
-            partitionKey: id,
-            key: id,
-            eventTime,
-            ...(inCluster ? { anomaly: { kind: hotspot.kind, key: hotspot.key } } : {}),
-          };
-        }
-      },
-    };
+    const lat = Array.from({ length: PLAYERS }, () => b.south + random.next() * (b.north - b.south));
+    const lon = Array.from({ length: PLAYERS }, () => b.west + random.next() * (b.east - b.west));
+    for (const t of evenly(o.startMs, o.endMs, o.rate)) {
+      const hotspot = activeAt(anomalies, t).pop();
+      const inCluster = hotspot !== undefined && random.next() < HOTSPOT_SHARE;
+      let p: number;
+      if (inCluster) {
+        p = random.int(HOTSPOT_PLAYERS);
+        const c = parseCentre(hotspot.key)!;
+        lat[p] = c.lat + HOTSPOT_SPREAD * random.normal();
+        lon[p] = c.lon + HOTSPOT_SPREAD * random.normal();
+      } else {
+        p = random.int(PLAYERS);
+        lat[p] = clamp(lat[p]! + STEP * random.normal(), b.south, b.north);
+        lon[p] = clamp(lon[p]! + STEP * random.normal(), b.west, b.east);
+      }
+      const id = playerId(p);
+      const eventTime = new Date(t);
+      const data = JSON.stringify({
+        player_id: id,
+        latitude: round6(lat[p]!),
+        longitude: round6(lon[p]!),
+        timestamp: eventTime.toISOString(),
+      });
+      yield produced(id, eventTime, data, inCluster ? hotspot : undefined);
+    }
   },
-};
+});

@@ -1,6 +1,5 @@
-import { seededRandom } from '../random';
-import { activeAt, evenly, normalize, oneOf, resolveWith, type KindDefaults } from './common';
-import type { ProducedRecord, Scenario, ScenarioOptions } from './types';
+import { activeAt, defineScenario, evenly, oneOf, produced, type KindDefaults } from './common';
+import type { Scenario } from './types';
 
 /** Seed 001's Kinesis Data Generator template: the ten stations, their weights, and the plates. */
 export const TOLL_STATIONS = ['183A', 'SH130', 'TX45', 'TX290', 'Exit79', 'Exit29', 'Exit620', 'Exit66', '35North', '35South'] as const;
@@ -24,41 +23,25 @@ export function diversionWeights(key: string): number[] {
   return weights;
 }
 
-export const toll: Scenario = {
+export const toll: Scenario = defineScenario({
   name: 'toll',
   description:
     "Seed 001's toll stations: CSV `date,station,plate` with the KDG template's weights; anomalies diversion (all traffic to one exit, default 35South) and quiet (a station's sensor fails, default Exit29).",
-  anomalyKinds: Object.keys(KINDS),
   defaultRate: 100,
-  resolveAnomaly: (anomaly, options) => resolveWith('toll', KINDS, anomaly, options),
-  generate(options: ScenarioOptions): Iterable<ProducedRecord> {
-    // Validated here rather than on first iteration, so a bad option fails where it was given.
-    const o = normalize(options, toll.defaultRate);
-    const anomalies = (options.anomalies ?? []).map((a) => toll.resolveAnomaly(a, options));
-    return {
-      *[Symbol.iterator]() {
-        const random = seededRandom(o.seed);
-        for (const t of evenly(o.startMs, o.endMs, o.rate)) {
-          const active = activeAt(anomalies, t);
-          // The last diversion in force wins: two at once would have no meaning for the KDG either.
-          const diversion = active.filter((a) => a.kind === 'diversion').pop();
-          const weights = diversion ? diversionWeights(diversion.key) : TOLL_WEIGHTS;
-          const name = TOLL_STATIONS[random.weighted(weights)]!;
-          const plate = TOLL_PLATES[random.int(TOLL_PLATES.length)]!;
-          // A failed sensor: the vehicle passes but nothing is reported. The draws above still happen, so the
-          // rest of the traffic is the same as without the failure.
-          if (active.some((a) => a.kind === 'quiet' && a.key === name)) continue;
-          const eventTime = new Date(t);
-          const cause = active[active.length - 1];
-          yield {
-            data: `${eventTime.toISOString()},${name},${plate}`,
-            partitionKey: name,
-            key: name,
-            eventTime,
-            ...(cause ? { anomaly: { kind: cause.kind, key: cause.key } } : {}),
-          };
-        }
-      },
-    };
+  kinds: KINDS,
+  *records({ options: o, anomalies, random }) {
+    for (const t of evenly(o.startMs, o.endMs, o.rate)) {
+      const active = activeAt(anomalies, t);
+      // The last diversion in force wins: two at once would have no meaning for the KDG either.
+      const diversion = active.filter((a) => a.kind === 'diversion').pop();
+      const weights = diversion ? diversionWeights(diversion.key) : TOLL_WEIGHTS;
+      const name = TOLL_STATIONS[random.weighted(weights)]!;
+      const plate = TOLL_PLATES[random.int(TOLL_PLATES.length)]!;
+      // A failed sensor: the vehicle passes but nothing is reported. The draws above still happen, so the
+      // rest of the traffic is the same as without the failure.
+      if (active.some((a) => a.kind === 'quiet' && a.key === name)) continue;
+      const eventTime = new Date(t);
+      yield produced(name, eventTime, `${eventTime.toISOString()},${name},${plate}`, active[active.length - 1]);
+    }
   },
-};
+});

@@ -1,6 +1,5 @@
-import { seededRandom } from '../random';
-import { activeAt, evenly, normalize, oneOf, resolveWith, type KindDefaults } from './common';
-import type { ProducedRecord, Scenario, ScenarioOptions } from './types';
+import { activeAt, defineScenario, evenly, oneOf, produced, type KindDefaults } from './common';
+import type { Scenario } from './types';
 
 /**
  * Seed 002's wind-turbine simulator: wind speed (m/s) per wind-farm location. Each location's speed is a
@@ -21,48 +20,34 @@ const KINDS: Record<string, KindDefaults> = {
 const GUST_FACTOR = 2.5;
 const STORM_FACTOR = 3;
 
-export const wind: Scenario = {
+export const wind: Scenario = defineScenario({
   name: 'wind',
   description:
     "Seed 002's wind-turbine simulator: JSON {location, speed, timestamp} per wind farm; anomalies gust (20 s) and storm (3 min) at a location (default north-ridge).",
-  anomalyKinds: Object.keys(KINDS),
   defaultRate: 10,
-  resolveAnomaly: (anomaly, options) => resolveWith('wind', KINDS, anomaly, options),
-  generate(options: ScenarioOptions): Iterable<ProducedRecord> {
-    const o = normalize(options, wind.defaultRate);
-    const anomalies = (options.anomalies ?? []).map((a) => wind.resolveAnomaly(a, options));
-    return {
-      *[Symbol.iterator]() {
-        const random = seededRandom(o.seed);
-        // Each location starts somewhere in its stationary distribution.
-        const speed = MEANS.map((m) => m + SIGMA * random.normal());
-        const last = MEANS.map(() => o.startMs);
-        let i = 0;
-        for (const t of evenly(o.startMs, o.endMs, o.rate)) {
-          // Round robin: every location reports at rate / locations.
-          const l = i++ % WIND_LOCATIONS.length;
-          const name = WIND_LOCATIONS[l]!;
-          const decay = Math.exp(-(t - last[l]!) / TAU_MS);
-          speed[l] = MEANS[l]! + (speed[l]! - MEANS[l]!) * decay + SIGMA * Math.sqrt(1 - decay * decay) * random.normal();
-          last[l] = t;
-          const noise = random.normal();
-          let reading = speed[l]!;
-          const here = activeAt(anomalies, t).filter((a) => a.key === name);
-          for (const a of here) {
-            reading = a.kind === 'gust' ? reading * GUST_FACTOR + 3 * Math.abs(noise) : reading * STORM_FACTOR + 2 * noise;
-          }
-          const value = Math.max(0, Math.round(reading * 10) / 10);
-          const eventTime = new Date(t);
-          const cause = here[here.length - 1];
-          yield {
-            data: JSON.stringify({ location: name, speed: value, timestamp: eventTime.toISOString() }),
-            partitionKey: name,
-            key: name,
-            eventTime,
-            ...(cause ? { anomaly: { kind: cause.kind, key: cause.key } } : {}),
-          };
-        }
-      },
-    };
+  kinds: KINDS,
+  *records({ options: o, anomalies, random }) {
+    // Each location starts somewhere in its stationary distribution.
+    const speed = MEANS.map((m) => m + SIGMA * random.normal());
+    const last = MEANS.map(() => o.startMs);
+    let i = 0;
+    for (const t of evenly(o.startMs, o.endMs, o.rate)) {
+      // Round robin: every location reports at rate / locations.
+      const l = i++ % WIND_LOCATIONS.length;
+      const name = WIND_LOCATIONS[l]!;
+      const decay = Math.exp(-(t - last[l]!) / TAU_MS);
+      speed[l] = MEANS[l]! + (speed[l]! - MEANS[l]!) * decay + SIGMA * Math.sqrt(1 - decay * decay) * random.normal();
+      last[l] = t;
+      const noise = random.normal();
+      let reading = speed[l]!;
+      const here = activeAt(anomalies, t).filter((a) => a.key === name);
+      for (const a of here) {
+        reading = a.kind === 'gust' ? reading * GUST_FACTOR + 3 * Math.abs(noise) : reading * STORM_FACTOR + 2 * noise;
+      }
+      const value = Math.max(0, Math.round(reading * 10) / 10);
+      const eventTime = new Date(t);
+      const data = JSON.stringify({ location: name, speed: value, timestamp: eventTime.toISOString() });
+      yield produced(name, eventTime, data, here[here.length - 1]);
+    }
   },
-};
+});
