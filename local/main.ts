@@ -167,6 +167,13 @@ export function summary(report: RunReport, reportFile?: string): string {
     `  records produced ${report.produced}, processed ${report.processed}, rejected ${report.rejected} in ${report.wallSeconds.toFixed(1)} s (${report.recordsPerSecond} records/s)`,
     `  windows written ${report.windows.length} over ${keys.size} key(s); alerts sent ${report.alerts.length} in ${report.messages.length} message(s)`,
   ];
+  if (report.recordAlerts?.length)
+    lines.push(
+      `  per-record anomalies alerted: ${report.recordAlerts.length} record(s) (${report.recordAlerts
+        .slice(0, 5)
+        .map((a) => `${a.detector}/${a.key} at ${a.time}, score ${a.score.toFixed(2)}`)
+        .join('; ')}${report.recordAlerts.length > 5 ? '; …' : ''})`,
+    );
   for (const i of report.injected) {
     const alerted = report.alerts.find((a) => covers(a, i) && a.windowStart >= i.windowStart);
     lines.push(

@@ -20,6 +20,8 @@ export interface RunReport {
     messageId?: string;
     sentAt?: string;
   }>;
+  /** Per-record detectors' records the alerts function notified (P# items with notifiedAt), oldest message first. */
+  recordAlerts?: Array<{ detector: string; key: string; time: string; score: number; messageId?: string; sentAt: string }>;
   /** The detectors' outputs (kinesis / firehose), each with the records delivered to it. */
   outputs?: OutputReport[];
   /** Extras: how the run went. */
@@ -72,6 +74,21 @@ export function reportAlerts(series: KeySeries[], messages: readonly CapturedMes
         }),
     )
     .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.key.localeCompare(b.key));
+}
+
+/** Record alerts from the `P#` items (docs/data-model.md) the alerts function marked notified. */
+export function reportRecordAlerts(items: ReadonlyArray<Record<string, unknown>>): NonNullable<RunReport['recordAlerts']> {
+  return items
+    .filter((i) => typeof i.notifiedAt === 'string')
+    .map((i) => ({
+      detector: String(i.detector),
+      key: String(i.key),
+      time: String(i.time),
+      score: Number(i.score),
+      ...(typeof i.messageId === 'string' ? { messageId: i.messageId } : {}),
+      sentAt: i.notifiedAt as string,
+    }))
+    .sort((a, b) => a.sentAt.localeCompare(b.sentAt) || a.time.localeCompare(b.time));
 }
 
 /** A reject's reason without its per-record details (the quoted data, the list of each detector's refusal). */

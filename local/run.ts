@@ -2,13 +2,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand as DocumentScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PK_PREFIX } from '../shared/store/keys';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
-import { dynamoClient, kinesisClient } from '../shared/aws/clients';
+import { dynamoClient, dynamoDocumentClient, kinesisClient } from '../shared/aws/clients';
 import { kinesisEventSourceDefinition } from './definitions';
 import { startDashboard, type Dashboard } from './dashboard/server';
 import { TableReader } from './dashboard/data';
 import { KinesisEventSource, type InvokeReport, type OnFailureRecord, type StreamHandler } from './event-source';
-import { reportAlerts, reportWindows, topRejectReasons, type RunReport } from './report';
+import { reportAlerts, reportRecordAlerts, reportWindows, topRejectReasons, type RunReport } from './report';
 import type { CapturedMessage } from './sns-capture';
 import type { OutputReport } from './outputs';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from './stack';
@@ -105,6 +107,30 @@ export interface LocalRun {
   finished: Promise<RunReport>;
   /** Ends the source early (Ctrl-C); the run then drains, alerts and reports as usual. After the report: ends the hold. */
   stop(): void;
+}
+
+/** Per-record items (P#): a local table is small enough to scan. */
+async function recordItems(stack: LocalStack): Promise<Array<Record<string, unknown>>> {
+  const client = dynamoDocumentClient({ endpoint: stack.dynamodbEndpoint, region: stack.region });
+  const out: Array<Record<string, unknown>> = [];
+  try {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await client.send(
+        new DocumentScanCommand({
+          TableName: stack.tableName,
+          FilterExpression: 'begins_with(pk, :p)',
+          ExpressionAttributeValues: { ':p': PK_PREFIX.record },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      out.push(...(res.Items ?? []));
+      start = res.LastEvaluatedKey;
+    } while (start);
+  } finally {
+    client.destroy();
+  }
+  return out;
 }
 
 /** Windows still carrying the pending-alert marker (the sparse index: cheap even on a big table). */
@@ -267,6 +293,10 @@ export async function startLocalRun(options: RunOptions): Promise<LocalRun> {
           windows: reportWindows(all),
           alerts: reportAlerts(all, stack.sns.messages),
           ...(pipeline.outputs ? { outputs: await pipeline.outputs() } : {}),
+          ...(await recordItems(stack).then((items) => {
+            const recordAlerts = reportRecordAlerts(items);
+            return recordAlerts.length ? { recordAlerts } : {};
+          })),
           ...options.meta,
           startedAt: startedAt.toISOString(),
           finishedAt: finishedAt.toISOString(),

@@ -126,5 +126,9 @@ describe('local mode with a per-record detector and KDA-shaped outputs', () => {
     for (const k of keys) expect(aboveThreshold.has(k)).toBe(true);
     const s1 = report.messages.find((m) => m.message.includes('Input:      vehicle_count 400'));
     expect(s1?.subject).toContain('station-counts at S1');
+    // The report lists the notified records (P# items), and the summary says so.
+    expect(report.recordAlerts?.find((a) => a.key === 'S1' && a.score > 2.5)).toBeDefined();
+    for (const a of report.recordAlerts ?? []) expect(aboveThreshold.has(a.key)).toBe(true);
+    expect(summary(report)).toMatch(/per-record anomalies alerted: \d+ record\(s\)/);
   });
 });
