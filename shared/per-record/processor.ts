@@ -13,7 +13,8 @@ import type { RecordAnomaly, RecordResultStore, RecordSummary } from './ports';
  * while the forest warms up — with one forest per key, or without a key one per detector and shard. What is written
  * stays cheap at 1,000 records/s per shard: only records scoring at or above `storeAbove` (default: the threshold)
  * become items; every forest gets one summary item per Lambda tumbling window; every result goes to the detector's
- * outputs. Forests are saved at the window's end, conditionally on the version read.
+ * outputs. A stored record at or above the threshold (the detector's alert rule) is marked for the alerts function
+ * (RecordAnomaly.alert). Forests are saved at the window's end, conditionally on the version read.
  *
  * Learning follows the container, not the table, within a window: a batch Lambda retries is learned again by a warm
  * container, and a container that starts mid-window (a cold start, a crash) resumes from the forest saved at the last

@@ -6,6 +6,7 @@ import { ModelCache } from '../../shared/windows';
 import { DynamoRecordResultStore } from '../../shared/per-record/dynamo';
 import { createWindowsHandler, type WindowsEvent, type WindowsResponse } from '../../functions/windows/handler';
 import { lambdaContext, windowEvent } from '../factories/kinesis';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { bodies, startAlertsHarness, type AlertsHarness } from './alerts-fixtures';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -28,6 +29,7 @@ detectors:
     features: [vehicle_count]
     rcf: { numberOfTrees: 50, subSampleSize: 64, timeDecay: 1000 }
     threshold: 2.5
+    storeAbove: 1
 `,
   'per-record alerts test',
 );
@@ -142,8 +144,47 @@ describe('per-record anomalies as alerts', () => {
     expect(h.published).toHaveLength(1);
   }, 120_000);
 
-  it('leaves records below the threshold unmarked: summaries and stored items alone raise nothing', async () => {
-    // The quiet stations' records scored below 2.5; only the outlier was ever in the index (above), and now none is.
-    expect(await h.pending()).toEqual([]);
+  it('shows what came from the record through safeText: control characters escaped, long keys cut', async () => {
+    const key = `S\u0007${'x'.repeat(700)}`;
+    const time = '2026-01-01T00:05:00.000Z';
+    await h.put([
+      {
+        pk: `P#counts#${key}`,
+        sk: `${time}#9#0`,
+        type: 'record',
+        detector: 'counts',
+        key,
+        time,
+        score: 3,
+        threshold: 2.5,
+        features: { 'vehicle\u001b[31m_count': 401 },
+        pendingAlert: 'counts',
+      },
+    ]);
+    const before = h.published.length;
+    expect(await h.runner({ detectors: DETECTORS, cooldownSeconds: 0 })()).toMatchObject({ sent: 1 });
+    const text = bodies(h.published[before]!).default;
+    // No control character but the line breaks the message is made of.
+    expect([...text].filter((c) => c !== '\n' && c.charCodeAt(0) < 0x20)).toEqual([]);
+    expect(text).toContain('Key:        S\\u0007xxx');
+    expect(text).not.toContain('x'.repeat(600));
+    expect(text).toContain('Input:      vehicle\\u001B[31m_count 401');
+    expect(text).toContain('Record:     at 2026-01-01 00:05:00 UTC');
+  });
+
+  it('marks only the stored records at or above the threshold: those between storeAbove and it are kept, not alerted', async () => {
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await h.client.send(new ScanCommand({ TableName: h.tableName, ExclusiveStartKey: start }));
+      items.push(...(res.Items ?? []).filter((i) => i.type === 'record' && i.detector === 'counts' && String(i.key).length < 10));
+      start = res.LastEvaluatedKey;
+    } while (start);
+    const below = items.filter((i) => (i.score as number) < 2.5);
+    expect(below.length).toBeGreaterThan(0);
+    for (const i of below) expect(i).not.toHaveProperty('pendingAlert');
+    for (const i of below) expect(i).not.toHaveProperty('notifiedAt');
+    const above = items.filter((i) => (i.score as number) >= 2.5);
+    expect(above.map((i) => [i.key, i.notifiedAt !== undefined, i.pendingAlert])).toEqual([['S1', true, undefined]]);
   });
 });
