@@ -170,8 +170,30 @@ const outputSpec = z.strictObject({
 
 /** Alert on the raw KDA-scale score (`score ≥ threshold`, what a migrated Lambda did) or on the anomaly grade. */
 export type AlertOn = 'score' | 'grade';
-/** The schema's default; until the runtime has the grade (issue 16), detectors that leave alertOn out alert on score. */
+/** The one shipped default rule: the anomaly grade (shared/anomaly; docs/detectors.md). */
 export const DEFAULT_ALERT_ON: AlertOn = 'grade';
+
+/** Deviations from a feature's usual value that do not alert (shared/anomaly/suppress.ts). */
+export interface SuppressionSpec {
+  feature: string;
+  minAbsolute?: number;
+  minRelative?: number;
+  direction?: 'both' | 'spikes' | 'dips';
+}
+
+const suppressionRule = z
+  .strictObject({
+    feature: z.string().check(z.minLength(1)),
+    minAbsolute: z.optional(z.number().check(z.gte(0, 'must be 0 or more (in the feature\'s units)'))),
+    minRelative: z.optional(z.number().check(z.gte(0, 'must be 0 or more (0.2 = 20 % of usual)'))),
+    direction: z.optional(z.enum(['both', 'spikes', 'dips'])),
+  })
+  .check(
+    z.refine(
+      (r) => r.minAbsolute !== undefined || r.minRelative !== undefined || (r.direction !== undefined && r.direction !== 'both'),
+      'a suppression rule needs minAbsolute, minRelative or direction: spikes|dips (otherwise it suppresses nothing)',
+    ),
+  );
 
 const rcfParams = z.strictObject({
   numberOfTrees: z._default(int(1, 1000), 100),
@@ -193,12 +215,14 @@ const common = {
   description: z.optional(z.string()),
 };
 
-/** Settings of the scoring kinds (rcf, records): explain, outputs and alertOn: grade are schema only for now (support.ts). */
+/** Settings of the scoring kinds (rcf, records); records detectors do not grade yet (support.ts). */
 const scoring = {
   /** RANDOM_CUT_FOREST_WITH_EXPLANATION: per-feature attribution with each score. */
   explain: z.optional(z.boolean()),
   outputs: z.optional(z.array(outputSpec).check(z.minLength(1))),
   alertOn: z.optional(z.enum(['score', 'grade'])),
+  /** Per feature: deviations from usual too small (or in the wrong direction) to alert. */
+  suppress: z.optional(z.array(suppressionRule).check(z.minLength(1), z.maxLength(30))),
 };
 
 const rcfDetectorInput = z.strictObject({
@@ -226,7 +250,15 @@ const rcfDetectorInput = z.strictObject({
   ),
   /** Keys remembered per shard for silentKeys (the registry item must stay far below 400 KB). */
   maxKeys: z._default(int(1, 5000), 2000),
-});
+}).check(
+  z.refine(
+    (d) => {
+      const features = d.features ?? d.aggregates.map((a) => a.name);
+      return (d.suppress ?? []).every((r) => features.includes(r.feature));
+    },
+    { message: 'each suppress rule names one of the detector\'s features (features, or the aggregate names when features is left out)', path: ['suppress'] },
+  ),
+);
 
 const hotspotsDetectorInput = z.strictObject({
   ...common,
@@ -285,6 +317,8 @@ interface ScoringOptions {
   outputs?: OutputSpec[];
   /** Absent = DEFAULT_ALERT_ON. */
   alertOn?: AlertOn;
+  /** Suppression rules, applied after either rule; each names one of the detector's features. */
+  suppress?: SuppressionSpec[];
 }
 
 export interface RcfDetector extends CommonDetector, ScoringOptions {

@@ -8,7 +8,9 @@ import type { AnyDetector } from './schema';
  */
 export const SCHEMA_ONLY = {
   everySeconds: 'everySeconds (hopping windows) is not supported by the windows function yet (issue 15 item 4)',
-  grade: 'alertOn: grade is not supported yet (the anomaly grade, issue 16); write alertOn: score or leave alertOn out',
+  recordsGrade:
+    'records detectors alert on score only for now (the anomaly grade is wired into rcf window detectors, issue 16): write alertOn: score',
+  recordsSuppress: 'suppress is not supported for records detectors yet (issue 16 wired it for rcf window detectors); remove it',
 } as const;
 
 export type SchemaOnlySetting = keyof typeof SCHEMA_ONLY;
@@ -18,8 +20,10 @@ const pending = (s: SchemaOnlySetting): boolean => Object.prototype.hasOwnProper
 /** The schema-only settings one detector uses, each once, in a fixed order. */
 export function schemaOnlySettings(d: AnyDetector): SchemaOnlySetting[] {
   const used = new Set<SchemaOnlySetting>();
-  if (d.kind !== 'hotspots') {
-    if (d.alertOn === 'grade') used.add('grade');
+  // Records detectors score record by record (shared/per-record) and have no grade yet: they alert on score.
+  if (d.kind === 'records') {
+    if (d.alertOn === 'grade') used.add('recordsGrade');
+    if (d.suppress?.length) used.add('recordsSuppress');
   }
   if (d.kind === 'rcf') {
     if (d.everySeconds !== undefined) used.add('everySeconds');

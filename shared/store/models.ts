@@ -14,6 +14,8 @@ export interface ModelItem {
   version: number;
   lastWindow?: string;
   params: ModelParams;
+  /** The key's anomaly grade state (shared/anomaly GradeState) as JSON text: exact numbers, no empty-map rules. */
+  grade?: string;
   updatedAt: string;
   expiresAt: number;
 }
@@ -35,6 +37,18 @@ export class ModelReadError extends StreamSentinelError {
   override readonly name = 'ModelReadError';
 }
 
+/**
+ * A grade state that is not JSON is left out: the key is graded afresh (its warm-up again) rather than failing the
+ * shard forever; a state that is JSON but not a grade state is refused by the grade itself (GradeStateError).
+ */
+function gradeState(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** One forest per (detector, key) in the data table; saves are conditional on the version read. */
 export class DynamoModelStore implements ModelStore {
   private readonly now: () => number;
@@ -52,6 +66,7 @@ export class DynamoModelStore implements ModelStore {
         version: item.version,
         params: item.params,
         ...(item.lastWindow ? { lastWindowMs: Date.parse(item.lastWindow) } : {}),
+        ...(typeof item.grade === 'string' ? { grade: gradeState(item.grade) } : {}),
       });
     }
     return out;
@@ -90,6 +105,7 @@ export class DynamoModelStore implements ModelStore {
       updatedAt: iso(now),
       expiresAt: expiresAt(model.lastWindowMs ?? now, now, this.options.retentionDays),
       ...(model.lastWindowMs !== undefined ? { lastWindow: iso(model.lastWindowMs) } : {}),
+      ...(model.grade !== undefined ? { grade: JSON.stringify(model.grade) } : {}),
     };
     try {
       await this.options.client.send(

@@ -55,6 +55,14 @@ export interface WindowItem {
   merges?: number;
   shardId: string;
   pendingAlert?: string;
+  /** The key's anomaly grade for this window in [0, 1] (shared/anomaly), written beside the score. */
+  grade?: number;
+  /** Usual value of each feature before this window (null until known): "count 141, usually about 12". */
+  expected?: Record<string, number | null>;
+  /** The rule that decided pendingAlert: `grade` (the default) or `score` (score ≥ threshold). */
+  alertOn?: 'grade' | 'score';
+  /** The rule fired but a suppression rule silenced it: why (no pendingAlert then). */
+  suppressed?: string;
   expiresAt: number;
 }
 
@@ -111,7 +119,12 @@ export class DynamoWindowStore implements WindowStore {
       item.score = result.score;
       item.attribution = result.attribution ?? [];
       item.scored = true;
-      if (result.score >= result.threshold) item.pendingAlert = result.window.detector.name;
+      if (result.grade !== undefined) item.grade = result.grade;
+      if (result.expected) item.expected = result.expected;
+      if (result.alertOn) item.alertOn = result.alertOn;
+      if (result.suppressed) item.suppressed = result.suppressed;
+      // decideAlert's decision (shared/windows/models.ts scoreWindow); a result without one alerts on score as KDA did.
+      if (result.alert ?? result.score >= result.threshold) item.pendingAlert = result.window.detector.name;
     }
     try {
       await this.options.client.send(

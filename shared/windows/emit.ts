@@ -1,8 +1,8 @@
 import type { Logger } from '../lambda/logger';
 import type { CompiledDetector, WindowsState } from './aggregate';
-import { liveModel, replayLearned, settleSaved, type LiveModel, type ModelCache } from './models';
+import { liveModel, replayLearned, scoreWindow, settleSaved, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
-import { modelId, type ModelStore, type StoredModel, type WindowResult, type WindowStore } from './ports';
+import { modelId, type ModelStore, type StoredModel, type WindowStore } from './ports';
 
 /**
  * The windows service (pure, over the ports in ./ports.ts): what the windows function does at a Lambda window's
@@ -116,7 +116,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       if (live.reset) input.logger?.warn('model parameters changed: starting a new forest for this key', { detector: d.name, key });
       model = live.model;
       reset = live.reset;
-      if (learnedSince) replayLearned(model, await since(saved?.lastWindowMs), reset);
+      if (learnedSince) replayLearned(model, await since(saved?.lastWindowMs), reset, d);
     }
     // Until the job is done, the cached forest must not be trusted: a failure evicts it.
     cache.delete(id);
@@ -149,7 +149,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
         if (outcome === 'merged') unrecorded = true;
         if (outcome === 'written') {
           stats.windowsWritten++;
-          if (result.score !== undefined && result.score >= result.threshold) stats.anomalies++;
+          if (result.alert) stats.anomalies++;
         } else if (outcome === 'duplicate') stats.duplicates++;
         else {
           stats.lateWindows++;
@@ -166,6 +166,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
         version: (model.version ?? 0) + 1,
         params: model.params,
         ...(model.lastWindowMs !== undefined ? { lastWindowMs: model.lastWindowMs } : {}),
+        ...(model.grade !== undefined ? { grade: model.grade } : {}),
       };
       await models.save(saved, model.version);
       // With rebuilds (learnedSince), every container's forest is the saved one read back plus what follows.
@@ -179,19 +180,6 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   await pool(jobs, concurrency, runJob);
   await Promise.all([...plan.registries].map(([name, registry]) => windows.putRegistry(name, shardId, registry)));
   return stats;
-}
-
-function scoreWindow(model: LiveModel, w: WindowAggregate): WindowResult {
-  const threshold = w.detector.threshold;
-  if (!w.features) return { window: w, threshold };
-  const { score, attribution } = model.forest.process(w.features, { explain: true });
-  return {
-    window: w,
-    score,
-    threshold,
-    features: w.features,
-    attribution: (attribution ?? []).map((a, i) => ({ column: w.detector.features[i]!, score: a.score, direction: a.direction })),
-  };
 }
 
 /** Runs `fn` over items with at most `limit` in flight; the first failure rejects (after the others settle). */

@@ -1,6 +1,8 @@
+import { GradeStateError, gradeWindow } from '../anomaly';
 import { RandomCutForest } from '../rcf';
-import type { RcfDetector } from '../detectors/schema';
-import type { LearnedWindow, ModelParams, StoredModel } from './ports';
+import { DEFAULT_ALERT_ON, type RcfDetector } from '../detectors/schema';
+import type { WindowAggregate } from './plan';
+import type { LearnedWindow, ModelParams, StoredModel, WindowResult } from './ports';
 
 /**
  * A key's forest and what the table knows of it, and the warm container's cache of them. A key's forest is always
@@ -8,6 +10,9 @@ import type { LearnedWindow, ModelParams, StoredModel } from './ports';
  * (replayLearned), and a container that keeps a forest cached takes the saved bytes back after each save
  * (settleSaved). Reading a forest back is deterministic but not the identity (shared/rcf rebuilds its trees from
  * the samples), so this one form is what makes every container, cache size and cold start score alike.
+ * The key's anomaly grade state (shared/anomaly) travels the same path: saved beside the forest in the model item,
+ * and rebuilt by grading the replayed windows' scores again — the replay's scores are the scoring's own, so the
+ * grades and the state come out identical without storing a state per window.
  */
 
 /** A forest with what the table knows about it. */
@@ -22,6 +27,8 @@ export interface LiveModel {
   /** Windows written fresh since that save. */
   sinceSave: number;
   params: ModelParams;
+  /** The key's grade state (GradeState JSON) after the last window learned; undefined for a new key or after a reset. */
+  grade?: unknown;
 }
 
 export function modelParams(d: RcfDetector): ModelParams {
@@ -64,6 +71,7 @@ export function liveModel(d: RcfDetector, key: string, stored: StoredModel | und
         savedWindowMs: stored.lastWindowMs,
         sinceSave: 0,
         params,
+        ...(stored.grade !== undefined ? { grade: stored.grade } : {}),
       },
       reset: false,
     };
@@ -87,17 +95,71 @@ export function liveModel(d: RcfDetector, key: string, stored: StoredModel | und
  * in order as scoring did. After a parameter reset the new forest learns nothing of them: they were scored by the
  * old one, and the reset starts learning afresh from the next window.
  */
-export function replayLearned(model: LiveModel, since: readonly LearnedWindow[], reset: boolean): void {
+export function replayLearned(model: LiveModel, since: readonly LearnedWindow[], reset: boolean, detector?: RcfDetector): void {
   for (const w of since) {
-    if (!reset && w.features) model.forest.process(w.features);
+    if (!reset && w.features) {
+      // explain as scoring did: the same arithmetic, so the same score for the grade.
+      const { score } = model.forest.process(w.features, { explain: true });
+      if (detector) gradeScored(model, detector, score, w.features);
+    }
     model.lastWindowMs = Math.max(model.lastWindowMs ?? w.startMs, w.startMs);
     model.sinceSave++;
   }
 }
 
+/** Grades one scored window on the key's state and keeps the new state; late windows never come here. */
+function gradeScored(model: LiveModel, d: RcfDetector, score: number, values: readonly number[]) {
+  const input = {
+    score,
+    values,
+    features: d.features,
+    alertOn: d.alertOn ?? DEFAULT_ALERT_ON,
+    threshold: d.threshold,
+    ...(d.suppress?.length ? { suppress: d.suppress } : {}),
+    windowSeconds: d.windowSeconds,
+  };
+  let g;
+  try {
+    g = gradeWindow({ ...input, state: model.grade });
+  } catch (error) {
+    // A state this version cannot read (an older format) grades the key afresh rather than failing the shard on
+    // every retry; the replay meets the same state and decides the same way.
+    if (!(error instanceof GradeStateError)) throw error;
+    g = gradeWindow({ ...input, state: undefined });
+  }
+  model.grade = g.state;
+  return g;
+}
+
+/**
+ * Scores and learns one fresh window on the key's forest, then grades it (oldest first, right after the forest):
+ * the result carries the grade, the usual values and decideAlert's decision. A window with a feature that is not a
+ * finite number is stored unscored, ungraded and unlearned.
+ */
+export function scoreWindow(model: LiveModel, w: WindowAggregate): WindowResult {
+  const d = w.detector;
+  const threshold = d.threshold;
+  if (!w.features) return { window: w, threshold };
+  const { score, attribution } = model.forest.process(w.features, { explain: true });
+  const g = gradeScored(model, d, score, w.features);
+  return {
+    window: w,
+    score,
+    threshold,
+    features: w.features,
+    attribution: (attribution ?? []).map((a, i) => ({ column: d.features[i]!, score: a.score, direction: a.direction })),
+    grade: g.grade,
+    expected: g.expected,
+    alertOn: d.alertOn ?? DEFAULT_ALERT_ON,
+    alert: g.alert,
+    ...(g.suppressed && g.reason ? { suppressed: g.reason } : {}),
+  };
+}
+
 /** After a save: the model is the saved forest read back (see the module header) and counts from this save. */
 export function settleSaved(model: LiveModel, saved: StoredModel): void {
   model.forest = RandomCutForest.fromBytes(saved.state);
+  model.grade = saved.grade;
   model.version = saved.version;
   model.savedWindowMs = saved.lastWindowMs;
   model.sinceSave = 0;

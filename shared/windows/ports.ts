@@ -1,3 +1,4 @@
+import type { AlertOn } from '../anomaly';
 import { StreamSentinelError } from '../errors';
 import type { KeyRegistry, WindowAggregate } from './plan';
 
@@ -15,6 +16,16 @@ export interface WindowResult {
   threshold: number;
   /** The features the forest learned from this window (absent when it learned nothing): what a rebuild replays. */
   features?: number[];
+  /** The key's anomaly grade for this window (shared/anomaly; present when scored). */
+  grade?: number;
+  /** Usual value of each feature before this window (null until known). */
+  expected?: Record<string, number | null>;
+  /** The rule the alert decision used. */
+  alertOn?: AlertOn;
+  /** decideAlert's decision: an alert is owed for this window. */
+  alert?: boolean;
+  /** The rule fired but a suppression rule silenced it: why. */
+  suppressed?: string;
 }
 
 /** A window written fresh (not by a late merge) after a model's save: what rebuilding the model replays. */
@@ -61,6 +72,8 @@ export interface StoredModel {
   version: number;
   lastWindowMs?: number;
   params: ModelParams;
+  /** The key's anomaly grade state (shared/anomaly GradeState) as of lastWindowMs; absent before the first graded save. */
+  grade?: unknown;
 }
 
 /** Model items (docs/data-model.md). Implemented over DynamoDB in shared/store/models.ts. */
