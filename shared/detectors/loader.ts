@@ -291,6 +291,7 @@ export function parseDetectors(
         rcf: d.rcf,
         silentKeys: d.silentKeys,
         maxKeys: d.maxKeys,
+        lateness: d.lateness,
         message: d.message ?? DEFAULT_RCF_MESSAGE,
       } as RcfDetector;
       checkCommon(label, detector, problems);

@@ -250,6 +250,11 @@ const rcfDetectorInput = z.strictObject({
   ),
   /** Keys remembered per shard for silentKeys (the registry item must stay far below 400 KB). */
   maxKeys: z._default(int(1, 5000), 2000),
+  /**
+   * Event-time detectors: seconds (arrival time) a window waits past its end for late records before it is scored
+   * (shared/windows/watermark.ts); 0 scores it at the first Lambda window's end past its own. Ignored without `time`.
+   */
+  lateness: z._default(int(0, 900), 5),
 }).check(
   z.refine(
     (d) => {
@@ -332,6 +337,8 @@ export interface RcfDetector extends CommonDetector, ScoringOptions {
   rcf: RcfParams;
   silentKeys: false | { windows: number };
   maxKeys: number;
+  /** Seconds an event-time window waits past its end before it is scored (absent: shared/windows/watermark.ts' default). */
+  lateness?: number;
 }
 
 export interface HotspotsDetector extends CommonDetector {

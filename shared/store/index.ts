@@ -1,3 +1,4 @@
 export * from './keys';
 export { DynamoWindowStore, type WindowItem } from './windows';
 export { DynamoModelStore, type ModelItem } from './models';
+export { DynamoCarryStore, type CarryItem } from './carry';

@@ -18,6 +18,8 @@ export const PK_PREFIX = {
   /** Per-record detectors (shared/per-record): records at or above storeAbove, and per-window summaries. */
   record: 'P#',
   recordSummary: 'PS#',
+  /** Event-time windows a shard carries until their watermark (shared/windows/watermark.ts). */
+  carry: 'K#',
 } as const;
 
 export type ItemFamily = keyof typeof PK_PREFIX;
@@ -30,6 +32,8 @@ export const registryPk = (detector: string): string => `${PK_PREFIX.registry}${
 export const hotspotsPk = (detector: string): string => `${PK_PREFIX.hotspots}${detector}`;
 /** `HS#<detector>` / `<shardId>`: the sliding window a shard carries from one tumbling window to the next. */
 export const hotspotsStatePk = (detector: string): string => `${PK_PREFIX.hotspotsState}${detector}`;
+/** `K#<detector>` / `<shardId>`: an event-time detector's windows a shard carries until their watermark. */
+export const carryPk = (detector: string): string => `${PK_PREFIX.carry}${detector}`;
 /** `C#<detector>#<key>` / `COOLDOWN`: the alert cooldown of one key (hotspot detectors: key `*`). */
 export const cooldownPk = (detector: string, key: string): string => `${PK_PREFIX.cooldown}${detector}#${key}`;
 

@@ -3,3 +3,4 @@ export * from './plan';
 export * from './ports';
 export * from './models';
 export * from './emit';
+export * from './watermark';

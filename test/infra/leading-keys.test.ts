@@ -84,7 +84,7 @@ describe('table access per function (dynamodb:LeadingKeys)', () => {
   const alerts = statements('alerts', 'AlertsRole');
 
   it('conditions every item-level statement on pk prefixes taken from shared/store/keys.ts', () => {
-    expect([...new Set(leadingKeysOf(windows))].sort()).toEqual(prefixes('window', 'model', 'registry', 'record', 'recordSummary'));
+    expect([...new Set(leadingKeysOf(windows))].sort()).toEqual(prefixes('window', 'model', 'registry', 'record', 'recordSummary', 'carry'));
     expect([...new Set(leadingKeysOf(hotspots))].sort()).toEqual(prefixes('hotspots', 'hotspotsState'));
     expect([...new Set(leadingKeysOf(alerts))].sort()).toEqual(prefixes(...ALERTABLE_FAMILIES, 'cooldown'));
     for (const [fn, policy] of Object.entries({ windows, hotspots, alerts })) {
