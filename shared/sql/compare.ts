@@ -2,6 +2,7 @@ import type { RcfDetector, RecordsDetector } from '../detectors/schema';
 import { RandomCutForest } from '../rcf';
 import { checkNumericField, getField, keyField, parseEventTime, routeText, splitCsvLine, type Fields } from '../records';
 import { aggregateRecords, compileDetector, emptyState, parseEntryKey, seedFor, toAggregate } from '../windows';
+import { mean, pearson, spearman } from './correlation';
 
 /**
  * The migration's acceptance check: stream-sentinel's scores for the rows a KDA application scored, next to
@@ -99,46 +100,13 @@ function kdaScores(rows: Fields[], scale: number): number[] {
   });
 }
 
-export function pearson(a: readonly number[], b: readonly number[]): number {
-  const n = a.length;
-  if (n < 2) return Number.NaN;
-  const ma = a.reduce((s, x) => s + x, 0) / n;
-  const mb = b.reduce((s, x) => s + x, 0) / n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa === 0 || sbb === 0 ? Number.NaN : sab / Math.sqrt(saa * sbb);
-}
-
-/** Ranks from 1, ties sharing their average rank (so Spearman is Pearson of the ranks). */
-export function ranks(a: readonly number[]): number[] {
-  const order = a.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
-  const out = new Array<number>(a.length);
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-    const rank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) out[order[k]![1]] = rank;
-    i = j + 1;
-  }
-  return out;
-}
-
-export const spearman = (a: readonly number[], b: readonly number[]): number => pearson(ranks(a), ranks(b));
+export { pearson, ranks, spearman } from './correlation';
 
 function summarise(detector: RcfDetector | RecordsDetector, rows: ComparedRow[], notes: string[], max: number): CompareReport {
   const t = detector.threshold;
   const warm = rows.filter((r) => r.ours > 0 && r.kda > 0);
   const ours = warm.map((r) => r.ours);
   const kda = warm.map((r) => r.kda);
-  const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const alerts = { both: 0, onlyOurs: 0, onlyKda: 0, neither: 0 };
   const differences: ComparedRow[] = [];
   for (const r of rows) {

@@ -67,31 +67,5 @@ export function loadKdaScores(name: string): KdaScores {
   };
 }
 
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const x = a[i]! - ma;
-    const y = b[i]! - mb;
-    sab += x * y;
-    saa += x * x;
-    sbb += y * y;
-  }
-  return saa === 0 || sbb === 0 ? Number.NaN : sab / Math.sqrt(saa * sbb);
-}
-
-export function mean(a: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]!;
-  return a.length === 0 ? Number.NaN : s / a.length;
-}
+// The same statistics `sql compare` reports, so a test's threshold and a migration report measure alike.
+export { mean, pearson } from '../../shared/sql/correlation';
