@@ -22,7 +22,9 @@ const processor = onFirstInvoke(() => {
   const { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime } = config;
   const settings = { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime };
   const outputs = outputsFromEnvironment(detectors);
-  return createWindowsProcessor({ ...settings, detectors, documentClient, rejects, logger, ...(outputs ? { outputs } : {}) });
+  // Event-time windows wait for their watermark (detector `lateness`) before they are scored.
+  const watermark = { eventTimeWatermark: true };
+  return createWindowsProcessor({ ...settings, ...watermark, detectors, documentClient, rejects, logger, ...(outputs ? { outputs } : {}) });
 });
 
 export const handler = withPowertools((event: WindowsEvent): Promise<WindowsResponse> => processor()(event, metrics), logger, metrics);

@@ -3,8 +3,8 @@ import { CONFIG_DEFAULTS } from '../../shared/config/env';
 import { streamHandler, tableOptions, type StreamFunctionDeps } from '../../shared/lambda/stream-function';
 import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
 import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
-import { DynamoModelStore, DynamoWindowStore } from '../../shared/store';
-import { aggregateRecords, compileDetector, emitWindows, ModelCache, readState, type WindowsState } from '../../shared/windows';
+import { DynamoCarryStore, DynamoModelStore, DynamoWindowStore } from '../../shared/store';
+import { aggregateRecords, compileDetector, emitWindows, emitWithWatermark, ModelCache, readState, type WindowsState } from '../../shared/windows';
 import { deliveringOutputs, type Outputs } from '../../shared/outputs';
 import { withPerRecord } from '../../shared/per-record/lambda';
 
@@ -25,6 +25,13 @@ export interface WindowsDeps extends StreamFunctionDeps {
   modelSaveEvery?: number;
   /** Detectors' KDA-shaped outputs (shared/outputs); undefined when none has any. */
   outputs?: Outputs;
+  /**
+   * Hold event-time windows until their watermark (shared/windows/watermark.ts). On in the deployed handler
+   * (./handler.ts). Off (every window emitted at the final invoke of the Lambda window it arrived in) for callers that
+   * keep event windows inside one Lambda window themselves: local mode's compressed replay, whose event time runs far
+   * ahead of arrival so an arrival-time watermark would hold everything; benches; tests of other behaviour.
+   */
+  eventTimeWatermark?: boolean;
 }
 
 /** One Lambda tumbling-window invoke without middleware: fold records into the state; at the window's end, emit. */
@@ -37,6 +44,8 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
   const cache = deps.cache ?? new ModelCache(deps.modelCacheSize ?? CONFIG_DEFAULTS.modelCacheSize);
   const saveEvery = deps.modelSaveEvery ?? CONFIG_DEFAULTS.modelSaveEvery;
   const reading = deps.eventTime ? { time: deps.eventTime } : {};
+  const carries = new DynamoCarryStore(tableOptions(deps));
+  const watermark = deps.eventTimeWatermark ?? false;
   const step = tumblingWindowProcessor<WindowsState>(
     {
       emittedMessage: 'window emitted',
@@ -44,17 +53,24 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
       collect: (state, records) => aggregateRecords(state, records, compiled, others, reading),
       emit: async (state, context) => {
         const logger = deps.logger ? { logger: deps.logger } : {};
-        const { result: stats, delivered } = await deliveringOutputs(deps.outputs, windows, (store) =>
-          emitWindows({ state, compiled, ...context, windows: store, models, cache, saveEvery, ...logger }),
-        );
+        const run = (ready: WindowsState) =>
+          deliveringOutputs(deps.outputs, windows, (store) =>
+            emitWindows({ state: ready, compiled, ...context, windows: store, models, cache, saveEvery, ...logger }),
+          );
+        const held = watermark
+          ? await emitWithWatermark({ state, compiled, ...context, carries, emit: run })
+          : { result: await run(state), held: 0, forced: 0, redelivered: 0 };
+        const { result: stats, delivered } = held.result;
         return {
           metrics: {
             WindowsWritten: stats.windowsWritten,
             Anomalies: stats.anomalies,
             LateRecords: stats.lateRecords,
             OutputRecords: delivered,
+            WindowsHeld: held.held,
+            WindowsForcedEarly: held.forced,
           },
-          summary: { ...stats },
+          summary: { ...stats, windowsHeld: held.held, windowsForcedEarly: held.forced },
         };
       },
     },
