@@ -1,5 +1,5 @@
 'use strict';
-/* global require, module */
+/* global require, module, process */
 // A Serverless plugin is a CommonJS module loaded by the sls CLI.
 /* eslint-disable @typescript-eslint/no-require-imports */
 
