@@ -428,23 +428,19 @@ class Parser {
     return left;
   }
   private additive(): Expr {
-    let left = this.multiplicative();
-    for (;;) {
-      const tok = this.peek;
-      if (tok.type === 'op' && (tok.text === '+' || tok.text === '-' || tok.text === '||')) {
-        this.next();
-        left = { k: 'bin', op: tok.text, left, right: this.multiplicative() };
-      } else return left;
-    }
+    return this.binaryLevel(['+', '-', '||'], () => this.multiplicative());
   }
   private multiplicative(): Expr {
-    let left = this.unary();
+    return this.binaryLevel(['*', '/', '%'], () => this.unary());
+  }
+  /** One left-associative precedence level: `operand (op operand)*` for the operator tokens in `ops`. */
+  private binaryLevel(ops: readonly string[], operand: () => Expr): Expr {
+    let left = operand();
     for (;;) {
       const tok = this.peek;
-      if (tok.type === 'op' && (tok.text === '*' || tok.text === '/' || tok.text === '%')) {
-        this.next();
-        left = { k: 'bin', op: tok.text, left, right: this.unary() };
-      } else return left;
+      if (tok.type !== 'op' || !ops.includes(tok.text)) return left;
+      this.next();
+      left = { k: 'bin', op: tok.text, left, right: operand() };
     }
   }
   private unary(): Expr {
