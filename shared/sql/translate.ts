@@ -66,6 +66,8 @@ const UNIT_SECONDS: Record<string, number> = { SECOND: 1, MINUTE: 60, HOUR: 3600
 const AGGREGATE_CALLS = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
 
 type Scalar = string | number | boolean | null;
+/** A statement that writes rows into a stream: a CREATE PUMP's INSERT, or a bare INSERT. */
+type PumpStatement = Extract<Statement, { k: 'pump' | 'insert' }>;
 
 interface Aggregate {
   name: string;
@@ -354,7 +356,7 @@ class Translator {
 
   // ---- pumps -------------------------------------------------------------------------------------------------
 
-  private pump(st: Extract<Statement, { k: 'pump' | 'insert' }>): StatementReport {
+  private pump(st: PumpStatement): StatementReport {
     const label = statementLabel(st);
     const report: StatementReport = { line: st.line, label, verdict: 'translated', notes: [] };
     const target = canonical(st.target);
@@ -487,7 +489,7 @@ class Translator {
     return undefined;
   }
 
-  private viewPump(st: Extract<Statement, { k: 'pump' | 'insert' }>, source: string, report: StatementReport): void {
+  private viewPump(st: PumpStatement, source: string, report: StatementReport): void {
     const q = st.query;
     const targets = this.targetColumns(st.target, st.targetColumns, q);
     const columns = new Map<string, Expr>();
@@ -515,12 +517,7 @@ class Translator {
   }
 
   /** A projection (or filter) of a window stream: the same windows under the target's column names. */
-  private windowViewPump(
-    st: Extract<Statement, { k: 'pump' | 'insert' }>,
-    source: string,
-    lin: Extract<Lineage, { k: 'window' }>,
-    report: StatementReport,
-  ): void {
+  private windowViewPump(st: PumpStatement, source: string, lin: Extract<Lineage, { k: 'window' }>, report: StatementReport): void {
     const q = st.query;
     const items = q.items.flatMap((it): SelectItem[] =>
       it.expr.k === 'star'
@@ -556,7 +553,7 @@ class Translator {
     return { ...this.inheritedMatch(lin.from), ...lin.match };
   }
 
-  private windowPump(st: Extract<Statement, { k: 'pump' | 'insert' }>, source: string, report: StatementReport): void {
+  private windowPump(st: PumpStatement, source: string, report: StatementReport): void {
     const q = st.query;
     const approx = (note: string) => {
       report.verdict = 'approximated';
@@ -771,11 +768,7 @@ class Translator {
     return { ...params, ...(withDirection === false ? { explainDirection: false } : {}) };
   }
 
-  private tablePump(
-    st: Extract<Statement, { k: 'pump' | 'insert' }>,
-    from: Extract<FromItem, { k: 'table' }>,
-    report: StatementReport,
-  ): void {
+  private tablePump(st: PumpStatement, from: Extract<FromItem, { k: 'table' }>, report: StatementReport): void {
     const call = from.call;
     if (call.k !== 'call' || call.args[0]?.k !== 'cursor')
       throw new Untranslatable(`TABLE(${describe(call)}) is not a function over CURSOR(SELECT STREAM …)`);
@@ -904,7 +897,7 @@ class Translator {
   }
 
   private hotspotsPump(
-    st: Extract<Statement, { k: 'pump' | 'insert' }>,
+    st: PumpStatement,
     call: Extract<Expr, { k: 'call' }>,
     cursor: Select,
     inner: string,
@@ -940,11 +933,7 @@ class Translator {
   }
 
   /** A pump reading a scored stream: `WHERE ANOMALY_SCORE > n` is the alert threshold; otherwise an output shape. */
-  private scoreFilterPump(
-    st: Extract<Statement, { k: 'pump' | 'insert' }>,
-    lin: Extract<Lineage, { k: 'scored' }>,
-    report: StatementReport,
-  ): void {
+  private scoreFilterPump(st: PumpStatement, lin: Extract<Lineage, { k: 'scored' }>, report: StatementReport): void {
     const q = st.query;
     const draft = lin.draft;
     if (q.where) this.scoreWhere(q.where, (e) => e.k === 'col' && lin.columns.get(canonical(e.name))?.k === 'score', draft, st, report);
