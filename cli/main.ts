@@ -10,6 +10,7 @@ import * as produce from './commands/produce';
 import * as replay from './commands/replay';
 import * as importSql from './commands/import-sql';
 import * as compare from './commands/compare';
+import * as learn from './commands/learn';
 import { recoverNpmOptions } from './npm-args';
 
 // Each command lives in cli/commands/<name>.ts and exports `register(program)`. Commands load their
@@ -31,6 +32,7 @@ const commands: Array<{ register(program: Command): void }> = [
   replay,
   importSql,
   compare,
+  learn,
 ];
 for (const command of commands) command.register(program);
 
