@@ -7,7 +7,8 @@ import { MemoryRejectsSink } from '../../shared/rejects';
 import { ModelCache } from '../../shared/windows';
 import { createWindowsHandler, type WindowsEvent, type WindowsResponse } from '../../functions/windows/handler';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
-import { lambdaContext, windowEvent } from '../factories/kinesis';
+import { lambdaContext } from '../factories/kinesis';
+import { countsByWindow, lambdaWindows, producedEvent, produceRecords, type ProducerConditions } from '../factories/producers';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
@@ -17,101 +18,20 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
  * detector's lateness covers the delay, and a final invoke that fails after writing its carry is redelivered exactly.
  */
 
-const DETECTORS = `
-detectors:
-  - name: covered
+const detector = (name: string, lateness: number) => `
+  - name: ${name}
     format: csv
     csv: { columns: [date, station] }
     key: station
     time: date
     windowSeconds: 10
-    lateness: 12
+    lateness: ${lateness}
     aggregates: [count]
-    rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }
-  - name: uncovered
-    format: csv
-    csv: { columns: [date, station] }
-    key: station
-    time: date
-    windowSeconds: 10
-    lateness: 0
-    aggregates: [count]
-    rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }
-`;
+    rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }`;
+const DETECTORS = `detectors:${detector('l0', 0)}${detector('l5', 5)}${detector('l8', 8)}${detector('l12', 12)}\n`;
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');
-const LAMBDA_MS = 10_000;
 const SHARD = 'shardId-000000000007';
-
-/** mulberry32: the scenario is the same on every run. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Produced {
-  station: string;
-  eventMs: number;
-  arrivalMs: number;
-}
-
-/**
- * Stations whose clocks are off by up to ±4 s, each flushing its buffer every 5 s (its own phase), each record then
- * taking U(0, 3 s) to arrive: a record arrives at most 4 + 5 + 3 = 12 s after its own timestamp.
- */
-function produce(seed: number, seconds = 120): Produced[] {
-  const random = rng(seed);
-  const skews: Record<string, number> = { A: -4000, B: 4000, C: 0, D: -2500, E: 1500, F: -4000 };
-  const out: Produced[] = [];
-  for (const [station, skew] of Object.entries(skews)) {
-    const phase = Math.floor(random() * 5000);
-    for (let t = T0 + random() * 800; t < T0 + seconds * 1000; t += 200 + random() * 1300) {
-      const flush = phase + Math.ceil((t - phase) / 5000) * 5000;
-      out.push({ station, eventMs: Math.round(t + skew), arrivalMs: Math.round(flush + random() * 3000) });
-    }
-  }
-  return out.sort((a, b) => a.arrivalMs - b.arrivalMs);
-}
-
-const line = (p: Produced) => `${new Date(p.eventMs).toISOString()},${p.station}`;
-
-/** Lambda's tumbling windows by arrival, each as a partial invoke and a final one, then empty final invokes to flush. */
-function lambdaWindows(records: Produced[], flushWindows = 4): Array<{ startMs: number; parts: Produced[][] }> {
-  const first = Math.floor(records[0]!.arrivalMs / LAMBDA_MS) * LAMBDA_MS;
-  const last = Math.floor(records[records.length - 1]!.arrivalMs / LAMBDA_MS) * LAMBDA_MS + flushWindows * LAMBDA_MS;
-  const out: Array<{ startMs: number; parts: Produced[][] }> = [];
-  for (let start = first; start <= last; start += LAMBDA_MS) {
-    const inside = records.filter((r) => r.arrivalMs >= start && r.arrivalMs < start + LAMBDA_MS);
-    const half = Math.ceil(inside.length / 2);
-    out.push({ startMs: start, parts: [inside.slice(0, half), inside.slice(half)] });
-  }
-  return out;
-}
-
-const eventOf = (startMs: number, part: Produced[], state: Record<string, unknown>, final: boolean): WindowsEvent =>
-  windowEvent({
-    windowStart: startMs,
-    shardId: SHARD,
-    state,
-    final,
-    records: part.map((p) => ({ data: line(p), partitionKey: p.station, arrivalMs: p.arrivalMs })),
-  });
-
-/** (station, window start) → records, by event time: what every window's final count must be. */
-function expectedCounts(records: Produced[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const r of records) {
-    const id = `${r.station}|${new Date(Math.floor(r.eventMs / 10_000) * 10_000).toISOString()}`;
-    out.set(id, (out.get(id) ?? 0) + 1);
-  }
-  return out;
-}
 
 describe('event-time windows held to their watermark (windows function, dynalite)', () => {
   let db: Emulator;
@@ -162,35 +82,45 @@ describe('event-time windows held to their watermark (windows function, dynalite
         .map((i): [string, Record<string, unknown>] => [`${String(i.key)}|${String(i.sk)}`, i]),
     );
 
-  it('scores every window on its final count when lateness covers skew, batching and latency; without it some are partial', async () => {
-    const records = produce(1);
+  // The latest a record arrives after its own timestamp: its clock's lag, the flush interval and the latency.
+  const conditions: Array<[string, ProducerConditions, number]> = [
+    ['latency U(0, 3 s)', { latencyMs: 3000 }, 3],
+    ['clocks ±4 s off and latency U(0, 3 s)', { latencyMs: 3000, skewsMs: [-4000, 4000, 0, -2500, 1500, -4000] }, 7],
+    ['5-s batching and latency U(0, 3 s)', { latencyMs: 3000, batchMs: 5000 }, 8],
+    ['clocks ±4 s off, 5-s batching and latency U(0, 3 s)', { latencyMs: 3000, batchMs: 5000, skewsMs: [-4000, 4000, 0, -2500, 1500, -4000] }, 12],
+  ];
+
+  it.each(conditions)('%s: every window of a detector whose lateness covers the delay is scored on its final count', async (_, c, delayS) => {
+    const records = produceRecords({ ...c, seed: delayS });
     const invoke = handler(client);
     for (const { startMs, parts } of lambdaWindows(records)) {
-      const partial = await invoke(eventOf(startMs, parts[0]!, {}, false));
-      const final = await invoke(eventOf(startMs, parts[1]!, partial.state, true));
+      const partial = await invoke(producedEvent(SHARD, startMs, parts[0]!, {}, false));
+      const final = await invoke(producedEvent(SHARD, startMs, parts[1]!, partial.state, true));
       expect(final.batchItemFailures).toEqual([]);
     }
-    const expected = expectedCounts(records);
-    const covered = await windowsOf('covered');
-    // Every (station, window) that had records, and each scored on all of them: count at scoring = final count.
-    expect([...covered.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [id, count] of expected) {
-      const w = covered.get(id)!;
-      expect([id, w.count, Number(w.count) - Number(w.lateRecords), w.late, w.scored]).toEqual([id, count, count, false, true]);
+    const expected = countsByWindow(records);
+    for (const [name, lateness] of [['l0', 0], ['l5', 5], ['l8', 8], ['l12', 12]] as const) {
+      const stored = await windowsOf(name);
+      // Every (station, window) that had records, with all of them (late merges included) whatever the lateness.
+      expect([name, [...stored.keys()].sort()]).toEqual([name, [...expected.keys()].sort()]);
+      for (const [id, count] of expected) expect([name, id, stored.get(id)!.count]).toEqual([name, id, count]);
+      if (lateness < delayS) continue;
+      // Scored on all of them: the count at scoring time (count minus late records) is the final count.
+      for (const [id, count] of expected) {
+        const w = stored.get(id)!;
+        expect([name, id, Number(w.count) - Number(w.lateRecords), w.late, w.scored]).toEqual([name, id, count, false, true]);
+      }
     }
-    // The same records with lateness 0: counts still exact (late merges) but some windows scored on part of them.
-    const uncovered = await windowsOf('uncovered');
-    for (const [id, count] of expected) expect([id, uncovered.get(id)?.count]).toEqual([id, count]);
-    const partial = [...uncovered.values()].filter((w) => Number(w.lateRecords) > 0);
-    expect(partial.length).toBeGreaterThan(0);
+    // Lateness 0 is not enough for any of these producers: the scenario does deliver records after their window's Lambda window.
+    expect([...(await windowsOf('l0')).values()].some((w) => Number(w.lateRecords) > 0)).toBe(true);
     // Nothing is left held once the stream has moved past every window.
     const carries = (await items()).filter((i) => i.type === 'carry');
-    expect(carries.some((c) => c.pk === 'K#covered')).toBe(true);
-    expect(carries.map((c) => [c.sk, c.windows])).toEqual(carries.map(() => [SHARD, 0]));
+    expect(carries.some((i) => i.pk === 'K#l12')).toBe(true);
+    expect(carries.map((i) => [i.sk, i.windows])).toEqual(carries.map(() => [SHARD, 0]));
   });
 
   it('redelivers a final invoke that failed after writing its carry: no window lost, doubled or rescored', async () => {
-    const records = produce(2, 60);
+    const records = produceRecords({ latencyMs: 3000, batchMs: 5000, skewsMs: [-4000, 4000, 0, -2500, 1500, -4000], seconds: 60, seed: 2 });
     // The carry write lands but its response is lost, once, at a final invoke that holds windows.
     let failed = false;
     const flaky = new Proxy(client, {
@@ -199,7 +129,7 @@ describe('event-time windows held to their watermark (windows function, dynalite
         return async (command: unknown) => {
           const out = await target.send(command as never);
           const item = command instanceof PutCommand ? command.input.Item : undefined;
-          if (!failed && item?.pk === 'K#covered' && Number(item.windows) > 0 && String(item.emission).length > 0) {
+          if (!failed && item?.pk === 'K#l12' && Number(item.windows) > 0 && String(item.emission).length > 0) {
             failed = true;
             throw Object.assign(new Error('socket hang up after the write'), { name: 'TimeoutError' });
           }
@@ -210,8 +140,8 @@ describe('event-time windows held to their watermark (windows function, dynalite
     const invoke = handler(flaky);
     let redelivered = 0;
     for (const { startMs, parts } of lambdaWindows(records)) {
-      const partial = await invoke(eventOf(startMs, parts[0]!, {}, false));
-      const final = eventOf(startMs, parts[1]!, partial.state, true);
+      const partial = await invoke(producedEvent(SHARD, startMs, parts[0]!, {}, false));
+      const final = producedEvent(SHARD, startMs, parts[1]!, partial.state, true);
       const wasFailed = failed;
       try {
         await invoke(final);
@@ -224,15 +154,16 @@ describe('event-time windows held to their watermark (windows function, dynalite
       }
     }
     expect(redelivered).toBe(1);
-    const expected = expectedCounts(records);
-    const covered = await windowsOf('covered');
+    const expected = countsByWindow(records);
+    const covered = await windowsOf('l12');
     expect([...covered.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [id, count] of expected) {
       const w = covered.get(id)!;
       expect([id, w.count, w.lateRecords, w.late]).toEqual([id, count, 0, false]);
     }
-    // Every key's forest learned each window once: its last window is the newest, written by one emission each.
-    const models = (await items()).filter((i) => i.type === 'model' && String(i.pk).startsWith('M#covered#'));
+    // Every window went in fresh (scored in order by one emission), none as a late merge: one forest per station.
+    for (const w of covered.values()) expect([w.key, w.sk, typeof w.fresh]).toEqual([w.key, w.sk, 'string']);
+    const models = (await items()).filter((i) => i.type === 'model' && String(i.pk).startsWith('M#l12#'));
     expect(models.length).toBe(6);
   });
 });
