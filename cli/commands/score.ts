@@ -58,7 +58,9 @@ function formatScore(x: number): string {
 
 /**
  * Reads CSV rows of numbers line by line (a first row that is not all numbers is the header), scores each
- * row with a forest (score then update) and writes one score per line; with `explain`, the score, a tab and
+ * row with a forest (score then update) and writes one score per line — after a header, each beside its row id
+ * (`id`: by default the first text column, a timestamp, whose columns are then left out of the scoring with a note;
+ * `line`; none for all-numeric input, KDA's form); with `explain`, the score, a tab and
  * KDA's RANDOM_CUT_FOREST_WITH_EXPLANATION-style JSON keyed by column name (COL0… without a header).
  * With `output`, CSV instead: a header, then per row its input line number and the chosen fields — the raw
  * score, the anomaly grade and the alert decision of shared/anomaly's default rule (decideAlert; one grader
@@ -202,7 +204,7 @@ export function register(program: Command): void {
     .command('score')
     .description(
       'Score CSV rows from stdin with a Random Cut Forest (KDA RANDOM_CUT_FOREST semantics: score then update, 0 during warm-up); ' +
-        'prints one score per row, or with --output the score, anomaly grade and alert decision per row. Use it to check alert rules offline.',
+        'prints one score per row (beside its row id when the CSV has a text column such as a timestamp, which is then not scored), or with --output the score, anomaly grade and alert decision per row. Use it to check alert rules offline.',
     )
     .option('--trees <n>', 'numberOfTrees (1–1000)', integer('--trees'), 100)
     .option('--sample-size <n>', 'subSampleSize (10–1000)', integer('--sample-size'), 256)
