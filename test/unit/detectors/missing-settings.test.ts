@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateDetectors } from '../../../cli/commands/detectors';
 import { DetectorsConfigError, parseDetectors } from '../../../shared/detectors';
 
 /** A required setting left out is reported as what it is for, not as the validator's type message. */
@@ -54,5 +58,16 @@ describe('detectors file: missing required settings', () => {
   it('keeps the type message when a setting is present but of the wrong type', () => {
     const problems = problemsOf('detectors:\n  - name: a\n    format: json\n    key: [1, 2]\n');
     expect(problems).toEqual(['detectors[0] (a): key: Invalid input']);
+  });
+
+  it('stream-sentinel detectors validate prints the same wording for a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ss-validate-'));
+    try {
+      const file = join(dir, 'detectors.yml');
+      writeFileSync(file, 'detectors:\n  - name: toll\n    format: csv\n    csv: { columns: [date, station, plate] }\n');
+      expect(() => validateDetectors(file)).toThrow(`${file}: detectors[0] (toll): key: rcf detectors need \`key\` (the field to group by`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
