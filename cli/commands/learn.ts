@@ -74,7 +74,11 @@ export function register(program: Command): void {
       if (!tableName) {
         const { DEFAULT_STACK_FILE } = load<typeof import('../../local/stack')>('../../local/stack');
         try {
-          const stack = JSON.parse(readFileSync(DEFAULT_STACK_FILE, 'utf8')) as { dynamodbEndpoint: string; tableName: string; region: string };
+          const stack = JSON.parse(readFileSync(DEFAULT_STACK_FILE, 'utf8')) as {
+            dynamodbEndpoint: string;
+            tableName: string;
+            region: string;
+          };
           tableName = stack.tableName;
           endpoint ??= stack.dynamodbEndpoint;
           region ??= stack.region;
@@ -100,7 +104,8 @@ export function register(program: Command): void {
           `learned ${run.records} records into ${tableName}: ${s.keys} keys, ${s.windowsWritten} windows, ${s.modelsSaved} models saved; ${s.wouldAlert} windows the alert rule would have flagged (not alerted); ${s.rejects} rejects`,
         );
         if (s.skippedKeys.length) console.log(`  keys that already had a model were left alone: ${s.skippedKeys.join(', ')}`);
-        if (run.skippedDetectors.length) console.log(`  not learned (windows by arrival time, no \`time:\`): ${run.skippedDetectors.join(', ')}`);
+        if (run.skippedDetectors.length)
+          console.log(`  not learned (windows by arrival time, no \`time:\`): ${run.skippedDetectors.join(', ')}`);
       } finally {
         client.destroy();
       }

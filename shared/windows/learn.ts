@@ -74,7 +74,15 @@ export async function learnFromHistory(input: LearnInput): Promise<LearnStats> {
   const kept = entries.filter((e) => e.entry in state.w);
   const store = new LearnOnlyWindowStore();
   if (!kept.length) {
-    return { keys: 0, skippedKeys: [...skipped], windowsWritten: 0, modelsSaved: 0, silentWindows: 0, wouldAlert: 0, rejects: rejects.length };
+    return {
+      keys: 0,
+      skippedKeys: [...skipped],
+      windowsWritten: 0,
+      modelsSaved: 0,
+      silentWindows: 0,
+      wouldAlert: 0,
+      rejects: rejects.length,
+    };
   }
   const startMs = Math.min(...kept.map((e) => e.startMs));
   const windowMs = Math.max(...input.compiled.map((c) => c.windowMs));

@@ -22,7 +22,9 @@ const problemsOf = (body: string): string[] => {
 describe('grade settings in detectors.yml', () => {
   it('loads an rcf detector with alertOn: grade and suppression rules on its features', () => {
     const [d] = parseDetectors(
-      one('key: k\naggregates: [count, avg(v)]\nalertOn: grade\nsuppress:\n  - { feature: count, minRelative: 0.2 }\n  - { feature: avg_v, minAbsolute: 5, direction: spikes }'),
+      one(
+        'key: k\naggregates: [count, avg(v)]\nalertOn: grade\nsuppress:\n  - { feature: count, minRelative: 0.2 }\n  - { feature: avg_v, minAbsolute: 5, direction: spikes }',
+      ),
       'x',
       DEFAULTS,
     );

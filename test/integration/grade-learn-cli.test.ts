@@ -40,7 +40,8 @@ it('learns an archive into models with grade state, writes no window item, and n
   const archive = join(dir, 'clicks.ndjson');
   const lines: string[] = [];
   for (let w = 0; w < 60; w++) {
-    for (let i = 0; i < 3 + (w % 4); i++) lines.push(JSON.stringify({ url: w % 2 ? 'a' : 'b', timestamp: new Date(START + w * 10_000 + i).toISOString() }));
+    for (let i = 0; i < 3 + (w % 4); i++)
+      lines.push(JSON.stringify({ url: w % 2 ? 'a' : 'b', timestamp: new Date(START + w * 10_000 + i).toISOString() }));
   }
   writeFileSync(archive, `${lines.join('\n')}\n`);
   const tableName = await createDataTable(db.endpoint);

@@ -113,7 +113,11 @@ describe('learning a key’s history before it goes live', () => {
     await live(tableName);
     const windows = (await scan(tableName)).filter((i) => i.type === 'window');
     const of = (page: string) => windows.filter((i) => i.key === page);
-    expect(of('learned').filter((i) => i.pendingAlert).map((i) => i.windowStart)).toEqual([at(ANOMALY)]);
+    expect(
+      of('learned')
+        .filter((i) => i.pendingAlert)
+        .map((i) => i.windowStart),
+    ).toEqual([at(ANOMALY)]);
     expect(of('learned').find((i) => i.windowStart === at(ANOMALY))!.grade as number).toBeGreaterThan(0);
     expect(of('fresh')).toHaveLength(LIVE);
     for (const w of of('fresh')) {
@@ -125,7 +129,9 @@ describe('learning a key’s history before it goes live', () => {
 
   it('leaves a key that already has a model alone', async () => {
     const again = await learnFromHistory({
-      records: [{ data: Buffer.from(JSON.stringify({ page: 'learned', ts: START })).toString('base64'), sequenceNumber: '1', arrivalMs: START }],
+      records: [
+        { data: Buffer.from(JSON.stringify({ page: 'learned', ts: START })).toString('base64'), sequenceNumber: '1', arrivalMs: START },
+      ],
       compiled: rcfDetectors(DETECTORS).map(compileDetector),
       models: new DynamoModelStore({ client, tableName, retentionDays: 7 }),
       runId: 'learn-2',

@@ -1,8 +1,10 @@
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { evaluateItem, formatGroup, groupAlerts } from '../../shared/alerts';
 import { dynamoDocumentClient } from '../../shared/aws/clients';
 import { parseDetectors } from '../../shared/detectors';
 import type { TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
 import { MemoryRejectsSink } from '../../shared/rejects';
+import { toPendingItem } from '../../shared/store/alert-items';
 import { ModelCache } from '../../shared/windows';
 import { createWindowsProcessor } from '../../functions/windows/handler';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
@@ -137,8 +139,21 @@ describe('the anomaly grade in the windows function', () => {
     expect(anomaly.count).toBe(ANOMALY_COUNT);
     expect(anomaly.grade as number).toBeGreaterThan(0);
     expect(anomaly.pendingAlert).toBe('clicks');
-    const alerted = [...reference.windows.values()].filter((i) => i.detector === 'clicks' && i.pendingAlert).map((i) => `${i.key} ${i.windowStart}`);
+    const alerted = [...reference.windows.values()]
+      .filter((i) => i.detector === 'clicks' && i.pendingAlert)
+      .map((i) => `${i.key} ${i.windowStart}`);
     expect(alerted).toEqual([`a ${at(ANOMALY)}`]);
+  });
+
+  it('gives the alerts function an alert that says the grade and the usual count', () => {
+    const anomaly = item('clicks', 'a', ANOMALY);
+    const verdict = evaluateItem(toPendingItem({ pk: String(anomaly.pk), sk: String(anomaly.sk) }, anomaly), { defaultThreshold: 2 });
+    if (!('send' in verdict)) throw new Error(`expected an alert, got: ${verdict.skip}`);
+    const usual = (anomaly.expected as { count: number }).count;
+    const message = formatGroup(groupAlerts([verdict.send])[0]!).message;
+    expect(message).toContain(`count ${ANOMALY_COUNT} (usually about `);
+    expect(message).toMatch(/Grade: +0\.\d\d of 1/);
+    expect(usual).toBeLessThan(10);
   });
 
   it('does not alert a deviation a suppression rule ignores, and the item says why', () => {
@@ -149,14 +164,16 @@ describe('the anomaly grade in the windows function', () => {
     expect(quiet.suppressed).toMatch(/^count 80 is within 2000% of usual /);
   });
 
-  it(
-    'is rebuilt exactly on containers that go cold every window (forest and grade state from the last of the saves every 16 windows plus the windows since): identical grades, usual values and alerts',
-    async () => {
-      const cold = await run({ cold: true, modelSaveEvery: 16 });
-      const pick = (i: Item) => ({ score: i.score, grade: i.grade, expected: i.expected, pendingAlert: i.pendingAlert, suppressed: i.suppressed });
-      expect(cold.windows.size).toBe(reference.windows.size);
-      for (const [id, it] of reference.windows) expect([id, pick(cold.windows.get(id)!)]).toEqual([id, pick(it)]);
-    },
-    600_000,
-  );
+  it('is rebuilt exactly on containers that go cold every window (forest and grade state from the last of the saves every 16 windows plus the windows since): identical grades, usual values and alerts', async () => {
+    const cold = await run({ cold: true, modelSaveEvery: 16 });
+    const pick = (i: Item) => ({
+      score: i.score,
+      grade: i.grade,
+      expected: i.expected,
+      pendingAlert: i.pendingAlert,
+      suppressed: i.suppressed,
+    });
+    expect(cold.windows.size).toBe(reference.windows.size);
+    for (const [id, it] of reference.windows) expect([id, pick(cold.windows.get(id)!)]).toEqual([id, pick(it)]);
+  }, 600_000);
 });
