@@ -59,6 +59,23 @@ export interface RetryPolicy {
   random?: () => number;
 }
 
+/** The retry settings a sink takes from its caller (the sink picks the default attempts). */
+export interface SendRetryOptions {
+  /** HTTP attempts per call, the SDK's own retries counted. */
+  attempts?: number;
+  /** The first backoff's upper bound (doubles per retry, equal jitter). */
+  backoffMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export const sendRetryPolicy = (options: SendRetryOptions, defaultAttempts: number): RetryPolicy => ({
+  maxAttempts: options.attempts ?? defaultAttempts,
+  ...(options.backoffMs !== undefined ? { baseDelayMs: options.backoffMs } : {}),
+  ...(options.sleep ? { sleep: options.sleep } : {}),
+  ...(options.random ? { random: options.random } : {}),
+});
+
 export interface EntryFailure<E> {
   entry: E;
   /** The service's error code for the entry ('NoResult' when the answer says nothing about it). */

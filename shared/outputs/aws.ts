@@ -1,6 +1,9 @@
 import { PutRecordsCommand, type KinesisClient } from '@aws-sdk/client-kinesis';
-import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
-import { retryFailedEntries, RetryFailedError, sdkAttempts, type EntryFailure } from '../io/retry';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import { FIREHOSE_LIMITS, putRecordBatch } from '../aws/firehose-batch';
+import { chunkByLimits } from '../io/chunk';
+import { retryFailedEntries, RetryFailedError, sdkAttempts, sendRetryPolicy, type EntryFailure, type SendRetryOptions } from '../io/retry';
+import { KINESIS_MAX_BATCH_BYTES, KINESIS_MAX_BATCH_RECORDS, KINESIS_MAX_RECORD_BYTES } from '../records/limits';
 import { OutputNotDeliveredError, type OutputRecord, type OutputSink, type OutputTarget, type SinkFactory } from './outbox';
 
 /**
@@ -11,17 +14,12 @@ import { OutputNotDeliveredError, type OutputRecord, type OutputSink, type Outpu
 
 /** Kinesis PutRecords and Firehose PutRecordBatch limits (AWS quotas pages). */
 export const OUTPUT_LIMITS = {
-  kinesis: { recordsPerCall: 500, bytesPerCall: 5 * 1024 * 1024, bytesPerRecord: 1024 * 1024 },
-  firehose: { recordsPerCall: 500, bytesPerCall: 4 * 1024 * 1024, bytesPerRecord: 1000 * 1024 },
+  kinesis: { recordsPerCall: KINESIS_MAX_BATCH_RECORDS, bytesPerCall: KINESIS_MAX_BATCH_BYTES, bytesPerRecord: KINESIS_MAX_RECORD_BYTES },
+  firehose: FIREHOSE_LIMITS,
 } as const;
 
-export interface SinkOptions {
-  /** HTTP attempts per call, the SDK's own retries counted (default 8). */
-  attempts?: number;
-  backoffMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
+/** `attempts`: HTTP attempts per call, the SDK's own retries counted (default 8). */
+export type SinkOptions = SendRetryOptions;
 
 /** Splits records into calls within a service's limits; a record over the per-record limit is refused. */
 export function chunkRecords(
@@ -29,111 +27,97 @@ export function chunkRecords(
   limits: { recordsPerCall: number; bytesPerCall: number; bytesPerRecord: number },
   target: string,
 ): OutputRecord[][] {
-  const calls: OutputRecord[][] = [];
-  let call: OutputRecord[] = [];
-  let bytes = 0;
-  for (const r of records) {
-    // Kinesis counts the partition key against the record and call sizes; Firehose has none (counted as 0).
-    const size = r.data.byteLength + Buffer.byteLength(r.partitionKey);
-    if (size > limits.bytesPerRecord)
-      throw new OutputNotDeliveredError(`a result of ${size} bytes is over ${target}'s record limit (${limits.bytesPerRecord} bytes)`);
-    if (call.length === limits.recordsPerCall || bytes + size > limits.bytesPerCall) {
-      calls.push(call);
-      call = [];
-      bytes = 0;
-    }
-    call.push(r);
-    bytes += size;
-  }
-  if (call.length) calls.push(call);
-  return calls;
+  return chunkByLimits(
+    records,
+    (r) => {
+      // Kinesis counts the partition key against the record and call sizes; Firehose has none (counted as 0).
+      const size = r.data.byteLength + Buffer.byteLength(r.partitionKey);
+      if (size > limits.bytesPerRecord)
+        throw new OutputNotDeliveredError(`a result of ${size} bytes is over ${target}'s record limit (${limits.bytesPerRecord} bytes)`);
+      return size;
+    },
+    limits,
+  );
 }
 
-const retryOptions = (o: SinkOptions) => ({
-  maxAttempts: o.attempts ?? 8,
-  ...(o.backoffMs !== undefined ? { baseDelayMs: o.backoffMs } : {}),
-  ...(o.sleep ? { sleep: o.sleep } : {}),
-  ...(o.random ? { random: o.random } : {}),
-});
+const DEFAULT_ATTEMPTS = 8;
 
-function notDelivered(target: OutputTarget, error: unknown): never {
-  if (error instanceof RetryFailedError)
-    throw new OutputNotDeliveredError(
-      `${target.id}: ${error.pending.length} result record(s) not delivered after ${error.attempts} attempts (${error.codes.join(', ')}); the invoke fails so that Lambda retries the batch`,
-      { cause: error.cause ?? error },
-    );
-  throw error;
-}
-
-export class KinesisOutputSink implements OutputSink {
+/**
+ * What both sinks are: records sent call by call within the service's limits, each call retrying its failed
+ * entries (`send`); a call whose records never land fails the invoke.
+ */
+abstract class BatchOutputSink<Client> implements OutputSink {
   constructor(
-    private readonly client: KinesisClient,
-    private readonly target: OutputTarget,
-    private readonly options: SinkOptions = {},
+    protected readonly client: Client,
+    protected readonly target: OutputTarget,
+    protected readonly options: SinkOptions = {},
   ) {}
 
+  protected abstract readonly limits: (typeof OUTPUT_LIMITS)[keyof typeof OUTPUT_LIMITS];
+  /** Whether the service counts the partition key against its limits (Kinesis) or has none (Firehose). */
+  protected abstract readonly keyed: boolean;
+  /** Puts one call, its failed entries sent again; throws RetryFailedError with what never landed. */
+  protected abstract send(call: OutputRecord[]): Promise<unknown>;
+
+  protected get retryPolicy() {
+    return sendRetryPolicy(this.options, DEFAULT_ATTEMPTS);
+  }
+
   async put(records: readonly OutputRecord[]): Promise<void> {
+    const sized = this.keyed ? records : records.map((r) => ({ data: r.data, partitionKey: '' }));
+    for (const call of chunkRecords(sized, this.limits, this.target.id)) {
+      try {
+        await this.send(call);
+      } catch (error) {
+        if (error instanceof RetryFailedError)
+          throw new OutputNotDeliveredError(
+            `${this.target.id}: ${error.pending.length} result record(s) not delivered after ${error.attempts} attempts (${error.codes.join(', ')}); the invoke fails so that Lambda retries the batch`,
+            { cause: error.cause ?? error },
+          );
+        throw error;
+      }
+    }
+  }
+}
+
+export class KinesisOutputSink extends BatchOutputSink<KinesisClient> {
+  protected readonly limits = OUTPUT_LIMITS.kinesis;
+  protected readonly keyed = true;
+
+  protected send(call: OutputRecord[]) {
     const stream = this.target.arn ? { StreamARN: this.target.arn } : { StreamName: this.target.name };
-    for (const call of chunkRecords(records, OUTPUT_LIMITS.kinesis, this.target.id)) {
-      try {
-        await retryFailedEntries(
-          call,
-          async (pending) => {
-            const out = await this.client.send(
-              new PutRecordsCommand({ ...stream, Records: pending.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }),
-            );
-            const results = out.Records ?? [];
-            const failed: Array<EntryFailure<OutputRecord>> = [];
-            pending.forEach((entry, i) => {
-              const r = results[i];
-              // Only a sequence number proves a record landed.
-              if (r?.ErrorCode || !r?.SequenceNumber)
-                failed.push({ entry, code: r?.ErrorCode ?? 'NoResult', ...(r?.ErrorMessage ? { message: r.ErrorMessage } : {}) });
-            });
-            return { failed, attempts: sdkAttempts(out) };
-          },
-          retryOptions(this.options),
+    return retryFailedEntries(
+      call,
+      async (pending) => {
+        const out = await this.client.send(
+          new PutRecordsCommand({ ...stream, Records: pending.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }),
         );
-      } catch (error) {
-        notDelivered(this.target, error);
-      }
-    }
+        const results = out.Records ?? [];
+        const failed: Array<EntryFailure<OutputRecord>> = [];
+        pending.forEach((entry, i) => {
+          const r = results[i];
+          // Only a sequence number proves a record landed.
+          if (r?.ErrorCode || !r?.SequenceNumber)
+            failed.push({ entry, code: r?.ErrorCode ?? 'NoResult', ...(r?.ErrorMessage ? { message: r.ErrorMessage } : {}) });
+        });
+        return { failed, attempts: sdkAttempts(out) };
+      },
+      this.retryPolicy,
+    );
   }
 }
 
-export class FirehoseOutputSink implements OutputSink {
-  constructor(
-    private readonly client: FirehoseClient,
-    private readonly target: OutputTarget,
-    private readonly options: SinkOptions = {},
-  ) {}
+export class FirehoseOutputSink extends BatchOutputSink<FirehoseClient> {
+  protected readonly limits = OUTPUT_LIMITS.firehose;
+  protected readonly keyed = false;
 
-  async put(records: readonly OutputRecord[]): Promise<void> {
-    const noKey = records.map((r) => ({ data: r.data, partitionKey: '' }));
-    for (const call of chunkRecords(noKey, OUTPUT_LIMITS.firehose, this.target.id)) {
-      try {
-        await retryFailedEntries(
-          call,
-          async (pending) => {
-            const out = await this.client.send(
-              new PutRecordBatchCommand({ DeliveryStreamName: this.target.name, Records: pending.map((r) => ({ Data: r.data })) }),
-            );
-            const responses = out.RequestResponses ?? [];
-            const failed: Array<EntryFailure<OutputRecord>> = [];
-            if (out.FailedPutCount)
-              pending.forEach((entry, i) => {
-                const r = responses[i];
-                if (r?.ErrorCode || !responses.length)
-                  failed.push({ entry, code: r?.ErrorCode ?? 'NoResult', ...(r?.ErrorMessage ? { message: r.ErrorMessage } : {}) });
-              });
-            return { failed, attempts: sdkAttempts(out) };
-          },
-          retryOptions(this.options),
-        );
-      } catch (error) {
-        notDelivered(this.target, error);
-      }
-    }
+  protected send(call: OutputRecord[]) {
+    return putRecordBatch(
+      this.client,
+      this.target.name,
+      call.map((r) => r.data),
+      this.retryPolicy,
+    );
   }
 }
 

@@ -1,32 +1,26 @@
-import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
-import { retryFailedEntries, RetryFailedError, sdkAttempts, type EntryFailure } from '../io/retry';
+import type { FirehoseClient } from '@aws-sdk/client-firehose';
+import { FIREHOSE_LIMITS, putRecordBatch } from '../aws/firehose-batch';
+import { chunkByLimits } from '../io/chunk';
+import { RetryFailedError, sendRetryPolicy, type SendRetryOptions } from '../io/retry';
 import { rejectLines, type RejectBatch, type RejectsSink } from './sink';
 import { StreamSentinelError } from '../errors';
 
-/** Firehose's limits for PutRecordBatch (docs: Amazon Data Firehose quotas). */
-export const FIREHOSE_LIMITS = {
-  /** Records per call. */
-  recordsPerCall: 500,
-  /** Bytes per call, all records together. */
-  bytesPerCall: 4 * 1024 * 1024,
-  /** Bytes per record, before base64. */
-  bytesPerRecord: 1000 * 1024,
-} as const;
+/**
+ * The rejects sink over Firehose: reject lines packed into Firehose records, sent with the shared
+ * PutRecordBatch sender (shared/aws/firehose-batch.ts).
+ */
+
+export { FIREHOSE_LIMITS };
 
 /** Firehose refused some records of a batch every time it was asked: the invoke fails and Lambda retries it. */
 export class RejectsNotKeptError extends StreamSentinelError {}
 
-export interface FirehoseRejectsSinkOptions {
-  /**
-   * HTTP attempts per PutRecordBatch (the SDK's own retries of a throttled or failed call counted) for records
-   * Firehose reports as failed, before giving up: the invoke then fails and Lambda retries the batch.
-   */
-  attempts?: number;
-  /** The first backoff's upper bound (shared/io/retry.ts: doubles per retry, equal jitter). */
-  backoffMs?: number;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
-}
+/**
+ * `attempts`: HTTP attempts per PutRecordBatch (the SDK's own retries of a throttled or failed call counted) for
+ * records Firehose reports as failed, before giving up (default 4): the invoke then fails and Lambda retries
+ * the batch. `backoffMs`: the first backoff's upper bound (shared/io/retry.ts).
+ */
+export type FirehoseRejectsSinkOptions = SendRetryOptions;
 
 const encoder = new TextEncoder();
 
@@ -57,21 +51,7 @@ export function packRecords(
     currentBytes += bytes;
   }
   flush();
-
-  const calls: Uint8Array[][] = [];
-  let call: Uint8Array[] = [];
-  let callBytes = 0;
-  for (const record of records) {
-    if (call.length === limits.recordsPerCall || callBytes + record.byteLength > limits.bytesPerCall) {
-      calls.push(call);
-      call = [];
-      callBytes = 0;
-    }
-    call.push(record);
-    callBytes += record.byteLength;
-  }
-  if (call.length) calls.push(call);
-  return calls;
+  return chunkByLimits(records, (record) => record.byteLength, limits);
 }
 
 /**
@@ -94,45 +74,23 @@ export class FirehoseRejectsSink implements RejectsSink {
     return `firehose:${this.deliveryStreamName} (${batch.rejects.length} rejects)`;
   }
 
-  /** One PutRecordBatch, then again with only the records Firehose reported as failed. */
   private async put(records: Uint8Array[]): Promise<void> {
-    const attempts = this.options.attempts ?? 4;
+    // The messages of the last refused round: what the error says when the attempts run out on entry failures.
+    let lastErrors: string[] = [];
     try {
-      await retryFailedEntries(
-        records,
-        async (pending) => {
-          const out = await this.client.send(
-            new PutRecordBatchCommand({ DeliveryStreamName: this.deliveryStreamName, Records: pending.map((Data) => ({ Data })) }),
-          );
-          const responses = out.RequestResponses ?? [];
-          const failed: Array<EntryFailure<Uint8Array>> = [];
-          if (out.FailedPutCount) {
-            // Without per-record answers (never seen), every record goes again.
-            pending.forEach((entry, i) => {
-              const r = responses[i];
-              if (r?.ErrorCode || !responses.length)
-                failed.push({ entry, code: r?.ErrorCode ?? 'NoResult', ...(r?.ErrorMessage ? { message: r.ErrorMessage } : {}) });
-            });
-          }
-          if (failed.length) this.lastErrors = [...new Set(failed.map((f) => `${f.code}: ${f.message ?? ''}`.trim()))];
-          return { failed, attempts: sdkAttempts(out) };
+      await putRecordBatch(this.client, this.deliveryStreamName, records, {
+        ...sendRetryPolicy(this.options, 4),
+        onFailure: (event) => {
+          if (event.kind === 'entries') lastErrors = [...new Set(event.failed.map((f) => `${f.code}: ${f.message ?? ''}`.trim()))];
         },
-        {
-          maxAttempts: attempts,
-          ...(this.options.backoffMs !== undefined ? { baseDelayMs: this.options.backoffMs } : {}),
-          ...(this.options.sleep ? { sleep: this.options.sleep } : {}),
-          ...(this.options.random ? { random: this.options.random } : {}),
-        },
-      );
+      });
     } catch (error) {
       if (!(error instanceof RetryFailedError)) throw error;
-      const why = error.cause !== undefined ? error.message : this.lastErrors.join('; ');
+      const why = error.cause !== undefined ? error.message : lastErrors.join('; ');
       throw new RejectsNotKeptError(
         `Firehose ${this.deliveryStreamName} refused ${error.pending.length} reject record(s) after ${error.attempts} attempts (${why}); the invoke fails so that Lambda retries the batch`,
         { cause: error.cause ?? error },
       );
     }
   }
-
-  private lastErrors: string[] = [];
 }
