@@ -184,7 +184,7 @@ export interface SuppressionSpec {
 const suppressionRule = z
   .strictObject({
     feature: z.string().check(z.minLength(1)),
-    minAbsolute: z.optional(z.number().check(z.gte(0, 'must be 0 or more (in the feature\'s units)'))),
+    minAbsolute: z.optional(z.number().check(z.gte(0, "must be 0 or more (in the feature's units)"))),
     minRelative: z.optional(z.number().check(z.gte(0, 'must be 0 or more (0.2 = 20 % of usual)'))),
     direction: z.optional(z.enum(['both', 'spikes', 'dips'])),
   })
@@ -225,7 +225,7 @@ const scoring = {
   suppress: z.optional(z.array(suppressionRule).check(z.minLength(1), z.maxLength(30))),
 };
 
-const rcfDetectorInput = z.strictObject({
+const rcfDetectorFields = z.strictObject({
   ...common,
   ...scoring,
   kind: z._default(z.literal('rcf'), 'rcf'),
@@ -255,14 +255,14 @@ const rcfDetectorInput = z.strictObject({
    * (shared/windows/watermark.ts); 0 scores it at the first Lambda window's end past its own. Ignored without `time`.
    */
   lateness: z._default(int(0, 900), 5),
-}).check(
-  z.refine(
-    (d) => {
-      const features = d.features ?? d.aggregates.map((a) => a.name);
-      return (d.suppress ?? []).every((r) => features.includes(r.feature));
-    },
-    { message: 'each suppress rule names one of the detector\'s features (features, or the aggregate names when features is left out)', path: ['suppress'] },
-  ),
+});
+
+/** A suppression rule is about one of the detector's features (the aggregate names when `features` is left out). */
+const rcfDetectorInput = rcfDetectorFields.check(
+  z.refine((d) => (d.suppress ?? []).every((r) => (d.features ?? d.aggregates.map((a) => a.name)).includes(r.feature)), {
+    message: "each suppress rule names one of the detector's features (features, or the aggregate names when features is left out)",
+    path: ['suppress'],
+  }),
 );
 
 const hotspotsDetectorInput = z.strictObject({
