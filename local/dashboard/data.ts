@@ -1,4 +1,4 @@
-import { QueryCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, paginateQuery, paginateScan, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { decodeWindowPoints } from '../../shared/hotspots/byte-format';
 import { PK_PREFIX, hotspotsStatePk, parseHotspotsPk, parseWindowPk as parseWindowKeys } from '../../shared/store/keys';
 
@@ -119,20 +119,16 @@ export class TableReader {
     const ttl = this.options.keysTtlMs ?? 3000;
     if (!fresh && this.cachedKeys && Date.now() - this.cachedKeys.at < ttl) return this.cachedKeys.keys;
     const pks = new Set<string>();
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new ScanCommand({
-          TableName: this.tableName,
-          ProjectionExpression: 'pk',
-          FilterExpression: 'begins_with(pk, :w) OR begins_with(pk, :h)',
-          ExpressionAttributeValues: { ':w': { S: PK_PREFIX.window }, ':h': { S: PK_PREFIX.hotspots } },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) if (item.pk?.S) pks.add(item.pk.S);
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        ProjectionExpression: 'pk',
+        FilterExpression: 'begins_with(pk, :w) OR begins_with(pk, :h)',
+        ExpressionAttributeValues: { ':w': { S: PK_PREFIX.window }, ':h': { S: PK_PREFIX.hotspots } },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) if (item.pk?.S) pks.add(item.pk.S);
     const keys = [...pks].map(parseWindowPk).filter((k): k is WindowKey => k !== undefined);
     keys.sort((a, b) => a.detector.localeCompare(b.detector) || a.key.localeCompare(b.key));
     this.cachedKeys = { at: Date.now(), keys };
@@ -142,21 +138,21 @@ export class TableReader {
   /** Every window of one key, oldest first (`limit` = only the latest ones). */
   async windows(pk: string, limit?: number): Promise<WindowPoint[]> {
     const items: Record<string, unknown>[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ScanIndexForward: false,
-          ...(limit ? { Limit: limit - items.length } : {}),
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+    const pages = paginateQuery(
+      { client: this.client, ...(limit ? { pageSize: limit } : {}) },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ScanIndexForward: false,
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) items.push(unmarshalItem(item));
-      start = page.LastEvaluatedKey;
-    } while (start && (!limit || items.length < limit));
+      if (limit && items.length >= limit) break;
+    }
+    // A page cut short by DynamoDB's 1 MB cap is followed by a full one: keep only the latest `limit`.
+    if (limit && items.length > limit) items.length = limit;
     return items.map(toPoint).reverse();
   }
 
