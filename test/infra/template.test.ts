@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../../shared/aws/clients';
 import { createDataTable, startDynalite } from '../support/emulators';
+import { windowEvent } from '../factories/kinesis';
 import { CfnSpecValidator, isIntrinsic, type CfnResourceDecl, type CfnTemplate } from '../support/cfn-spec';
 import { packageService, printConfig, REPO_ROOT, stageParams, type PackagedService } from '../support/sls-package';
 import { zipEntries, zipEntryContent } from '../support/zip-entries';
@@ -500,6 +501,11 @@ describe('the packaged windows function on its own', () => {
     try {
       const table = await createDataTable(db.endpoint);
       const events = ['windows-kinesis.json', 'windows-rejects.json'].map((f) => join(REPO_ROOT, 'events', f));
+      // The sample windows end with their Lambda window; the handler holds event-time windows for their lateness
+      // (docs/detectors.md, Lateness), so the next Lambda window's final invoke is the one that writes them.
+      const next = join(dir, 'windows-next-final.json');
+      writeFileSync(next, JSON.stringify(windowEvent({ windowStart: '2026-11-22T10:00:10.000Z', final: true })));
+      events.push(next);
       const script = `
         const { readFileSync } = require('node:fs');
         const { handler } = require('./functions/windows/handler.js');
@@ -527,7 +533,7 @@ describe('the packaged windows function on its own', () => {
           POWERTOOLS_LOG_LEVEL: 'SILENT',
         },
       });
-      expect(JSON.parse(stdout)).toEqual([[], []]);
+      expect(JSON.parse(stdout)).toEqual([[], [], []]);
       const client = dynamoDocumentClient({ endpoint: db.endpoint });
       const items = (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
       client.destroy();
