@@ -4,7 +4,15 @@ import { streamHandler, tableOptions, type StreamFunctionDeps } from '../../shar
 import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
 import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
 import { DynamoCarryStore, DynamoModelStore, DynamoWindowStore } from '../../shared/store';
-import { aggregateRecords, compileDetector, emitWindows, emitWithWatermark, ModelCache, readState, type WindowsState } from '../../shared/windows';
+import {
+  aggregateRecords,
+  compileDetector,
+  emitWindows,
+  emitWithWatermark,
+  ModelCache,
+  readState,
+  type WindowsState,
+} from '../../shared/windows';
 import { deliveringOutputs, type Outputs } from '../../shared/outputs';
 import { withPerRecord } from '../../shared/per-record/lambda';
 

@@ -60,7 +60,11 @@ export function produceRecords(c: ProducerConditions): ProducedRecord[] {
 export const producedLine = (p: ProducedRecord): string => `${new Date(p.eventMs).toISOString()},${p.station}`;
 
 /** Lambda's tumbling windows by arrival, each as a partial invoke's records and the final invoke's, then `flushWindows` empty ones. */
-export function lambdaWindows(records: ProducedRecord[], lambdaMs = 10_000, flushWindows = 4): Array<{ startMs: number; parts: ProducedRecord[][] }> {
+export function lambdaWindows(
+  records: ProducedRecord[],
+  lambdaMs = 10_000,
+  flushWindows = 4,
+): Array<{ startMs: number; parts: ProducedRecord[][] }> {
   const first = Math.floor(records[0]!.arrivalMs / lambdaMs) * lambdaMs;
   const last = Math.floor(records[records.length - 1]!.arrivalMs / lambdaMs) * lambdaMs + flushWindows * lambdaMs;
   const out: Array<{ startMs: number; parts: ProducedRecord[][] }> = [];
@@ -72,7 +76,13 @@ export function lambdaWindows(records: ProducedRecord[], lambdaMs = 10_000, flus
   return out;
 }
 
-export const producedEvent = (shardId: string, startMs: number, part: ProducedRecord[], state: Record<string, unknown>, final: boolean): WindowsEvent =>
+export const producedEvent = (
+  shardId: string,
+  startMs: number,
+  part: ProducedRecord[],
+  state: Record<string, unknown>,
+  final: boolean,
+): WindowsEvent =>
   windowEvent({
     windowStart: startMs,
     shardId,

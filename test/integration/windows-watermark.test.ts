@@ -4,7 +4,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { dynamoDocumentClient } from '../../shared/aws/clients';
 import { parseDetectors } from '../../shared/detectors';
 import { MemoryRejectsSink } from '../../shared/rejects';
-import { ModelCache } from '../../shared/windows';
+import { CarryConflictError, ModelCache } from '../../shared/windows';
+import { DynamoCarryStore } from '../../shared/store';
 import { createWindowsHandler, type WindowsEvent, type WindowsResponse } from '../../functions/windows/handler';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
 import { lambdaContext } from '../factories/kinesis';
@@ -87,37 +88,49 @@ describe('event-time windows held to their watermark (windows function, dynalite
     ['latency U(0, 3 s)', { latencyMs: 3000 }, 3],
     ['clocks ±4 s off and latency U(0, 3 s)', { latencyMs: 3000, skewsMs: [-4000, 4000, 0, -2500, 1500, -4000] }, 7],
     ['5-s batching and latency U(0, 3 s)', { latencyMs: 3000, batchMs: 5000 }, 8],
-    ['clocks ±4 s off, 5-s batching and latency U(0, 3 s)', { latencyMs: 3000, batchMs: 5000, skewsMs: [-4000, 4000, 0, -2500, 1500, -4000] }, 12],
+    [
+      'clocks ±4 s off, 5-s batching and latency U(0, 3 s)',
+      { latencyMs: 3000, batchMs: 5000, skewsMs: [-4000, 4000, 0, -2500, 1500, -4000] },
+      12,
+    ],
   ];
 
-  it.each(conditions)('%s: every window of a detector whose lateness covers the delay is scored on its final count', async (_, c, delayS) => {
-    const records = produceRecords({ ...c, seed: delayS });
-    const invoke = handler(client);
-    for (const { startMs, parts } of lambdaWindows(records)) {
-      const partial = await invoke(producedEvent(SHARD, startMs, parts[0]!, {}, false));
-      const final = await invoke(producedEvent(SHARD, startMs, parts[1]!, partial.state, true));
-      expect(final.batchItemFailures).toEqual([]);
-    }
-    const expected = countsByWindow(records);
-    for (const [name, lateness] of [['l0', 0], ['l5', 5], ['l8', 8], ['l12', 12]] as const) {
-      const stored = await windowsOf(name);
-      // Every (station, window) that had records, with all of them (late merges included) whatever the lateness.
-      expect([name, [...stored.keys()].sort()]).toEqual([name, [...expected.keys()].sort()]);
-      for (const [id, count] of expected) expect([name, id, stored.get(id)!.count]).toEqual([name, id, count]);
-      if (lateness < delayS) continue;
-      // Scored on all of them: the count at scoring time (count minus late records) is the final count.
-      for (const [id, count] of expected) {
-        const w = stored.get(id)!;
-        expect([name, id, Number(w.count) - Number(w.lateRecords), w.late, w.scored]).toEqual([name, id, count, false, true]);
+  it.each(conditions)(
+    '%s: every window of a detector whose lateness covers the delay is scored on its final count',
+    async (_, c, delayS) => {
+      const records = produceRecords({ ...c, seed: delayS });
+      const invoke = handler(client);
+      for (const { startMs, parts } of lambdaWindows(records)) {
+        const partial = await invoke(producedEvent(SHARD, startMs, parts[0]!, {}, false));
+        const final = await invoke(producedEvent(SHARD, startMs, parts[1]!, partial.state, true));
+        expect(final.batchItemFailures).toEqual([]);
       }
-    }
-    // Lateness 0 is not enough for any of these producers: the scenario does deliver records after their window's Lambda window.
-    expect([...(await windowsOf('l0')).values()].some((w) => Number(w.lateRecords) > 0)).toBe(true);
-    // Nothing is left held once the stream has moved past every window.
-    const carries = (await items()).filter((i) => i.type === 'carry');
-    expect(carries.some((i) => i.pk === 'K#l12')).toBe(true);
-    expect(carries.map((i) => [i.sk, i.windows])).toEqual(carries.map(() => [SHARD, 0]));
-  });
+      const expected = countsByWindow(records);
+      for (const [name, lateness] of [
+        ['l0', 0],
+        ['l5', 5],
+        ['l8', 8],
+        ['l12', 12],
+      ] as const) {
+        const stored = await windowsOf(name);
+        // Every (station, window) that had records, with all of them (late merges included) whatever the lateness.
+        expect([name, [...stored.keys()].sort()]).toEqual([name, [...expected.keys()].sort()]);
+        for (const [id, count] of expected) expect([name, id, stored.get(id)!.count]).toEqual([name, id, count]);
+        if (lateness < delayS) continue;
+        // Scored on all of them: the count at scoring time (count minus late records) is the final count.
+        for (const [id, count] of expected) {
+          const w = stored.get(id)!;
+          expect([name, id, Number(w.count) - Number(w.lateRecords), w.late, w.scored]).toEqual([name, id, count, false, true]);
+        }
+      }
+      // Lateness 0 is not enough for any of these producers: the scenario does deliver records after their window's Lambda window.
+      expect([...(await windowsOf('l0')).values()].some((w) => Number(w.lateRecords) > 0)).toBe(true);
+      // Nothing is left held once the stream has moved past every window.
+      const carries = (await items()).filter((i) => i.type === 'carry');
+      expect(carries.some((i) => i.pk === 'K#l12')).toBe(true);
+      expect(carries.map((i) => [i.sk, i.windows])).toEqual(carries.map(() => [SHARD, 0]));
+    },
+  );
 
   it('redelivers a final invoke that failed after writing its carry: no window lost, doubled or rescored', async () => {
     const records = produceRecords({ latencyMs: 3000, batchMs: 5000, skewsMs: [-4000, 4000, 0, -2500, 1500, -4000], seconds: 60, seed: 2 });
@@ -165,5 +178,15 @@ describe('event-time windows held to their watermark (windows function, dynalite
     for (const w of covered.values()) expect([w.key, w.sk, typeof w.fresh]).toEqual([w.key, w.sk, 'string']);
     const models = (await items()).filter((i) => i.type === 'model' && String(i.pk).startsWith('M#l12#'));
     expect(models.length).toBe(6);
+  });
+
+  it('stores a carry as written (an empty extreme as null) and refuses a write whose read emission is no longer there', async () => {
+    const store = new DynamoCarryStore({ client, tableName, retentionDays: 7, now: () => T0 });
+    expect(await store.get('l12', SHARD)).toBeUndefined();
+    await store.put('l12', SHARD, { emission: 'e1', w: { 'l12|1772366400|__proto__': [2, 5, 1, 4, 0, 0, 0] } }, undefined);
+    await expect(store.put('l12', SHARD, { emission: 'e2', w: {} }, undefined)).rejects.toBeInstanceOf(CarryConflictError);
+    await expect(store.put('l12', SHARD, { emission: 'e2', w: {} }, 'e0')).rejects.toBeInstanceOf(CarryConflictError);
+    await store.put('l12', SHARD, { emission: 'e2', w: { 'l12|1772366410|A': [1, 3, Infinity, -Infinity] } }, 'e1');
+    expect(await store.get('l12', SHARD)).toEqual({ emission: 'e2', w: { 'l12|1772366410|A': [1, 3, null, null] } });
   });
 });
