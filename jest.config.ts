@@ -27,6 +27,8 @@ const HEAVY = [
   '<rootDir>/test/fidelity/',
   '<rootDir>/test/infra/template.test.ts',
   '<rootDir>/test/integration/windows-nab.test.ts',
+  '<rootDir>/test/integration/windows-models.test.ts',
+  '<rootDir>/test/integration/faults.test.ts',
   '<rootDir>/test/heavy/',
 ];
 
