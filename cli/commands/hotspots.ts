@@ -1,3 +1,7 @@
+/**
+ * `stream-sentinel hotspots`: KDA's HOTSPOTS over a CSV of points on stdin (shared/hotspots), one JSON result per
+ * point, so a team can check its HOTSPOTS parameters offline before deploying them.
+ */
 import type { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
 import { HotspotsInputError, HotspotsParameterError, HotspotsWindow } from '../../shared/hotspots';
@@ -28,7 +32,12 @@ export async function hotspotsCsv(input: Readable, output: Writable, options: Ho
   const fail = (message: string) => new HotspotsCliError(message);
   let window: HotspotsWindow | undefined;
   let rows = 0;
-  for await (const { lineNo, values } of numericRows(input, { columns: options.columns, unnamed: (i) => `column ${i}`, label: (n) => n, fail })) {
+  for await (const { lineNo, values } of numericRows(input, {
+    columns: options.columns,
+    unnamed: (i) => `column ${i}`,
+    label: (n) => n,
+    fail,
+  })) {
     window ??= createWindow(options, values.length);
     try {
       window.push(values);
@@ -51,7 +60,9 @@ function createWindow(options: HotspotsCliOptions, dimensions: number): Hotspots
     if (error instanceof HotspotsParameterError) {
       const flag = FLAG_OF[error.parameter];
       throw new HotspotsCliError(
-        flag ? error.message.replace(error.parameter, flag) : `${dimensions} columns: a point has 1 to 10 numeric columns (pick some with --columns)`,
+        flag
+          ? error.message.replace(error.parameter, flag)
+          : `${dimensions} columns: a point has 1 to 10 numeric columns (pick some with --columns)`,
       );
     }
     throw error;

@@ -1,3 +1,8 @@
+/**
+ * `stream-sentinel score`: a Random Cut Forest over CSV rows on stdin, printing per row the raw KDA-scale score and,
+ * on request, the anomaly grade and the default rule's alert decision (shared/anomaly) — the same numbers the windows
+ * function computes, checkable offline.
+ */
 import type { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
 import { AnomalyGrader, decideAlert, type AlertOn } from '../../shared/anomaly';

@@ -1,3 +1,4 @@
+/** The alerts domain: selection, safe text, messages and digests. */
 export * from './types';
 export * from './select';
 export * from './cooldown';

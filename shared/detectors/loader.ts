@@ -1,3 +1,7 @@
+/**
+ * Loading the detectors file: YAML → schema → typed detectors, with messages that say what to fix, and the refusal of
+ * settings the functions do not run yet (support.ts) unless a caller only validates (import-sql, compare).
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type * as z from 'zod/mini';

@@ -1,3 +1,7 @@
+/**
+ * The HOTSPOTS sliding window: the last windowSize points, kept in a grid (grid.ts) whose dense components
+ * (components.ts) are the hotspots; state in a compact byte format (byte-format.ts) for Lambda's window state.
+ */
 import { decodeWindowPoints, encodeWindowPoints } from './byte-format';
 import { Components, SlotSet, WindowExtreme, type Aggregate } from './components';
 import {

@@ -1,3 +1,7 @@
+/**
+ * RandomCutForest: the public forest (score then update, KDA's warm-up zeros and repeated-value rule, attribution)
+ * over the trees, sampler and shingle-aware point store; state format 2 with version 1 still readable (docs/rcf.md).
+ */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ByteReader, ByteWriter } from './bytes';
 import { RcfInputError, RcfParameterError, RcfStateError } from './errors';

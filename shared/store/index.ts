@@ -1,3 +1,4 @@
+/** DynamoDB adapters; keys.ts owns every pk/sk format. */
 export * from './keys';
 export { DynamoWindowStore, type WindowItem } from './windows';
 export { DynamoModelStore, type ModelItem } from './models';

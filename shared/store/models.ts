@@ -1,3 +1,7 @@
+/**
+ * The model store over DynamoDB: one item per (detector, key) holding the forest's state, the grade state, the last
+ * window learned and a version for optimistic concurrency; saved every MODEL_SAVE_EVERY windows (docs/data-model.md).
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StreamSentinelError } from '../errors';

@@ -1,3 +1,4 @@
+/** Tumbling-window aggregation, emission, models, watermark: the windows function's domain. */
 export * from './aggregate';
 export * from './plan';
 export * from './ports';

@@ -1,3 +1,4 @@
+/** The seeded scenario generators (toll, wind, players, clicks) by name. */
 import { clicks } from './clicks';
 import { players } from './players';
 import { toll } from './toll';

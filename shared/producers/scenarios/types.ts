@@ -1,3 +1,4 @@
+/** The shapes every scenario generator shares: names, anomaly specs, options and produced records. */
 export type ScenarioName = 'toll' | 'wind' | 'players' | 'clicks';
 import { StreamSentinelError } from '../../errors';
 
