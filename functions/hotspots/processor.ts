@@ -9,7 +9,6 @@ import {
 } from '../../shared/hotspots';
 import { streamHandler, tableOptions, type StreamFunctionDeps } from '../../shared/lambda/stream-function';
 import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
-import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
 import { DynamoHotspotsStore } from '../../shared/store/hotspots';
 
 /**
@@ -18,8 +17,10 @@ import { DynamoHotspotsStore } from '../../shared/store/hotspots';
  * service, wired to the store here.
  */
 
-export type HotspotsEvent = Event;
-export type HotspotsResponse = Response;
+export type {
+  TumblingWindowEvent as HotspotsEvent,
+  TumblingWindowResponse as HotspotsResponse,
+} from '../../shared/lambda/tumbling-window';
 export { checkCarriable, HotspotsDetectorError } from '../../shared/hotspots';
 
 export interface HotspotsDeps extends StreamFunctionDeps {

@@ -2,7 +2,6 @@ import { rcfDetectors } from '../../shared/detectors';
 import { CONFIG_DEFAULTS } from '../../shared/config/env';
 import { streamHandler, tableOptions, type StreamFunctionDeps } from '../../shared/lambda/stream-function';
 import { tumblingWindowProcessor, type TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
-import type { TumblingWindowEvent as Event, TumblingWindowResponse as Response } from '../../shared/lambda/tumbling-window';
 import { DynamoCarryStore, DynamoModelStore, DynamoWindowStore } from '../../shared/store';
 import {
   aggregateRecords,
@@ -22,8 +21,10 @@ import { withPerRecord } from '../../shared/per-record/lambda';
  * the work shared/windows' service (and shared/outputs, shared/per-record around it); this file wires them.
  */
 
-export type WindowsEvent = Event;
-export type WindowsResponse = Response;
+export type {
+  TumblingWindowEvent as WindowsEvent,
+  TumblingWindowResponse as WindowsResponse,
+} from '../../shared/lambda/tumbling-window';
 
 export interface WindowsDeps extends StreamFunctionDeps {
   /** Warm-container forest cache; pass one to share it between handler instances (tests of cold vs warm). */

@@ -50,6 +50,8 @@ export class RcfTree {
   private readonly active: Int32Array;
   /** Points have ACTIVE_LIST_DIMS dimensions or more: `scoreWide` is the faster way to score them. */
   readonly wide: boolean;
+  /** The leaf the last `descend` reached (scratch, so the descent returns one number). */
+  private reached = 0;
 
   constructor(capacity: number, store: PointStore, rng: Xoshiro128) {
     this.capacity = capacity;
@@ -382,6 +384,33 @@ export class RcfTree {
     }
   }
 
+  /** Walks q from the root to its leaf, recording the internal nodes in `path`; returns the depth (leaf in `reached`). */
+  private descend(q: Float32Array, path: Int32Array): number {
+    const cutDim = this.cutDim;
+    const cutValue = this.cutValue;
+    const left = this.left;
+    const right = this.right;
+    let node = this.root;
+    let depth = 0;
+    while (node >= 0) {
+      path[depth++] = node;
+      node = q[cutDim[node]!]! <= cutValue[node]! ? left[node]! : right[node]!;
+    }
+    this.reached = ~node;
+    return depth;
+  }
+
+  /** KDA's rule when q equals the leaf `descend` reached: the score of a repeated value; -1 when q differs. */
+  private equalLeafScore(q: Float32Array, depth: number): number {
+    const leaf = this.reached;
+    const d = this.dims;
+    const pts = this.store.coords;
+    const lo = this.leafOffset[leaf]!;
+    for (let i = 0; i < d; i++) if (q[i] !== pts[lo + i]) return -1;
+    const m = this.leafMass[leaf]!;
+    return depth === 0 ? 1 / (m + 1) : 1 / (depth + Math.log2(m));
+  }
+
   /**
    * Unnormalised score of q (float32 coordinates) in this tree, per rcf.md: 1/(L+1) at an unseen leaf, then
    * mixed with 1/(k+1) at each ancestor by the chance a random cut of B ∪ {q} isolates q; KDA's rule for a
@@ -390,31 +419,11 @@ export class RcfTree {
   score(q: Float32Array, path: Int32Array): number {
     // Kept as small as it was so the JIT still inlines it into the forest's loop over trees (measured: a dispatch
     // to `scoreWide` in here cost one-column forests ~12%); the forest picks `scoreWide` for wide points.
-    let node = this.root;
-    if (node === NONE) return 0;
-    const cutDim = this.cutDim;
-    const cutValue = this.cutValue;
-    const left = this.left;
-    const right = this.right;
-    let depth = 0;
-    while (node >= 0) {
-      path[depth++] = node;
-      node = q[cutDim[node]!]! <= cutValue[node]! ? left[node]! : right[node]!;
-    }
+    if (this.root === NONE) return 0;
+    const depth = this.descend(q, path);
+    const atLeaf = this.equalLeafScore(q, depth);
+    if (atLeaf >= 0) return atLeaf;
     const d = this.dims;
-    const pts = this.store.coords;
-    const lo = this.leafOffset[~node]!;
-    let equal = true;
-    for (let i = 0; i < d; i++) {
-      if (q[i] !== pts[lo + i]) {
-        equal = false;
-        break;
-      }
-    }
-    if (equal) {
-      const m = this.leafMass[~node]!;
-      return depth === 0 ? 1 / (m + 1) : 1 / (depth + Math.log2(m));
-    }
     let s = 1 / (depth + 1);
     const boxMin = this.boxMin;
     const boxMax = this.boxMax;
@@ -443,31 +452,11 @@ export class RcfTree {
    * dimensions on (`wide`), slower below.
    */
   scoreWide(q: Float32Array, path: Int32Array): number {
-    let node = this.root;
-    if (node === NONE) return 0;
-    const cutDim = this.cutDim;
-    const cutValue = this.cutValue;
-    const left = this.left;
-    const right = this.right;
-    let depth = 0;
-    while (node >= 0) {
-      path[depth++] = node;
-      node = q[cutDim[node]!]! <= cutValue[node]! ? left[node]! : right[node]!;
-    }
+    if (this.root === NONE) return 0;
+    const depth = this.descend(q, path);
+    const atLeaf = this.equalLeafScore(q, depth);
+    if (atLeaf >= 0) return atLeaf;
     const d = this.dims;
-    const pts = this.store.coords;
-    const lo = this.leafOffset[~node]!;
-    let equal = true;
-    for (let i = 0; i < d; i++) {
-      if (q[i] !== pts[lo + i]) {
-        equal = false;
-        break;
-      }
-    }
-    if (equal) {
-      const m = this.leafMass[~node]!;
-      return depth === 0 ? 1 / (m + 1) : 1 / (depth + Math.log2(m));
-    }
     let s = 1 / (depth + 1);
     if (depth === 0) return s;
     const boxMin = this.boxMin;
