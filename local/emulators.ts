@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 // dynalite and kinesalite ship no types; each returns a plain node:http server holding an in-memory LevelDB.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,6 +35,22 @@ export async function listenLocal(server: Server, port = 0): Promise<RunningServ
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * A local stand-in for an AWS API (the SNS capture, the Firehose output capture): each request's whole body handed to
+ * `handle` as text, served on 127.0.0.1.
+ */
+export function listenCapture(
+  handle: (body: string, req: IncomingMessage, res: ServerResponse) => void | Promise<void>,
+  port = 0,
+): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => void handle(Buffer.concat(chunks).toString('utf8'), req, res));
+  });
+  return listenLocal(server, port);
 }
 
 /** An in-memory dynalite; tables become ACTIVE at once. */

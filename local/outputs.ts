@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import {
@@ -14,7 +14,7 @@ import { firehoseClient } from '../shared/aws/firehose';
 import type { Detector, RcfDetector, RecordsDetector } from '../shared/detectors';
 import { Outputs, type OutputTarget } from '../shared/outputs';
 import { awsSinks } from '../shared/outputs/aws';
-import { listenLocal, type RunningServer } from './emulators';
+import { listenCapture, type RunningServer } from './emulators';
 
 /**
  * The detectors' KDA-shaped outputs in local mode (issue 15 item 2): what the deployed stage's package step creates
@@ -64,20 +64,15 @@ export class FirehoseCapture {
   }
 
   listen(port = 0): Promise<RunningServer> {
-    return listenLocal(
-      createServer((req, res) => void this.handle(req, res)),
-      port,
-    );
+    return listenCapture((body, req, res) => this.handle(body, req, res), port);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+  private async handle(text: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const action = String(req.headers['x-amz-target'] ?? '').replace(/^Firehose_20150804\./, '');
     res.setHeader('Content-Type', 'application/x-amz-json-1.1');
     let body: { DeliveryStreamName?: string; Records?: Array<{ Data?: string }>; Record?: { Data?: string } };
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+      body = JSON.parse(text) as typeof body;
     } catch {
       body = {};
     }

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { listenLocal, type RunningServer } from './emulators';
+import { listenCapture, type RunningServer } from './emulators';
 
 /**
  * SNS publishes in local mode are captured, not sent: kept in memory, shown in the terminal and the
@@ -45,16 +45,11 @@ export class SnsCapture {
 
   /** Serves SNS Publish on 127.0.0.1; any other action is answered with an SNS-style error. */
   async listen(port = 0): Promise<RunningServer> {
-    return listenLocal(
-      createServer((req, res) => void this.handle(req, res)),
-      port,
-    );
+    return listenCapture((body, req, res) => this.handle(body, req, res), port);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  private async handle(text: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const form = new URLSearchParams(text);
     const action = form.get('Action');
     res.setHeader('Content-Type', 'text/xml');
     if (action !== 'Publish') {
