@@ -149,14 +149,7 @@ export function aggregateRecords(
           if (why) return why;
         }
       if (!p) w[k] = p = newPartials(n);
-      p[0]!++;
-      for (let i = 0; i < n; i++) {
-        const v = a.values[i]!;
-        const o = 1 + 3 * i;
-        p[o] = p[o]! + v;
-        if (v < p[o + 1]!) p[o + 1] = v;
-        if (v > p[o + 2]!) p[o + 2] = v;
-      }
+      addRecord(p, a.values, n);
       return undefined;
     },
   );
@@ -205,14 +198,7 @@ function foldExtra(
     adds[j] = v.value;
   }
   const q = p ?? (state.w[k] = newPartials(nRead, c.fields.length));
-  q[0]!++;
-  for (let i = 0; i < nRead; i++) {
-    const v = a.values[i]!;
-    const o = 1 + 3 * i;
-    q[o] = q[o]! + v;
-    if (v < q[o + 1]!) q[o + 1] = v;
-    if (v > q[o + 2]!) q[o + 2] = v;
-  }
+  addRecord(q, a.values, nRead);
   for (let j = 0; j < adds.length; j++) {
     const v = adds[j];
     if (v === undefined) continue;
@@ -232,4 +218,16 @@ function foldExtra(
     }
   }
   return undefined;
+}
+
+/** One record into a window's partials: the count, then (sum, min, max) for each of the first n values. */
+function addRecord(p: number[], values: ArrayLike<number>, n: number): void {
+  p[0]!++;
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    const o = 1 + 3 * i;
+    p[o] = p[o]! + v;
+    if (v < p[o + 1]!) p[o + 1] = v;
+    if (v > p[o + 2]!) p[o + 2] = v;
+  }
 }
