@@ -6,6 +6,7 @@ import type { Emission } from '../outputs/outbox';
 import { ModelConflictError, modelId, type ModelParams, type ModelStore, type StoredModel } from '../windows/ports';
 import type { Logger } from '../lambda/logger';
 import type { RecordAnomaly, RecordResultStore, RecordSummary } from './ports';
+import { LruCache } from '../lru';
 
 /**
  * Per-record detectors (`kind: records`, issue 15 item 1), pure over its ports: every record a detector takes is
@@ -71,30 +72,13 @@ interface LiveForest {
 }
 
 /** A bounded map of forests, least recently used dropped first (never one in use by the running invoke). */
-export class ForestCache {
-  private readonly map = new Map<string, LiveForest>();
-  constructor(private readonly capacity = 500) {}
-  get(id: string): LiveForest | undefined {
-    const f = this.map.get(id);
-    if (f) {
-      this.map.delete(id);
-      this.map.set(id, f);
-    }
-    return f;
+export class ForestCache extends LruCache<LiveForest> {
+  constructor(capacity = 500) {
+    super(capacity);
   }
-  set(id: string, f: LiveForest, pinned: ReadonlySet<string>): void {
-    this.map.delete(id);
-    this.map.set(id, f);
-    for (const old of this.map.keys()) {
-      if (this.map.size <= this.capacity) break;
-      if (!pinned.has(old) && !this.map.get(old)!.dirty) this.map.delete(old);
-    }
-  }
-  delete(id: string): void {
-    this.map.delete(id);
-  }
-  get size(): number {
-    return this.map.size;
+  /** Caches f; a forest the running invoke holds (pinned) or has not saved (dirty) is never the one dropped. */
+  keep(id: string, f: LiveForest, pinned: ReadonlySet<string>): void {
+    this.set(id, f, (old, forest) => pinned.has(old) || forest.dirty);
   }
 }
 
@@ -184,7 +168,7 @@ export class PerRecordProcessor {
     if (anomalies.length) await this.deps.results.putAnomalies(anomalies);
 
     if (!input.final) {
-      for (const [id, f] of live) this.deps.cache.set(id, f, pinned);
+      for (const [id, f] of live) this.deps.cache.keep(id, f, pinned);
       // The summaries ride in the Lambda state (1 MB with the windows step's): past maxCarried forests they are
       // written now as a part of the window, named by this invoke's first record, and the state starts afresh.
       const ids = Object.keys(carried);
@@ -254,7 +238,7 @@ export class PerRecordProcessor {
 
   /** The window's end: dirty forests saved (every cached one, not only this invoke's), summaries written. */
   private async finishWindow(input: PerRecordInput, live: Map<string, LiveForest>, pinned: Set<string>, stats: PerRecordStats) {
-    for (const [id, f] of live) this.deps.cache.set(id, f, pinned);
+    for (const [id, f] of live) this.deps.cache.keep(id, f, pinned);
     const summaries: RecordSummary[] = [];
     for (const [id, s] of Object.entries(input.carried)) {
       const [detector, forestKey] = splitId(id);

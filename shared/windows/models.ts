@@ -3,6 +3,7 @@ import { RandomCutForest } from '../rcf';
 import { DEFAULT_ALERT_ON, type RcfDetector } from '../detectors/schema';
 import type { WindowAggregate } from './plan';
 import type { LearnedWindow, ModelParams, StoredModel, WindowResult } from './ports';
+import { LruCache } from '../lru';
 
 /**
  * A key's forest and what the table knows of it, and the warm container's cache of them. A key's forest is always
@@ -166,29 +167,8 @@ export function settleSaved(model: LiveModel, saved: StoredModel): void {
 }
 
 /** Warm-container cache of forests, least recently used evicted first (a default forest is ~2 MB of heap). */
-export class ModelCache {
-  private readonly map = new Map<string, LiveModel>();
-  constructor(readonly capacity = 256) {}
-  get(id: string): LiveModel | undefined {
-    const m = this.map.get(id);
-    if (m) {
-      this.map.delete(id);
-      this.map.set(id, m);
-    }
-    return m;
-  }
-  set(id: string, model: LiveModel): void {
-    this.map.delete(id);
-    this.map.set(id, model);
-    while (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value!);
-  }
-  delete(id: string): void {
-    this.map.delete(id);
-  }
-  clear(): void {
-    this.map.clear();
-  }
-  get size(): number {
-    return this.map.size;
+export class ModelCache extends LruCache<LiveModel> {
+  constructor(capacity = 256) {
+    super(capacity);
   }
 }
