@@ -3,6 +3,9 @@
 // span shaded, anomalies in red — anomalous keys first, with a key filter and a time range. Hotspots detectors
 // get a density card and a latitude/longitude view of a window's hotspot boxes. Alerts are styled by severity,
 // show the event time of their window, and link to it: a click scrolls to the card and highlights the window.
+// Graded windows: each card's line under its title gives the latest window's grade and "usually about N" beside
+// each scored feature; suppressed windows are hollow on the score line and say why in the tooltip. Values read
+// from items are only ever set as text (textContent, chart.js labels), never as HTML.
 /* global Chart, document, getComputedStyle, fetch, setTimeout */
 (function () {
   'use strict';
@@ -27,6 +30,10 @@
     if (className) e.className = className;
     if (text != null) e.textContent = text;
     return e;
+  }
+  // Few digits: the numbers are read at a glance beside a chart, not copied.
+  function fmt(v) {
+    return Math.abs(v) >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3)));
   }
   function cardId(detector, key) {
     return detector + '\u0000' + key;
@@ -112,7 +119,8 @@
     return s;
   }
 
-  function lineChart(canvas) {
+  // pointsOf() gives the points the chart draws, for the tooltip's lines about the window.
+  function lineChart(canvas, pointsOf) {
     return new Chart(canvas, {
       data: { labels: [], datasets: [] },
       plugins: [spans],
@@ -120,7 +128,22 @@
         animation: false,
         maintainAspectRatio: false,
         interaction: { mode: 'index', intersect: false },
-        plugins: { legend: { labels: { color: color('--muted'), boxWidth: 12 } }, spans: {} },
+        plugins: {
+          legend: { labels: { color: color('--muted'), boxWidth: 12 } },
+          spans: {},
+          tooltip: {
+            callbacks: {
+              afterBody: function (items) {
+                var p = items.length ? pointsOf()[items[0].dataIndex] : null;
+                if (!p) return [];
+                var lines = [];
+                if (p.grade != null) lines.push('grade ' + fmt(p.grade));
+                if (p.suppressed) lines.push('suppressed: ' + p.suppressed);
+                return lines;
+              },
+            },
+          },
+        },
         scales: {
           x: {
             type: 'category',
@@ -179,13 +202,17 @@
     var title = el('h3');
     var badge = el('span', 'badge');
     title.append(el('span', null, hotspots ? 'hotspots (all players)' : s.key), badge);
+    var info = el('p', 'latest muted');
     var plot = el('div', 'plot');
     var canvas = el('canvas');
     canvas.setAttribute('aria-label', (hotspots ? 'hotspot density of ' : 'features and scores of ') + s.key);
     canvas.dataset.key = s.key;
     plot.append(canvas);
-    card.append(title, plot);
-    entry = { card: card, badge: badge, canvas: canvas, chart: lineChart(canvas) };
+    card.append(title, info, plot);
+    entry = { card: card, badge: badge, info: info, canvas: canvas, points: [] };
+    entry.chart = lineChart(canvas, function () {
+      return entry.points;
+    });
     if (hotspots) {
       card.classList.add('hotspots');
       var map = el('div', 'plot map');
@@ -212,6 +239,26 @@
     return names.length ? names : ['count'];
   }
 
+  function featureValue(p, f) {
+    return p.aggregates && p.aggregates[f] != null ? p.aggregates[f] : f === 'count' ? p.count : null;
+  }
+
+  // The latest window in words: its grade, and each scored feature beside its usual value.
+  function drawLatest(entry, p) {
+    var parts = [];
+    if (p && p.grade != null) parts.push(el('span', 'grade', 'grade ' + fmt(p.grade)));
+    Object.keys((p && p.expected) || {}).forEach(function (f) {
+      var v = featureValue(p, f);
+      if (v == null) return;
+      var usual = p.expected[f];
+      parts.push(el('span', 'feature', f + ' ' + fmt(v) + (usual != null ? ', usually about ' + fmt(usual) : '')));
+    });
+    if (p && p.suppressed) parts.push(el('span', 'suppressed', 'suppressed: ' + p.suppressed));
+    entry.info.replaceChildren.apply(entry.info, parts);
+    entry.info.hidden = parts.length === 0;
+    entry.card.dataset.grade = p && p.grade != null ? String(p.grade) : '';
+  }
+
   function rangeOf(points) {
     var n = Number($('range').value);
     return n > 0 ? points.slice(-n) : points;
@@ -223,6 +270,7 @@
     });
     var entry = cardFor(s, hotspots);
     var points = rangeOf(s.points);
+    entry.points = points;
     var thresholds = points.map(function (p) {
       return p.threshold != null ? p.threshold : defaultThreshold;
     });
@@ -242,8 +290,7 @@
         type: features.length === 1 ? 'bar' : 'line',
         label: f === 'count' && hotspots ? 'player reports' : f,
         data: points.map(function (p) {
-          var v = p.aggregates && p.aggregates[f] != null ? p.aggregates[f] : f === 'count' ? p.count : null;
-          return v;
+          return featureValue(p, f);
         }),
         yAxisID: 'value',
         backgroundColor: color(FEATURE_COLORS[i % FEATURE_COLORS.length]) + '99',
@@ -261,11 +308,15 @@
       }),
       yAxisID: 'score',
       borderColor: color('--score'),
-      pointRadius: anomalous.map(function (a) {
-        return a ? 5 : 0;
+      // Suppressed windows: a hollow point, so a held-back anomaly is told apart from a sent one.
+      pointRadius: points.map(function (p, i) {
+        return p.suppressed ? 5 : anomalous[i] ? 5 : 0;
       }),
-      pointBackgroundColor: anomalous.map(function (a) {
-        return a ? color('--alert') : color('--score');
+      pointBackgroundColor: points.map(function (p, i) {
+        return p.suppressed ? color('--panel') : anomalous[i] ? color('--alert') : color('--score');
+      }),
+      pointBorderColor: points.map(function (p, i) {
+        return p.suppressed ? color('--muted') : anomalous[i] ? color('--alert') : color('--score');
       }),
       borderWidth: 2,
       tension: 0.2,
@@ -316,6 +367,12 @@
     entry.badge.textContent = n ? n + ' anomal' + (n === 1 ? 'y' : 'ies') : warmup === points.length && points.length ? 'warming up' : '';
     entry.card.dataset.anomalies = String(n);
     entry.card.dataset.peak = String(maxScore);
+    entry.card.dataset.suppressed = String(
+      points.filter(function (p) {
+        return p.suppressed;
+      }).length,
+    );
+    drawLatest(entry, s.points[s.points.length - 1]);
     chart.update('none');
     if (entry.map) drawHotspotMap(entry, points, hl);
     return n;
@@ -449,7 +506,17 @@
         // Event time first: the window the alert is about; the send time is wall-clock, shown apart.
         (a.windows || []).forEach(function (w) {
           var who = w.key === '*' ? w.detector : w.key;
-          var link = el('a', 'window', who + ' · window ' + time(w.windowStart) + ' UTC (score ' + w.score.toFixed(2) + ')');
+          var link = el(
+            'a',
+            'window',
+            who +
+              ' · window ' +
+              time(w.windowStart) +
+              ' UTC (score ' +
+              w.score.toFixed(2) +
+              (w.grade != null ? ', grade ' + fmt(w.grade) : '') +
+              ')',
+          );
           link.href = '#';
           link.dataset.detector = w.detector;
           link.dataset.key = w.key;

@@ -26,6 +26,16 @@ describe('dashboard data', () => {
     });
   });
 
+  it('keeps only numbers and nulls of an item's usual values and ignores an unknown alert rule', () => {
+    const item = unmarshalItem({
+      sk: { S: 't' },
+      grade: { N: '0.5' },
+      expected: { M: { count: { N: '12' }, bytes: { NULL: true }, note: { S: '<b>x</b>' } } },
+      alertOn: { S: 'other' },
+    });
+    expect(toPoint(item)).toEqual({ windowStart: 't', count: 0, score: 0, grade: 0.5, expected: { count: 12, bytes: null } });
+  });
+
   it('groups notified windows of a deployed table by message when no captured messages exist', () => {
     const series = [
       {

@@ -26,6 +26,14 @@ export interface WindowPoint {
   messageId?: string;
   attribution?: unknown;
   aggregates?: Record<string, number>;
+  /** The key's anomaly grade in [0, 1] (shared/anomaly), on graded windows. */
+  grade?: number;
+  /** Each scored feature's usual value before this window (null until known): shown as "usually about N". */
+  expected?: Record<string, number | null>;
+  /** The rule that decided the alert marker. */
+  alertOn?: 'grade' | 'score';
+  /** Why an alert the rule decided was held back by a suppression rule. */
+  suppressed?: string;
   /** Hotspots windows: the hotspots found (densest first), for the score and a scatter. */
   hotspots?: Array<{ density: number; count: number; minValues: number[]; maxValues: number[]; centroid?: number[] }>;
 }
@@ -71,6 +79,16 @@ export function parseWindowPk(pk: string): WindowKey | undefined {
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** An item's `expected` map, keeping only number or null values (the page formats them as numbers). */
+function expectedOf(v: unknown): Record<string, number | null> | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const out: Record<string, number | null> = {};
+  for (const [name, value] of Object.entries(v)) {
+    if (value === null || num(value) !== undefined) out[name] = value as number | null;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 export function toPoint(item: Record<string, unknown>): WindowPoint {
   const hotspots =
     item.type === 'hotspots' && Array.isArray(item.hotspots) ? (item.hotspots as NonNullable<WindowPoint['hotspots']>) : undefined;
@@ -95,6 +113,13 @@ export function toPoint(item: Record<string, unknown>): WindowPoint {
   if (messageId) point.messageId = messageId;
   if (item.attribution !== undefined) point.attribution = item.attribution;
   if (item.aggregates && typeof item.aggregates === 'object') point.aggregates = item.aggregates as Record<string, number>;
+  const grade = num(item.grade);
+  if (grade !== undefined) point.grade = grade;
+  const expected = expectedOf(item.expected);
+  if (expected) point.expected = expected;
+  if (item.alertOn === 'grade' || item.alertOn === 'score') point.alertOn = item.alertOn;
+  const suppressed = str(item.suppressed);
+  if (suppressed) point.suppressed = suppressed;
   return point;
 }
 

@@ -1,7 +1,7 @@
 import { PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { dynamoClient } from '../../shared/aws/clients';
 import { startLocalStack, type LocalStack } from '../stack';
-import { startDashboard, type Dashboard } from './server';
+import { startDashboard, type Dashboard, type FeedEntry } from './server';
 import type { KeySeries } from './data';
 
 const S = (s: string): AttributeValue => ({ S: s });
@@ -31,14 +31,18 @@ describe('the dashboard server', () => {
           },
         }),
       );
-    for (let i = 0; i < 5; i++)
-      await window(
-        '183A',
-        i,
-        40 + i,
-        i === 3 ? 3.5 : 0.8,
-        i === 3 ? { notifiedAt: S('2026-01-01T00:00:45.000Z'), messageId: S('m-1') } : {},
-      );
+    // Graded windows as shared/store/windows.ts writes them: the alerted one, then one whose alert was suppressed.
+    const graded: Record<number, Record<string, AttributeValue>> = {
+      3: {
+        notifiedAt: S('2026-01-01T00:00:45.000Z'),
+        messageId: S('m-1'),
+        grade: N(0.93),
+        expected: { M: { count: N(12), bytes: { NULL: true } } },
+        alertOn: S('grade'),
+      },
+      4: { grade: N(0.71), expected: { M: { count: N(40) } }, alertOn: S('grade'), suppressed: S('count 44 is within 20% of usual 40') },
+    };
+    for (let i = 0; i < 5; i++) await window('183A', i, 40 + i, i === 3 ? 3.5 : 0.8, graded[i] ?? {});
     await window('Mopac#N', 0, 7, 0);
     // Other item types share the table and must not show up as series.
     await d.send(new PutItemCommand({ TableName: stack.tableName, Item: { pk: S('M#toll#183A'), sk: S('MODEL'), version: N(1) } }));
@@ -79,6 +83,31 @@ describe('the dashboard server', () => {
     const toll = series[0]!;
     expect(toll.points.map((p) => p.count)).toEqual([40, 41, 42, 43, 44]);
     expect(toll.points[3]).toMatchObject({ score: 3.5, threshold: 2, notifiedAt: '2026-01-01T00:00:45.000Z' });
+  });
+
+  it("passes each window's grade, usual values, alert rule and suppression reason through", async () => {
+    const { series } = JSON.parse((await get('/api/series')).body) as { series: KeySeries[] };
+    const points = series[0]!.points;
+    expect(points[3]).toMatchObject({ grade: 0.93, expected: { count: 12, bytes: null }, alertOn: 'grade' });
+    expect(points[3]!.suppressed).toBeUndefined();
+    expect(points[4]).toMatchObject({ grade: 0.71, expected: { count: 40 }, suppressed: 'count 44 is within 20% of usual 40' });
+    // Windows written before grading carry none of the fields.
+    expect(points[0]).not.toHaveProperty('grade');
+    expect(series[1]!.points[0]).not.toHaveProperty('expected');
+  });
+
+  it("shows a notified window's grade in the feed of a deployed table (no captured messages)", async () => {
+    const deployed = await startDashboard({ client: dynamoClient({ endpoint: stack.dynamodbEndpoint }), tableName: stack.tableName });
+    try {
+      const res = await fetch(new URL('/api/alerts', deployed.url));
+      const { alerts } = (await res.json()) as { alerts: FeedEntry[] };
+      expect(alerts).toHaveLength(1);
+      expect(alerts[0]!.windows).toEqual([
+        { detector: 'toll', key: '183A', windowStart: '2026-01-01T00:00:30.000Z', score: 3.5, grade: 0.93 },
+      ]);
+    } finally {
+      await deployed.close();
+    }
   });
 
   it('lists captured alerts in the feed', async () => {

@@ -34,7 +34,7 @@ export interface FeedEntry {
   messageId?: string;
   subject?: string;
   message?: string;
-  windows: Array<{ detector: string; key: string; windowStart: string; score: number }>;
+  windows: Array<{ detector: string; key: string; windowStart: string; score: number; grade?: number }>;
 }
 
 const HERE = __dirname;
@@ -50,6 +50,7 @@ export function alertFeed(series: KeySeries[], messages: readonly CapturedMessag
         key: s.key,
         windowStart: p.windowStart,
         score: p.score,
+        ...(p.grade !== undefined ? { grade: p.grade } : {}),
         notifiedAt: p.notifiedAt!,
         messageId: p.messageId,
       })),
@@ -63,7 +64,13 @@ export function alertFeed(series: KeySeries[], messages: readonly CapturedMessag
         message: m.message,
         windows: notified
           .filter((n) => n.messageId === m.messageId)
-          .map(({ detector, key, windowStart, score }) => ({ detector, key, windowStart, score })),
+          .map(({ detector, key, windowStart, score, grade }) => ({
+            detector,
+            key,
+            windowStart,
+            score,
+            ...(grade !== undefined ? { grade } : {}),
+          })),
       }))
       .sort((a, b) => b.sentAt.localeCompare(a.sentAt));
   }
@@ -71,7 +78,13 @@ export function alertFeed(series: KeySeries[], messages: readonly CapturedMessag
   for (const n of notified) {
     const id = n.messageId ?? `${n.detector}#${n.key}#${n.windowStart}`;
     const entry = byMessage.get(id) ?? { sentAt: n.notifiedAt, ...(n.messageId ? { messageId: n.messageId } : {}), windows: [] };
-    entry.windows.push({ detector: n.detector, key: n.key, windowStart: n.windowStart, score: n.score });
+    entry.windows.push({
+      detector: n.detector,
+      key: n.key,
+      windowStart: n.windowStart,
+      score: n.score,
+      ...(n.grade !== undefined ? { grade: n.grade } : {}),
+    });
     byMessage.set(id, entry);
   }
   return [...byMessage.values()].sort((a, b) => b.sentAt.localeCompare(a.sentAt));
