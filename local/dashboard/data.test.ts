@@ -26,7 +26,7 @@ describe('dashboard data', () => {
     });
   });
 
-  it('keeps only numbers and nulls of an item's usual values and ignores an unknown alert rule', () => {
+  it("keeps only numbers and nulls of an item's usual values and ignores an unknown alert rule", () => {
     const item = unmarshalItem({
       sk: { S: 't' },
       grade: { N: '0.5' },
