@@ -120,6 +120,13 @@ const paintedPixels = (page: Page, selector: string) =>
     // Anomalous keys come first in their detector.
     const firstKey = await page.$eval('section.detector[data-detector="toll-stations"] .card', (c) => c.getAttribute('data-key'));
     expect(Number(await page.$eval(`.card[data-key="${firstKey}"]`, (c) => c.getAttribute('data-anomalies')))).toBeGreaterThan(0);
+    // The alerted key's card gives its latest window's anomaly grade (windows are graded as they are scored), and
+    // each scored feature's latest value, with its usual value once the key has one.
+    const latest = await card.$$eval('.latest span', (spans) => spans.map((e) => e.textContent ?? ''));
+    expect(latest[0]).toMatch(/^grade \d+(\.\d+)?$/);
+    expect(latest.slice(1).filter((t) => !t.startsWith('suppressed: '))).not.toHaveLength(0);
+    for (const t of latest.slice(1)) expect(t).toMatch(/^(suppressed: .+|\S+ -?[\d.e+-]+(, usually about -?[\d.e+-]+)?)$/);
+    expect(Number(await card.getAttribute('data-grade'))).toBeGreaterThanOrEqual(0);
     // Critical and warning alerts look different (class and colour by severity).
     expect(await page.$eval('#alerts li.alert', (li) => li.getAttribute('data-severity'))).toMatch(/^(critical|warning|info)$/);
     await page.screenshot({ path: join(OUTPUT, 'toll-alert-linked.png'), fullPage: true });
