@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { StreamSentinelError } from '../errors';
-import { envNumber, sharedEnv } from './env';
+import { CONFIG_DEFAULTS, envNumber, sharedEnv } from './env';
 
 /** The alerts function's environment (docs/architecture.md), read and validated once at cold start. */
 export interface AlertsConfig {
@@ -42,7 +42,7 @@ const schema = z.object({
       'seconds after an alert during which more anomalies of the same key are held back; 0 turns the cooldown off',
       wholeAtLeast('ALERT_COOLDOWN_SECONDS', 0, 'seconds'),
     ),
-    900,
+    CONFIG_DEFAULTS.alertCooldownSeconds,
   ),
   ALERT_DIGEST_THRESHOLD: z._default(
     envNumber(
@@ -50,7 +50,7 @@ const schema = z.object({
       'more alerts than this due in one run are sent as one digest',
       wholeAtLeast('ALERT_DIGEST_THRESHOLD', 1, 'alerts'),
     ),
-    5,
+    CONFIG_DEFAULTS.alertDigestThreshold,
   ),
   ALERT_CLAIM_TIMEOUT_SECONDS: z._default(
     envNumber(
@@ -58,7 +58,7 @@ const schema = z.object({
       'seconds after which an unfinished claim (a run that died) is taken over; keep it above the function timeout',
       wholeAtLeast('ALERT_CLAIM_TIMEOUT_SECONDS', 1, 'seconds'),
     ),
-    300,
+    CONFIG_DEFAULTS.alertClaimTimeoutSeconds,
   ),
   ANOMALY_THRESHOLD: sharedEnv.ANOMALY_THRESHOLD,
   DATA_RETENTION_DAYS: sharedEnv.DATA_RETENTION_DAYS,

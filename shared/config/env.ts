@@ -11,6 +11,12 @@ export const CONFIG_DEFAULTS = {
   retentionDays: 30,
   /** ANOMALY_THRESHOLD */
   anomalyThreshold: 2,
+  /** ALERT_COOLDOWN_SECONDS: after an alert, more anomalies of the same key are held back this long (0: off). */
+  alertCooldownSeconds: 900,
+  /** ALERT_DIGEST_THRESHOLD: more alerts than this due in one run go out as one digest. */
+  alertDigestThreshold: 5,
+  /** ALERT_CLAIM_TIMEOUT_SECONDS: an unfinished claim (a run that died) is taken over after this long. */
+  alertClaimTimeoutSeconds: 300,
   /** WINDOW_SECONDS */
   windowSeconds: 10,
   /** MODEL_CACHE_SIZE: forests kept in a warm windows container. */

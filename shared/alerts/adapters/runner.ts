@@ -42,11 +42,11 @@ export interface AlertsDeps {
 /** Some messages could not be published. Their anomalies stay pending and go out with the next run. */
 export class AlertsDeliveryError extends StreamSentinelError {}
 
-/** The defaults of serverless.yml's params, for callers (local mode, tests) that do not pass their own. */
+/** The configuration defaults (shared/config/env.ts), for callers (local mode, tests) that do not pass their own. */
 export const ALERT_DEFAULTS = {
-  cooldownSeconds: 900,
-  digestThreshold: 5,
-  claimTimeoutSeconds: 300,
+  cooldownSeconds: CONFIG_DEFAULTS.alertCooldownSeconds,
+  digestThreshold: CONFIG_DEFAULTS.alertDigestThreshold,
+  claimTimeoutSeconds: CONFIG_DEFAULTS.alertClaimTimeoutSeconds,
   defaultThreshold: CONFIG_DEFAULTS.anomalyThreshold,
 } as const;
 
