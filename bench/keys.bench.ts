@@ -1,0 +1,177 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoDocumentClient } from '../shared/aws/clients';
+import { loadDetectorsFile } from '../shared/detectors';
+import { MemoryRejectsSink } from '../shared/rejects';
+import { ModelCache } from '../shared/windows';
+import { createWindowsProcessor } from '../functions/windows/processor';
+import { createDataTable } from '../test/support/emulators';
+import { windowEvent } from '../test/factories/kinesis';
+import type { BenchReport } from './types';
+
+/**
+ * Issue 14's keys-per-shard bench: the windows function's final invoke for 100 / 1,000 / 10,000 keys of the shipped
+ * toll detector on one shard, DynamoDB write units per key-window, the $/month they imply, and heap per cached forest.
+ * Dynalite runs in a child process so process.cpuUsage() counts only the function's own work; every DynamoDB call
+ * waits 10 ms first (an SDK middleware) to stand in for the network round trip.
+ * KEYS_BENCH_SCALE (default 1) multiplies the key counts, e.g. 0.1 for a quick run.
+ */
+
+const ROOT = resolve(__dirname, '..');
+const SCALE = Number(process.env.KEYS_BENCH_SCALE ?? 1);
+const LATENCY_MS = 10;
+const SAVE_EVERY = 30;
+const WRU_PRICE = 1.25 / 1e6;
+const WINDOWS_PER_MONTH = (30 * 86_400) / 10;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
+/** A heap reading after a full collection; gc is exposed at run time because bench/run.ts is not started with it. */
+function heapUsed(): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+async function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
+  const script = `const s=require('dynalite')({createTableMs:0,deleteTableMs:0,updateTableMs:0});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
+  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((ok, fail) => {
+    child.once('error', fail);
+    child.once('exit', (code) => fail(new Error(`dynalite exited with ${code}`)));
+    child.stdout!.once('data', (d: Buffer) => ok(d.toString().trim()));
+  });
+  return { endpoint: `http://127.0.0.1:${port}`, child };
+}
+
+/** Sleeps before each call (the injected latency) and sums the write units DynamoDB reports for writes. */
+function instrument(client: DynamoDBDocumentClient, wru: { total: number }): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      await sleep(LATENCY_MS);
+      const input = args.input as Record<string, unknown>;
+      const write = 'Item' in input || 'UpdateExpression' in input || 'RequestItems' in input || 'TransactItems' in input;
+      if (write) input.ReturnConsumedCapacity = 'TOTAL';
+      const out = await next(args);
+      const used = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> })
+        .ConsumedCapacity;
+      if (write) wru.total += [used ?? []].flat().reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+      return out;
+    },
+    { step: 'initialize', name: 'benchLatencyAndWriteUnits' },
+  );
+}
+
+interface KeysRun {
+  keys: number;
+  warmWindows: number;
+  wallMs: number;
+  cpuMs: number;
+  wruSteady: number;
+  wruSave?: number;
+  heapPerForestBytes: number;
+}
+
+async function runKeys(endpoint: string, keys: number, warmWindows: number, measureSave: boolean): Promise<KeysRun> {
+  const tableName = await createDataTable(endpoint);
+  const client = dynamoDocumentClient({ endpoint });
+  const wru = { total: 0 };
+  instrument(client, wru);
+  const all = loadDetectorsFile(join(ROOT, 'detectors.yml'));
+  const detectors = all.filter((d) => d.name === 'toll-stations');
+  const cache = new ModelCache(keys + 10);
+  const deps = {
+    detectors,
+    documentClient: client,
+    tableName,
+    rejects: new MemoryRejectsSink(),
+    logger: new Logger({ logLevel: 'SILENT' }),
+    cache,
+  };
+  const heapBefore = heapUsed();
+  const invoke = createWindowsProcessor({ ...deps, modelSaveEvery: SAVE_EVERY });
+  let wallMs = 0;
+  let cpuMs = 0;
+  let wruSteady = 0;
+  const windowAt = async (w: number, run = invoke) => {
+    const start = T0 + w * 10_000;
+    // 1–3 vehicles per station, varying by window so the forests see different counts.
+    const records: string[] = [];
+    for (let k = 0; k < keys; k++)
+      for (let i = 0; i < 1 + ((k + w) % 3); i++) records.push(`${new Date(start + (i % 9000)).toISOString()},station-${k},P${k}-${i}`);
+    const partial = await run(windowEvent({ windowStart: start, records }));
+    const before = wru.total;
+    const cpu = process.cpuUsage();
+    const began = performance.now();
+    await run(windowEvent({ windowStart: start, state: partial.state, final: true }));
+    const used = process.cpuUsage(cpu);
+    return { wallMs: performance.now() - began, cpuMs: (used.user + used.system) / 1000, wru: wru.total - before };
+  };
+  for (let w = 0; w < warmWindows; w++) await windowAt(w);
+  const measured = await windowAt(warmWindows);
+  wallMs = measured.wallMs;
+  cpuMs = measured.cpuMs;
+  wruSteady = measured.wru;
+  const heapPerForestBytes = (heapUsed() - heapBefore) / keys;
+  let wruSave: number | undefined;
+  if (measureSave) {
+    // The same cache, saving every key's forest this window: its extra write units are the save's cost.
+    const saving = createWindowsProcessor({ ...deps, modelSaveEvery: 1 });
+    wruSave = (await windowAt(warmWindows + 1, saving)).wru;
+  }
+  client.destroy();
+  return { keys, warmWindows, wallMs, cpuMs, wruSteady, ...(wruSave === undefined ? {} : { wruSave }), heapPerForestBytes };
+}
+
+export default async function run(): Promise<BenchReport> {
+  const db = await startDynaliteProcess();
+  const sizes = [100, 1000, 10_000].map((n) => Math.max(10, Math.round(n * SCALE)));
+  // Few warm windows for the largest size so the run stays within a few minutes; see the figures for the state.
+  const warm = [5, 3, 1];
+  const runs: KeysRun[] = [];
+  try {
+    for (let i = 0; i < sizes.length; i++) runs.push(await runKeys(db.endpoint, sizes[i]!, warm[i]!, i === 1));
+  } finally {
+    db.child.kill();
+  }
+  const mid = runs[1]!;
+  const big = runs[2]!;
+  const saveWruPerKey = (mid.wruSave! - mid.wruSteady) / mid.keys;
+  const wruPerKeyWindow = mid.wruSteady / mid.keys + saveWruPerKey / SAVE_EVERY;
+  const dollars = (keys: number) => Math.round(keys * wruPerKeyWindow * WINDOWS_PER_MONTH * WRU_PRICE * 100) / 100;
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    name: 'keys per shard (windows function, toll-stations detector)',
+    figures: {
+      'setup': `dynalite in a child process; ${LATENCY_MS} ms sleep before every DynamoDB call (SDK middleware); write units as dynalite reports them (ReturnConsumedCapacity)`,
+      'forest state at the measured window':
+        `the measured final invoke is window ${runs.map((r) => `${r.warmWindows + 1} for ${r.keys} keys`).join(', ')}: forests exist and are cached, still in their 64-window warm-up (not yet scoring)`,
+      ...Object.fromEntries(runs.flatMap((r) => [
+        [`final invoke wall ms, ${r.keys} keys`, Math.round(r.wallMs)],
+        [`final invoke CPU ms, ${r.keys} keys`, Math.round(r.cpuMs)],
+      ])),
+      [`WRU per key-window without save, ${mid.keys} keys`]: r3(mid.wruSteady / mid.keys),
+      [`WRU per model save per key, ${mid.keys} keys (forest after ${mid.warmWindows + 1} windows)`]: r3(saveWruPerKey),
+      [`WRU per key-window incl. saves every ${SAVE_EVERY} windows`]: r3(wruPerKeyWindow),
+      '$/month DynamoDB on-demand writes, 10 keys': dollars(10),
+      '$/month DynamoDB on-demand writes, 1,000 keys': dollars(1000),
+      '$/month DynamoDB on-demand writes, 10,000 keys': dollars(10_000),
+      '$/month KDA for SQL (1 KPU, $0.11/h), Managed Flink (1 + 1 orchestration KPU)': '≈ 80 / ≈ 160',
+      ...Object.fromEntries(runs.map((r) => [`heap KB per cached forest, ${r.keys} keys`, r1(r.heapPerForestBytes / 1024)])),
+      'heap MB for 10,000 cached forests (from the largest run)': r1((big.heapPerForestBytes * 10_000) / 1048576),
+    },
+    targets: [
+      { name: `final invoke wall, ${big.keys} keys`, value: `${Math.round(big.wallMs)} ms`, target: '≤ 10 s', met: big.wallMs <= 10_000 },
+      { name: `final invoke CPU, ${big.keys} keys`, value: `${Math.round(big.cpuMs)} ms`, target: '≤ 5 s', met: big.cpuMs <= 5_000 },
+      { name: 'DynamoDB WRU per key-window (steady, 1,000 keys, saves amortised)', value: r3(wruPerKeyWindow), target: '≤ 1.2', met: wruPerKeyWindow <= 1.2 },
+    ],
+  };
+}
