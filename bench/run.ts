@@ -1,11 +1,12 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BenchReport } from './types';
 
 /**
  * `npm run bench [-- name…]`: runs every bench/*.bench.ts (or those whose name contains an argument),
- * prints each report and writes them all to bench/results/latest.json and latest.md.
+ * prints each report and writes them all to bench/results/latest.json and latest.md. A filtered run replaces only
+ * its own reports there and keeps the others, so one bench can be re-measured without rerunning all of them.
  */
 async function main(): Promise<void> {
   const filters = process.argv.slice(2);
@@ -29,10 +30,21 @@ async function main(): Promise<void> {
   const out = join(dir, 'results');
   mkdirSync(out, { recursive: true });
   const meta = { date: new Date().toISOString(), node: process.version, cpus: cpus().length };
-  writeFileSync(join(out, 'latest.json'), JSON.stringify({ ...meta, reports }, null, 2) + '\n');
-  writeFileSync(join(out, 'latest.md'), toMarkdown(meta, reports));
+  const all = filters.length === 0 ? reports : mergeWithPrevious(join(out, 'latest.json'), reports);
+  writeFileSync(join(out, 'latest.json'), JSON.stringify({ ...meta, reports: all }, null, 2) + '\n');
+  writeFileSync(join(out, 'latest.md'), toMarkdown(meta, all));
   const missed = reports.flatMap((r) => (r.targets ?? []).filter((t) => !t.met).map((t) => `${r.name}: ${t.name}`));
   console.log(`\nWrote bench/results/latest.json and latest.md. Targets missed: ${missed.length ? missed.join('; ') : 'none'}`);
+}
+
+/** The previous run's reports with these ones put in place of (or beside) the reports of the same name. */
+function mergeWithPrevious(file: string, fresh: BenchReport[]): BenchReport[] {
+  if (!existsSync(file)) return fresh;
+  const previous = (JSON.parse(readFileSync(file, 'utf8')) as { reports?: BenchReport[] }).reports ?? [];
+  const byName = new Map(fresh.map((r) => [r.name, r]));
+  const merged = previous.map((r) => byName.get(r.name) ?? r);
+  const kept = new Set(previous.map((r) => r.name));
+  return [...merged, ...fresh.filter((r) => !kept.has(r.name))];
 }
 
 function printReport(report: BenchReport): void {
