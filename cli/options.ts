@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { StreamSentinelError } from '../shared/errors';
+import type { ClockSkewSpec, LatencySpec } from '../shared/producers/realism';
 
 /**
  * The option values the putting commands share (`start`, `produce`, `replay`): one parser per kind, so
@@ -57,6 +58,65 @@ export function parseChoice<T extends string>(choices: readonly T[], what: strin
     if ((choices as readonly string[]).includes(text)) return text as T;
     throw new InvalidArgumentError(`no such ${what}: use one of ${choices.join(', ')}.`);
   };
+}
+
+const TIME = String.raw`(\d+(?:\.\d+)?)\s*(ms|s|m)?`;
+const ms = (value: string, unit: string | undefined) => Number(value) * UNITS[unit ?? 's']! * 1000;
+
+/** Upper bounds: beyond them a run would only hold records, or the functions would refuse them (5 min ahead). */
+const MAX_LATENCY_MS = 3_600_000;
+const MAX_FLUSH_MS = 900_000;
+const MAX_SKEW_MS = 300_000;
+
+/**
+ * `--latency`: "0-3s" (uniform between the two; a bare first number takes the second's unit), "500ms-2s", "exp:1s"
+ * (exponential with that mean), or "2s" (every record exactly that late).
+ */
+export function parseLatency(text: string): LatencySpec {
+  const t = text.trim().toLowerCase();
+  const exp = new RegExp(`^exp(?:onential)?:\\s*${TIME}$`).exec(t);
+  if (exp) {
+    const meanMs = ms(exp[1]!, exp[2]);
+    if (!(meanMs > 0) || meanMs > MAX_LATENCY_MS)
+      throw new InvalidArgumentError('an exponential latency needs a mean above 0 and up to 1h: e.g. exp:1s.');
+    return { kind: 'exponential', meanMs };
+  }
+  const range = new RegExp(`^${TIME}\\s*(?:-|\\.\\.|–)\\s*${TIME}$`).exec(t);
+  const single = new RegExp(`^${TIME}$`).exec(t);
+  if (!range && !single) {
+    const what = /^\s*-/.test(t) ? 'a latency cannot be negative' : 'a latency is a range, a mean or a time';
+    throw new InvalidArgumentError(`${what}: e.g. 0-3s (uniform), exp:1s (exponential, mean 1 s) or 2s (fixed).`);
+  }
+  const [minMs, maxMs] = range
+    ? [ms(range[1]!, range[2] ?? range[4]), ms(range[3]!, range[4])]
+    : [ms(single![1]!, single![2]), ms(single![1]!, single![2])];
+  if (minMs > maxMs) throw new InvalidArgumentError('a latency range puts the smaller time first: e.g. 0-3s, not 3-0s.');
+  if (maxMs > MAX_LATENCY_MS) throw new InvalidArgumentError('a latency of more than 1h is not a producer, it is an outage: e.g. 0-3s.');
+  return { kind: 'uniform', minMs, maxMs };
+}
+
+/** `--flush`: a producer's flush interval (KPL's RecordMaxBufferedTime), e.g. 5s or 500ms. */
+export function parseFlush(text: string): number {
+  const flushMs = parseDuration(text) * 1000;
+  if (flushMs > MAX_FLUSH_MS) throw new InvalidArgumentError('a flush interval is at most 15m: e.g. 5s or 500ms.');
+  return flushMs;
+}
+
+/**
+ * `--clock-skew`: "+4s" or "-4s" (every producer's clock that far off; "4s" is +4s), "±4s" or "+-4s" (each producer's
+ * own skew, uniform within ±4 s).
+ */
+export function parseClockSkew(text: string): ClockSkewSpec {
+  const m = new RegExp(`^(±|\\+-|\\+/-|\\+|-)?\\s*${TIME}$`).exec(text.trim().toLowerCase());
+  if (!m) throw new InvalidArgumentError('a clock skew is a signed time, or ± a time for a spread over the producers: e.g. +4s, -2s, ±4s.');
+  const size = ms(m[2]!, m[3]);
+  if (size > MAX_SKEW_MS)
+    throw new InvalidArgumentError(
+      'a clock skew is at most 5m: the functions refuse records more than 5 min ahead of arrival (EVENT_TIME_MAX_AHEAD_SECONDS).',
+    );
+  const sign = m[1];
+  if (sign === '±' || sign === '+-' || sign === '+/-') return { kind: 'spread', ms: size };
+  return { kind: 'fixed', ms: sign === '-' ? -size : size };
 }
 
 /** Collects a repeatable option's values. */

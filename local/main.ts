@@ -1,9 +1,10 @@
 import type { Writable } from 'node:stream';
 import { HOTSPOTS_KEY } from './dashboard/data';
 import { createLocalPipeline, localPipelineFactory } from './pipeline';
-import { rejectAdvice, type RunReport } from './report';
+import { partialWindows, rejectAdvice, type RunReport } from './report';
 import { startLocalRun, type RunEvent, type RunProgress } from './run';
 import { replaySource, scenarioSource } from './sources';
+import type { ProducerConditions } from '../shared/producers/realism';
 
 /** What `stream-sentinel start` asks for (validated by the command). */
 export interface LocalModeOptions {
@@ -26,6 +27,8 @@ export interface LocalModeOptions {
   detectorsFile?: string;
   /** Where the stack file goes (default .stream-sentinel/stack.json; false: none, as in tests). */
   stackFile?: string | false;
+  /** Field producers' latency, flushes and clock skew (`--latency`, `--flush`, `--clock-skew`), in event time. */
+  producers?: ProducerConditions;
 }
 
 /** Runs local mode with a terminal a person can follow: a live status line, each alert as it is sent, a summary. */
@@ -60,6 +63,7 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
         slotSeconds,
         ...(options.detectorsFile ? { detectorsFile: options.detectorsFile } : {}),
         ...(options.speed !== undefined ? { speed: options.speed } : {}),
+        ...(options.producers ? { conditions: options.producers, seed: options.seed } : {}),
       })
     : scenarioSource({
         scenario: options.scenario,
@@ -69,6 +73,7 @@ export async function runLocalMode(options: LocalModeOptions): Promise<RunReport
         ...(options.duration !== undefined ? { duration: options.duration } : {}),
         ...(options.speed !== undefined ? { speed: options.speed } : {}),
         ...(options.anomalies?.length ? { anomalies: options.anomalies } : {}),
+        ...(options.producers ? { conditions: options.producers } : {}),
         forever: options.forever,
       });
 
@@ -167,6 +172,11 @@ export function summary(report: RunReport, reportFile?: string): string {
     `  records produced ${report.produced}, processed ${report.processed}, rejected ${report.rejected} in ${report.wallSeconds.toFixed(1)} s (${report.recordsPerSecond} records/s)`,
     `  windows written ${report.windows.length} over ${keys.size} key(s); alerts sent ${report.alerts.length} in ${report.messages.length} message(s)`,
   ];
+  const partial = partialWindows(report.windows);
+  if (partial.partial)
+    lines.push(
+      `  windows scored on a partial count: ${partial.partial} of ${partial.windows} (they had ${Math.round(100 * partial.meanScoredShare)}% of their records on average; the rest arrived late and was merged: scoredCount vs count in the report)`,
+    );
   if (report.recordAlerts?.length)
     lines.push(
       `  per-record anomalies alerted: ${report.recordAlerts.length} record(s) (${report.recordAlerts

@@ -18,6 +18,11 @@ export interface PacedRecord {
   partitionKey: string;
   /** Event time, ms since the epoch. */
   eventTime: number;
+  /**
+   * When a simulated producer's record arrives (shared/producers/realism.ts), on the event-time line: it is put with
+   * the detector window its arrival falls in, not its event time's. eventTime when absent.
+   */
+  arrivalTime?: number;
 }
 
 export interface PacingOptions {
@@ -51,13 +56,18 @@ const EDGE_MARGIN_MS = 15;
 /** A window is started only if its estimated put time, times this, fits in what is left of the slot. */
 const SAFETY_FACTOR = 2;
 
-/** Records grouped by event-time window from the first record's window, oldest first; quiet windows stay, empty. */
+/**
+ * Records grouped by window of their arrival (their event time unless a producer delayed them) from the first
+ * record's window, oldest first; quiet windows stay, empty. A delayed record thus goes out with a later window's
+ * records, in a later slot when it crosses one, and is merged as late there, as it would be in the cloud.
+ */
 export function planWindows(records: readonly PacedRecord[], eventWindowMs: number): PacedRecord[][] {
   if (!records.length) return [];
-  const sorted = [...records].sort((a, b) => a.eventTime - b.eventTime);
-  const first = Math.floor(sorted[0]!.eventTime / eventWindowMs);
+  const at = (r: PacedRecord) => r.arrivalTime ?? r.eventTime;
+  const sorted = [...records].sort((a, b) => at(a) - at(b));
+  const first = Math.floor(at(sorted[0]!) / eventWindowMs);
   const windows: PacedRecord[][] = [];
-  for (const r of sorted) (windows[Math.floor(r.eventTime / eventWindowMs) - first] ??= []).push(r);
+  for (const r of sorted) (windows[Math.floor(at(r) / eventWindowMs) - first] ??= []).push(r);
   for (let i = 0; i < windows.length; i++) windows[i] ??= [];
   return windows;
 }

@@ -10,7 +10,19 @@ export interface RunReport {
   /** The commonest reasons records were rejected (reason text up to its details), most frequent first. */
   rejectReasons?: Array<{ reason: string; count: number; detector?: string; example: string }>;
   injected: Array<{ kind: string; key: string; windowStart: string }>;
-  windows: Array<{ detector: string; key: string; windowStart: string; count: number; score: number; late?: boolean }>;
+  /**
+   * `count` is the window's final count; `scoredCount` the count it had when it was scored (its final invoke), the
+   * difference being the records merged late. Absent on a window only late records made (never scored).
+   */
+  windows: Array<{
+    detector: string;
+    key: string;
+    windowStart: string;
+    count: number;
+    scoredCount?: number;
+    score: number;
+    late?: boolean;
+  }>;
   alerts: Array<{
     detector: string;
     key: string;
@@ -37,20 +49,46 @@ export interface RunReport {
   messages: Array<Pick<CapturedMessage, 'messageId' | 'subject' | 'message' | 'sentAt'>>;
 }
 
+type Point = KeySeries['points'][number];
+
+/**
+ * The count a window had when it was scored. A window item is written once, with its count, at the emission that
+ * scores it; every late merge adds its records to `count` and `lateRecords` alike (shared/store/windows.ts), so the
+ * count at scoring is the one minus the other. An item made by late records alone (not scored, all of it late) has none.
+ */
+export function scoredCountOf(p: Point): number | undefined {
+  if (p.hotspots) return undefined;
+  const late = p.lateRecords ?? 0;
+  if (p.scored === false && late >= p.count && p.count > 0) return undefined;
+  return Math.max(0, p.count - late);
+}
+
 /** Windows from the table, ordered by detector, key and time. */
 export function reportWindows(series: KeySeries[]): RunReport['windows'] {
   return series
     .flatMap((s) =>
-      s.points.map((p) => ({
-        detector: s.detector,
-        key: s.key,
-        windowStart: p.windowStart,
-        count: p.count,
-        score: p.score,
-        ...(p.late ? { late: true } : {}),
-      })),
+      s.points.map((p) => {
+        const scoredCount = scoredCountOf(p);
+        return {
+          detector: s.detector,
+          key: s.key,
+          windowStart: p.windowStart,
+          count: p.count,
+          ...(scoredCount !== undefined ? { scoredCount } : {}),
+          score: p.score,
+          ...(p.late ? { late: true } : {}),
+        };
+      }),
     )
     .sort((a, b) => a.detector.localeCompare(b.detector) || a.key.localeCompare(b.key) || a.windowStart.localeCompare(b.windowStart));
+}
+
+/** How many windows were scored on part of their records, and the mean share they had then: what late records did. */
+export function partialWindows(windows: RunReport['windows']): { windows: number; partial: number; meanScoredShare: number } {
+  const scored = windows.filter((w) => w.scoredCount !== undefined && w.count > 0);
+  const partial = scored.filter((w) => w.scoredCount! < w.count);
+  const share = partial.reduce((a, w) => a + w.scoredCount! / w.count, 0);
+  return { windows: scored.length, partial: partial.length, meanScoredShare: partial.length ? share / partial.length : 1 };
 }
 
 /** Alerts = windows the alerts function marked notified, with the text of the message that carried them. */

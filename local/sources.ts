@@ -4,19 +4,20 @@ import {
   injectedAnomalies,
   parseAnomaly,
   readReplayFile,
-  type ProducedRecord,
   type ReplayReadOptions,
   type ScenarioName,
 } from '../shared/producers';
 import { defaultField, rcfDetectors, type Detector } from '../shared/detectors';
 import { getField, keyField, parseEventTime, routeRecord } from '../shared/records';
+import { describeConditions, hasConditions, withConditions, type ProducerConditions } from '../shared/producers/realism';
 import { pacedPut, type PacedRecord } from './pacing';
 import { loadLocalDetectors } from './pipeline';
 import type { RecordSource } from './run';
 
 /**
  * Record sources for local mode: a producer scenario (seeded, in compressed event time, with anomalies
- * injected) or a replayed file. Both are paced in step with the event source's windows (pacing.ts).
+ * injected) or a replayed file. Both are paced in step with the event source's windows (pacing.ts), each
+ * record by its arrival when producer conditions (latency, flush, clock skew) delay or skew it.
  */
 
 /**
@@ -51,6 +52,8 @@ export interface ScenarioSourceOptions {
   rate?: number;
   /** The detectors file the run uses (default: DETECTORS_FILE or detectors.yml). */
   detectorsFile?: string;
+  /** Field producers' latency, flushes and clock skew, in event-time units (drawn from `seed` unless they set one). */
+  conditions?: ProducerConditions;
 }
 
 /** The event-time window the detectors count in; pacing keeps each of these inside one arrival window. */
@@ -67,6 +70,28 @@ function windowsPerSlot(speed: number | undefined, eventWindowMs: number, slotMs
 
 const paceText = (perSlot: number, eventWindowMs: number, slotMs: number) =>
   Number.isFinite(perSlot) ? `at ${(perSlot * eventWindowMs) / slotMs}× real time` : 'as fast as whole detector windows can be put';
+
+const conditionsText = (c: ProducerConditions | undefined) => (hasConditions(c) ? `; producers: ${describeConditions(c)}` : '');
+
+/**
+ * Records as the producers' conditions deliver them: event time (and the time in the data) as their clocks wrote it,
+ * arrivalTime when they land. The records must be in event-time order; without conditions they are as they were.
+ */
+export function arrivingRecords(
+  records: readonly ProducedRecordLike[],
+  conditions: ProducerConditions | undefined,
+  seed: number,
+): PacedRecord[] {
+  if (!hasConditions(conditions)) return records.map(toPaced);
+  const timed = records.map((r) => ({ ...r, eventTime: new Date(r.eventTime) }));
+  return [...withConditions(timed, { seed, ...conditions })].map((r) => ({ ...toPaced(r), arrivalTime: r.arrivalMs }));
+}
+
+interface ProducedRecordLike {
+  data: string;
+  partitionKey: string;
+  eventTime: Date | number;
+}
 
 export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
   const scenario = getScenario(options.scenario);
@@ -94,10 +119,10 @@ export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
     key: a.key,
     windowStart: new Date(Math.floor(a.startMs / eventWindowMs) * eventWindowMs).toISOString(),
   }));
-  const records = [...scenario.generate(first)].map(toPaced);
+  const records = arrivingRecords([...scenario.generate(first)], options.conditions, options.seed);
 
   return {
-    description: `${options.scenario} scenario, seed ${options.seed}, ${duration} s of event time${injected.length ? ` with ${injected.map((i) => `${i.kind} on ${i.key} at ${i.windowStart.slice(11, 19)}`).join(', ')}` : ''}, ${paceText(perSlot, eventWindowMs, slotMs)}${options.forever ? ', repeating until Ctrl-C' : ''}`,
+    description: `${options.scenario} scenario, seed ${options.seed}, ${duration} s of event time${injected.length ? ` with ${injected.map((i) => `${i.kind} on ${i.key} at ${i.windowStart.slice(11, 19)}`).join(', ')}` : ''}, ${paceText(perSlot, eventWindowMs, slotMs)}${options.forever ? ', repeating until Ctrl-C' : ''}${conditionsText(options.conditions)}`,
     ...(options.forever ? {} : { total: records.length }),
     injected,
     run: async (client: KinesisClient, streamName: string, onProgress: (put: number) => void) => {
@@ -116,7 +141,8 @@ export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
         total += result.put;
         if (!options.forever || stopped) return total;
         // The traffic continues where it ended, with the next seed and no further anomaly.
-        batch = [...scenario.generate(scenarioOptions(start + round * duration * 1000, options.seed + round, false))].map(toPaced);
+        const next = [...scenario.generate(scenarioOptions(start + round * duration * 1000, options.seed + round, false))];
+        batch = arrivingRecords(next, options.conditions, options.seed + round);
       }
     },
     stop: () => {
@@ -131,16 +157,32 @@ export interface ReplaySourceOptions {
   detectorsFile?: string;
   speed?: number;
   slotSeconds?: number;
+  /** Latency and flushes only: a replayed record's time field is the file's, not a generator's, so it is not skewed. */
+  conditions?: ProducerConditions;
+  /** Seed of the conditions' draws (default 1). */
+  seed?: number;
 }
 
 /** Replays a file or directory (any format the replay reader takes, gzip or not), read whole before it starts. */
 export async function replaySource(options: ReplaySourceOptions): Promise<RecordSource> {
   const formats = new Set<string>();
   let notSent = 0;
-  const records = await pacedRecordsFromFile(options.file, loadLocalDetectors(options.detectorsFile), {
+  if (options.conditions?.clockSkew)
+    throw new RangeError(
+      'a clock skew shifts the time a generator writes: it applies to scenarios, not to --replay (use --latency or --flush)',
+    );
+  const read = await pacedRecordsFromFile(options.file, loadLocalDetectors(options.detectorsFile), {
     onFormat: (format) => formats.add(format),
     onSkip: () => notSent++,
   });
+  // The producers' delays run from each record's event time, so they are applied in event-time order.
+  const records = hasConditions(options.conditions)
+    ? arrivingRecords(
+        read.map((r) => ({ ...r, data: String(r.data) })).sort((a, b) => a.eventTime - b.eventTime),
+        options.conditions,
+        options.seed ?? 1,
+      )
+    : read;
   if (!records.length) throw new Error(`${options.file} has no records to replay`);
   const eventWindowMs = detectorWindowMs(options.detectorsFile);
   const slotMs = (options.slotSeconds ?? 1) * 1000;
@@ -150,7 +192,8 @@ export async function replaySource(options: ReplaySourceOptions): Promise<Record
     description:
       `replay of ${options.file} (${[...formats].join(', ')}, ${records.length} records` +
       `${notSent ? `, ${notSent} kept reject line(s) not sent: repeats or cut data` : ''}, event time from the detectors' time fields) ` +
-      paceText(perSlot, eventWindowMs, slotMs),
+      paceText(perSlot, eventWindowMs, slotMs) +
+      conditionsText(options.conditions),
     total: records.length,
     injected: [],
     run: async (client, streamName, onProgress) =>
@@ -171,7 +214,11 @@ export async function replaySource(options: ReplaySourceOptions): Promise<Record
   };
 }
 
-const toPaced = (r: ProducedRecord): PacedRecord => ({ data: r.data, partitionKey: r.partitionKey, eventTime: r.eventTime.getTime() });
+const toPaced = (r: ProducedRecordLike): PacedRecord => ({
+  data: r.data,
+  partitionKey: r.partitionKey,
+  eventTime: typeof r.eventTime === 'number' ? r.eventTime : r.eventTime.getTime(),
+});
 
 /** Kinesis allows partition keys of up to 256 characters; the detectors' keys may be longer (up to 512). */
 const MAX_PARTITION_KEY = 256;

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { ProduceOptions, ProduceProgress, ProduceSummary, PutRecord } from '../../shared/producers/put';
 import type { StreamTarget, TargetOptions } from '../../shared/producers/target';
-import { CliOptionError, collect, optionValue, parseDuration } from '../options';
+import type { ProducerConditions } from '../../shared/producers/realism';
+import { CliOptionError, collect, optionValue, parseClockSkew, parseDuration, parseFlush, parseLatency } from '../options';
 
 /**
  * `stream-sentinel produce`: a scenario's traffic (seeds 000–004) onto the input stream at a steady rate,
@@ -169,6 +170,23 @@ export interface ProduceCliOptions extends TargetCliOptions {
   anomaly: string[];
   pace: boolean;
   print?: boolean;
+  latency?: string;
+  flush?: string;
+  clockSkew?: string;
+}
+
+/** `--latency`, `--flush`, `--clock-skew` as producer conditions drawn from `seed`; undefined when none is given. */
+export function producerConditions(
+  o: { latency?: string | undefined; flush?: string | undefined; clockSkew?: string | undefined },
+  seed: number,
+): ProducerConditions | undefined {
+  if (o.latency === undefined && o.flush === undefined && o.clockSkew === undefined) return undefined;
+  return {
+    seed,
+    ...(o.latency !== undefined ? { latency: optionValue('--latency', o.latency, parseLatency) } : {}),
+    ...(o.flush !== undefined ? { flushMs: optionValue('--flush', o.flush, parseFlush) } : {}),
+    ...(o.clockSkew !== undefined ? { clockSkew: optionValue('--clock-skew', o.clockSkew, parseClockSkew) } : {}),
+  };
 }
 
 export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo): Promise<ProduceSummary | undefined> {
@@ -177,6 +195,7 @@ export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo):
   const o = parsed.data;
   const { getScenario, parseAnomaly, injectedAnomalies } = load<typeof import('../../shared/producers')>('../../shared/producers');
   const scenario = getScenario(o.scenario);
+  const conditions = producerConditions(opts, o.seed);
   const options = {
     seed: o.seed,
     rate: o.rate ?? scenario.defaultRate,
@@ -184,7 +203,15 @@ export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo):
     duration: optionValue('--duration', o.duration, parseDuration),
     anomalies: o.anomaly.map(parseAnomaly),
   };
-  const records = scenario.generate(options);
+  const generated = scenario.generate(options);
+  const { withConditions, describeConditions } = load<typeof import('../../shared/producers/realism')>('../../shared/producers/realism');
+  // With producer conditions the records go out at their simulated arrival (sendAt), carrying the time their
+  // producer's clock wrote; the pacer follows sendAt, so latency and flushes happen in real time.
+  const records: Iterable<PutRecord> = conditions
+    ? (function* () {
+        for (const r of withConditions(generated, conditions)) yield { ...r, sendAt: new Date(r.arrivalMs) };
+      })()
+    : generated;
   const injected = injectedAnomalies(scenario.name, options);
   if (o.print) {
     await printRecords(records, io.stdout ?? process.stdout);
@@ -197,6 +224,7 @@ export async function runProduce(opts: ProduceCliOptions, io: CliIo = stderrIo):
   io.log(
     `${scenario.name}: ${fmt(options.rate)} records/s${o.pace ? '' : ' (unpaced)'} for ${options.duration} s of event time from ${options.start.toISOString()}, seed ${o.seed}, into ${target.description}`,
   );
+  if (conditions) io.log(`  producers: ${describeConditions(conditions)} (seed ${o.seed})`);
   for (const a of injected)
     io.log(`  anomaly ${a.kind} on ${a.key} at +${a.at} s for ${fmt(a.duration)} s (${new Date(a.startMs).toISOString()})`);
   return putWithProgress(
@@ -254,7 +282,16 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the generator: the same seed gives the same records', '1')
     .option('--start <iso>', 'event time of the first record (default: now)')
     .option('--no-pace', "send as fast as the stream accepts instead of in real time (by the records' event times, i.e. at --rate)")
-    .option('--print', 'write the records to stdout instead of putting them (no stream needed)');
+    .option('--print', 'write the records to stdout instead of putting them (no stream needed)')
+    .option('--latency <dist>', "delay each record's arrival: 0-3s (uniform), exp:1s (exponential, mean 1 s) or 2s (fixed)")
+    .option(
+      '--flush <time>',
+      "hold each producer's records and put them together every <time>, as a KPL producer's RecordMaxBufferedTime: 5s, 500ms",
+    )
+    .option(
+      '--clock-skew <skew>',
+      'shift the event time the producers write (not their arrival): +4s, -2s, or ±4s (each producer its own skew within ±4 s)',
+    );
   targetOptions(command).addHelpText(
     'after',
     `
@@ -267,7 +304,8 @@ Scenarios and anomalies:
 Examples:
   stream-sentinel produce --scenario toll --local --duration 5m --anomaly diversion@3m
   stream-sentinel produce --scenario wind --stage dev --rate 20/s --anomaly storm:harbor@2m
-  stream-sentinel produce --scenario clicks --endpoint http://127.0.0.1:4567 --stream test --no-pace --duration 1h`,
+  stream-sentinel produce --scenario clicks --endpoint http://127.0.0.1:4567 --stream test --no-pace --duration 1h
+  stream-sentinel produce --scenario toll --local --latency 0-3s --flush 5s --clock-skew ±4s   # field producers (docs/producers.md)`,
   );
   command.action(async (opts: ProduceCliOptions) => {
     await runProduce(opts);

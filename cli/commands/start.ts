@@ -2,7 +2,19 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { scenarioNames } from '../../shared/producers/scenarios';
-import { CliOptionError, collect, parseChoice, parseDuration, parseInteger, parseNumberIn, parseSpeed } from '../options';
+import type { ClockSkewSpec, LatencySpec } from '../../shared/producers/realism';
+import {
+  CliOptionError,
+  collect,
+  parseChoice,
+  parseClockSkew,
+  parseDuration,
+  parseFlush,
+  parseInteger,
+  parseLatency,
+  parseNumberIn,
+  parseSpeed,
+} from '../options';
 
 /**
  * `stream-sentinel start` (`npm start`): the whole pipeline on this machine — emulators, the real
@@ -32,6 +44,25 @@ export interface StartCommandOptions {
   port?: number;
   /** undefined: keep open on an interactive terminal only. */
   keepOpen?: boolean;
+  latency?: LatencySpec;
+  /** ms */
+  flush?: number;
+  clockSkew?: ClockSkewSpec;
+}
+
+/** The producer conditions the options ask for (undefined: none), checked against --replay. */
+export function startProducers(opts: Pick<StartCommandOptions, 'latency' | 'flush' | 'clockSkew' | 'replay' | 'seed'>) {
+  if (opts.latency === undefined && opts.flush === undefined && opts.clockSkew === undefined) return undefined;
+  if (opts.replay && opts.clockSkew)
+    throw new CliOptionError(
+      "--clock-skew shifts the time a scenario's generator writes; a replayed file keeps its own times: use --latency or --flush with --replay",
+    );
+  return {
+    seed: opts.seed,
+    ...(opts.latency ? { latency: opts.latency } : {}),
+    ...(opts.flush !== undefined ? { flushMs: opts.flush } : {}),
+    ...(opts.clockSkew ? { clockSkew: opts.clockSkew } : {}),
+  };
 }
 
 /** Keep the dashboard up after the run: as asked, else on an interactive terminal (someone is looking at it). */
@@ -67,6 +98,17 @@ export function startCommand(program: Command): Command {
     .option('--shards <n>', 'shards of the local stream (default: from resources/stream.yml)', parseInteger(1, 50))
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--port <n>', 'dashboard port (default: any free port)', parseInteger(0, 65535))
+    .option(
+      '--latency <dist>',
+      "delay each record's arrival, in event time: 0-3s (uniform), exp:1s (exponential, mean 1 s), 2s (fixed); see scoredCount in --report",
+      parseLatency,
+    )
+    .option('--flush <time>', "hold each producer's records and put them together every <time> of event time (KPL-style): 5s", parseFlush)
+    .option(
+      '--clock-skew <skew>',
+      'shift the event time the producers write, not their arrival: +4s, -2s, or ±4s (each producer its own within ±4 s)',
+      parseClockSkew,
+    )
     .option('--keep-open', 'after the summary, keep the stack and dashboard up until Ctrl-C (default on an interactive terminal)')
     .option('--no-keep-open', 'end when the run ends, even on an interactive terminal');
 }
@@ -76,6 +118,7 @@ export function register(program: Command): void {
     if (opts.replay && opts.anomaly?.length) throw new CliOptionError('--anomaly injects into a scenario; it cannot be used with --replay');
     if (opts.detectors && !existsSync(opts.detectors))
       throw new CliOptionError(`--detectors ${opts.detectors} does not exist: give the path of a detectors file (see docs/detectors.md)`);
+    const producers = startProducers(opts);
     const { runLocalMode } = load<typeof import('../../local/main')>('../../local/main');
     const tty = Boolean(process.stdout.isTTY && process.stdin.isTTY);
     const report = await runLocalMode({
@@ -93,6 +136,7 @@ export function register(program: Command): void {
       dashboard: opts.dashboard ? { ...(opts.port !== undefined ? { port: opts.port } : {}) } : false,
       keepOpen: keepOpenByDefault(opts.keepOpen, opts.dashboard, tty),
       out: process.stdout,
+      ...(producers ? { producers } : {}),
     });
     // Records that could not be processed are a failed run, even though the demo reached its end.
     if (report.onFailure > 0) process.exitCode = 1;

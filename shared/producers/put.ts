@@ -32,6 +32,11 @@ export interface PutRecord {
   data: string | Uint8Array;
   partitionKey: string;
   eventTime?: Date;
+  /**
+   * When the record goes out, on the records' own time line (the pacing with `speed` follows it): a simulated
+   * producer's arrival (shared/producers/realism.ts), later than eventTime and not in its order. eventTime when absent.
+   */
+  sendAt?: Date;
 }
 
 /** The one call the batcher makes; a KinesisClient is one. */
@@ -288,7 +293,7 @@ export async function produce<R extends PutRecord>(options: ProduceOptions<R>): 
         if (size > MAX_RECORD_BYTES)
           throw new ProduceError(`a record of ${size} bytes (data + partition key) is over Kinesis's 1 MiB limit`);
 
-        const wait = Math.max(bucket?.reserve() ?? 0, pacer?.delay(record.eventTime) ?? 0);
+        const wait = Math.max(bucket?.reserve() ?? 0, pacer?.delay(record.sendAt ?? record.eventTime) ?? 0);
         if (wait > 0) {
           // Send what is held rather than let it age past the linger time while waiting.
           if (batch.length && clock.now() + wait - batchSince >= linger) yield take();
