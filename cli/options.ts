@@ -60,7 +60,7 @@ export function parseChoice<T extends string>(choices: readonly T[], what: strin
   };
 }
 
-const TIME = String.raw`(\d+(?:\.\d+)?)\s*(ms|s|m)?`;
+const TIME = String.raw`(\d+(?:\.\d+)?)\s*(ms|s|m|h)?`;
 const ms = (value: string, unit: string | undefined) => Number(value) * UNITS[unit ?? 's']! * 1000;
 
 /** Upper bounds: beyond them a run would only hold records, or the functions would refuse them (5 min ahead). */
