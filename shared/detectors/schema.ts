@@ -230,7 +230,7 @@ const rcfDetectorFields = z.strictObject({
   ...scoring,
   kind: z._default(z.literal('rcf'), 'rcf'),
   key: fieldName,
-  /** Hopping windows: every `everySeconds`, the last `windowSeconds` (KDA's sliding windows, approximated). */
+  /** Hopping windows: every `everySeconds`, the last `windowSeconds` (KDA's sliding windows; shared/windows/hopping.ts). */
   everySeconds: z.optional(int(1, 7 * 86400)),
   aggregates: z._default(z.array(aggregateSpec).check(z.minLength(1, 'list at least one aggregate, e.g. [count]')), [
     { fn: 'count', name: 'count' },
@@ -329,7 +329,7 @@ interface ScoringOptions {
 export interface RcfDetector extends CommonDetector, ScoringOptions {
   kind: 'rcf';
   key: string;
-  /** Schema only: hop length of hopping windows (windowSeconds is their length). */
+  /** Hopping windows: a key is scored every everySeconds on its last windowSeconds (a multiple of it; docs/detectors.md). */
   everySeconds?: number;
   aggregates: AggregateSpec[];
   /** Aggregate names fed to the forest, in column order. */

@@ -7,7 +7,6 @@ import type { AnyDetector } from './schema';
  * deletes its entry; nothing else changes.
  */
 export const SCHEMA_ONLY = {
-  everySeconds: 'everySeconds (hopping windows) is not supported by the windows function yet (issue 15 item 4)',
   recordsGrade:
     'records detectors alert on score only for now (the anomaly grade is wired into rcf window detectors, issue 16): write alertOn: score',
   recordsSuppress: 'suppress is not supported for records detectors yet (issue 16 wired it for rcf window detectors); remove it',
@@ -24,9 +23,6 @@ export function schemaOnlySettings(d: AnyDetector): SchemaOnlySetting[] {
   if (d.kind === 'records') {
     if (d.alertOn === 'grade') used.add('recordsGrade');
     if (d.suppress?.length) used.add('recordsSuppress');
-  }
-  if (d.kind === 'rcf') {
-    if (d.everySeconds !== undefined) used.add('everySeconds');
   }
   return (Object.keys(SCHEMA_ONLY) as SchemaOnlySetting[]).filter((s) => used.has(s) && pending(s));
 }

@@ -5,6 +5,7 @@ import { mergeLateWindow } from '../windows/merge';
 import type { KeyRegistry, WindowAggregate } from '../windows/plan';
 import { boundRegistryBytes } from '../windows/registry';
 import type { FreshOutcome, LateOutcome, LearnedWindow, WindowResult, WindowStore } from '../windows/ports';
+import type { StepAggregate } from '../windows/hopping';
 import { nextEmissions } from './emissions';
 import { expiresAt, isConditionalFailure, iso, registryPk, windowPk, windowSk } from './keys';
 
@@ -63,6 +64,11 @@ export interface WindowItem {
   alertOn?: 'grade' | 'score';
   /** The rule fired but a suppression rule silenced it: why (no pendingAlert then). */
   suppressed?: string;
+  /**
+   * Hopping detectors: the hopping window this step's item scored. count/partials/sketches are the step's (late records
+   * add to them); aggregates and features are this hopping window's, as scored (shared/windows/hopping.ts).
+   */
+  hop?: { windowStart: string; windowEnd: string; count: number };
   expiresAt: number;
 }
 
@@ -115,6 +121,7 @@ export class DynamoWindowStore implements WindowStore {
   async putFresh(result: WindowResult, emissionId: string, shardId: string): Promise<FreshOutcome> {
     const item: WindowItem = { ...this.baseItem(result.window, emissionId, shardId), fresh: emissionId };
     if (result.features) item.features = result.features;
+    if (result.hop) item.hop = { windowStart: iso(result.hop.startMs), windowEnd: iso(result.hop.endMs), count: result.hop.count };
     if (result.score !== undefined) {
       item.score = result.score;
       item.attribution = result.attribution ?? [];
@@ -227,6 +234,34 @@ export class DynamoWindowStore implements WindowStore {
           startMs: Date.parse(item.sk as string),
           by: item.fresh,
           ...(Array.isArray(item.features) ? { features: item.features as number[] } : {}),
+        });
+      }
+      start = res.LastEvaluatedKey;
+    } while (start);
+    return out;
+  }
+
+  async stepsSince(detector: string, key: string, afterMs: number): Promise<StepAggregate[]> {
+    const out: StepAggregate[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.options.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk > :after',
+          ExpressionAttributeValues: { ':pk': windowPk(detector, key), ':after': windowSk(afterMs) },
+          ExpressionAttributeNames: { '#count': 'count' },
+          ProjectionExpression: 'sk, #count, partials, sketches',
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of res.Items ?? []) {
+        out.push({
+          startMs: Date.parse(item.sk as string),
+          count: typeof item.count === 'number' ? item.count : 0,
+          partials: (item.partials ?? {}) as StepAggregate['partials'],
+          ...(item.sketches ? { sketches: item.sketches as Record<string, string> } : {}),
         });
       }
       start = res.LastEvaluatedKey;

@@ -61,7 +61,8 @@ export function compileDetector(detector: RcfDetector): CompiledDetector {
   const read: string[] = [];
   for (const a of detector.aggregates) if (a.field && !a.where && a.fn !== 'count_distinct' && !read.includes(a.field)) read.push(a.field);
   const fields = [...read];
-  const compiled: CompiledDetector = { detector, fields, read, windowMs: detector.windowSeconds * 1000 };
+  // A hopping detector folds records in steps (shared/windows/hopping.ts): everySeconds is its fold window.
+  const compiled: CompiledDetector = { detector, fields, read, windowMs: (detector.everySeconds ?? detector.windowSeconds) * 1000 };
   if (needsObjectFields(detector)) {
     const conditional: ExtraPlan['conditional'] = [];
     for (const a of detector.aggregates) {

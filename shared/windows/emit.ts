@@ -1,5 +1,6 @@
 import type { Logger } from '../lambda/logger';
 import type { CompiledDetector, WindowsState } from './aggregate';
+import { hopPlan, prepareHopJob } from './hopping';
 import { liveModel, replayLearned, scoreWindow, settleSaved, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
 import { modelId, type ModelStore, type StoredModel, type WindowStore } from './ports';
@@ -78,6 +79,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     if (cached) pinned.set(id, cached);
   }
   const learnedSince = windows.learnedSince?.bind(windows);
+  const stepsSince = windows.stepsSince?.bind(windows);
   // A cached forest is used only if it is the stored version: another container may have advanced the key since.
   // With learnedSince the jobs check for windows written after the cached forest's last instead (any advance
   // writes some), which reads no model item (a forest is 7–13 KB: 2–4 read units each); without it, the models.
@@ -98,7 +100,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     .map((j) => ({ detector: j.c.detector.name, key: j.key }));
   const stored = missing.length ? await models.loadMany(missing) : new Map<string, StoredModel>();
 
-  const concurrency = input.concurrency ?? 16;
+  const concurrency = input.concurrency ?? 64;
   // One key with many windows (a replay) writes them in parallel too; many keys share the budget.
   const writesPerKey = Math.max(1, Math.ceil(concurrency / Math.max(1, jobs.length)));
   const runJob = async ({ c, key, list }: (typeof jobs)[number]): Promise<void> => {
@@ -125,18 +127,30 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     let unrecorded = false;
     // Score and learn in window order first (in memory), then write the items, which are independent.
     const writes: Array<() => Promise<void>> = [];
-    for (const w of list) {
+    const mergeLate = async (w: WindowAggregate): Promise<void> => {
+      const outcome = await windows.mergeLate(w, emissionId, shardId);
+      if (outcome === 'duplicate') stats.duplicates++;
+      else {
+        stats.lateWindows++;
+        stats.lateRecords += w.count;
+      }
+    };
+    // A hopping detector merges its late steps first, then scores each fresh step's hopping window (./hopping.ts).
+    const scored = hopPlan(d)
+      ? await prepareHopJob({
+          detector: d,
+          key,
+          list,
+          model,
+          mergeLate,
+          ...(stepsSince ? { stepsSince: (after: number) => stepsSince(d.name, key, after) } : {}),
+        })
+      : list;
+    for (const w of scored) {
       if (w.silent) stats.silentWindows++;
       if (model.lastWindowMs !== undefined && w.startMs <= model.lastWindowMs) {
         if (w.count === 0) continue;
-        writes.push(async () => {
-          const outcome = await windows.mergeLate(w, emissionId, shardId);
-          if (outcome === 'duplicate') stats.duplicates++;
-          else {
-            stats.lateWindows++;
-            stats.lateRecords += w.count;
-          }
-        });
+        writes.push(() => mergeLate(w));
         continue;
       }
       const result = scoreWindow(model, w);
@@ -158,6 +172,8 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       });
     }
     await pool(writes, writesPerKey, (write) => write());
+    // Someone else's item took a fresh step: the steps its item holds are not the cached ones.
+    if (unrecorded) model.hopSteps = undefined;
     if (dirty && (model.version === undefined || reset || unrecorded || model.sinceSave >= saveEvery)) {
       const saved: StoredModel = {
         detector: d.name,

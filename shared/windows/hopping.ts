@@ -1,19 +1,24 @@
 import type { RcfDetector } from '../detectors/schema';
+import type { LiveModel } from './models';
 import { mergeSketches, type PartialsMap } from './features';
 import { finishAggregate, type WindowAggregate } from './plan';
 
 /**
  * Hopping windows (`windowSeconds` W with `everySeconds` E: every E, the last W — what KDA applications did with
- * sliding windows), as pure arithmetic over step aggregates. Not wired into the windows function yet (see the
- * integrator notes in docs/detectors.md); support.ts still refuses everySeconds.
+ * sliding windows): the arithmetic over step aggregates, and the per-key job the windows service (./emit.ts) runs for
+ * such a detector.
  *
- * Records are folded exactly as for a tumbling window of E (the step detector: no per-record cost, the same state).
- * The window scored at step s covers the k = W / E steps s − (k−1)·E … s: it is the merge of those steps' partials
- * (counts and sums add, extremes keep, sketches unite), so its aggregates are exact, not an approximation. Scoring
- * one needs the steps before the ones an emission holds: `hopWindows` takes them as `history` and says which
- * steps to keep for the next emission. A late step (records for a step already scored) belongs to k hopping windows;
- * `lateHopWindows` re-labels its partials for each, so the existing late merge (shared/windows/merge.ts) adds them to
- * each stored window exactly.
+ * Records are folded exactly as for a tumbling window of E (compileDetector uses the step: no per-record cost, the
+ * same state), and each step gets its own window item, which late records merge into as for any window. At a step's
+ * emission the key's hopping window is the merge of the k = W / E steps s − (k−1)·E … s (counts and sums add,
+ * extremes keep, count_distinct sketches unite, ratios and averages come from the merged parts), so its aggregates are
+ * exact, not an approximation; the forest scores and learns that window once, in step order (the model's lastWindow
+ * makes a step fresh once, as for tumbling windows). The k − 1 steps before an emission's first fresh one come from
+ * the key's cached model (`hopSteps`, the `keep` of its last emission) or, when the forest was rebuilt or the job
+ * merged late records first, from the step items already stored (WindowStore.stepsSince): the same window items
+ * the checkpoint rebuild replays, so there is no second store. The step item keeps the step's count, partials and
+ * sketches (what late records add to) and the hopping window as scored: its aggregates, features and `hop`
+ * (bounds and count) — a late merge never changes those (./merge.ts).
  */
 
 export interface HopPlan {
@@ -111,22 +116,6 @@ export function hopWindows(d: RcfDetector, key: string, fresh: readonly WindowAg
   return { windows, keep };
 }
 
-/** Start times of the k hopping windows that contain the step starting at `stepStartMs`, oldest first. */
-export function hopWindowsContaining(d: RcfDetector, stepStartMs: number): number[] {
-  const plan = hopPlan(d)!;
-  return Array.from({ length: plan.steps }, (_, i) => stepStartMs - (plan.steps - 1 - i) * plan.stepMs);
-}
-
-/**
- * Late records of one step, as the late windows to merge into each hopping window containing it: the same partials,
- * count and sketches under each window's start and end (mergeLateWindow adds them exactly; none is rescored).
- */
-export function lateHopWindows(d: RcfDetector, key: string, lateStep: WindowAggregate): WindowAggregate[] {
-  return hopWindowsContaining(d, lateStep.startMs).map((startMs) =>
-    finishAggregate(d, key, startMs, lateStep.count, lateStep.partials, false, lateStep.sketches),
-  );
-}
-
 /** Steps as one compact JSON-safe value (±Infinity extremes of an empty field are not written; they never occur in a step with records). */
 export const encodeSteps = (steps: readonly StepAggregate[]): string =>
   JSON.stringify(steps.map((s) => [s.startMs, s.count, s.partials, ...(s.sketches ? [s.sketches] : [])]));
@@ -135,4 +124,75 @@ export function decodeSteps(text: string | undefined): StepAggregate[] {
   if (!text) return [];
   const raw = JSON.parse(text) as Array<[number, number, PartialsMap, Record<string, string>?]>;
   return raw.map(([startMs, count, partials, sketches]) => ({ startMs, count, partials, ...(sketches ? { sketches } : {}) }));
+}
+
+/** The hopping window a step's item scored: its bounds and count (its aggregates and features are the item's). */
+export interface HopSpan {
+  startMs: number;
+  endMs: number;
+  count: number;
+}
+
+/** A fresh step as the service scores and writes it: the step's own count, partials and sketches, the hopping window's values. */
+export interface HopStepWindow extends WindowAggregate {
+  hop: HopSpan;
+}
+
+/** A planned window of a hopping detector as the step it is: bounds [start, start + E), the step's aggregates. */
+export function asStep(d: RcfDetector, w: WindowAggregate): WindowAggregate {
+  const stepMs = hopPlan(d)!.stepMs;
+  return w.endMs === w.startMs + stepMs ? w : { ...w, endMs: w.startMs + stepMs };
+}
+
+export interface HopJobInput {
+  detector: RcfDetector;
+  key: string;
+  /** The key's planned windows (steps), oldest first. */
+  list: readonly WindowAggregate[];
+  /** The key's forest, brought up to date (warm, or rebuilt from its save and the items since). */
+  model: LiveModel;
+  /** Merges one late step into its item, counted as the service counts late windows. */
+  mergeLate: (step: WindowAggregate) => Promise<void>;
+  /** The key's stored steps after `afterMs` (WindowStore.stepsSince); absent: a store that keeps none (learn). */
+  stepsSince?: (afterMs: number) => Promise<StepAggregate[]>;
+}
+
+/**
+ * One key's job for a hopping detector, before scoring: merges its late steps (steps at or before the model's
+ * lastWindow; never rescored), then turns the fresh steps into what is scored, in order: each step carrying its
+ * hopping window's aggregates and features. Leaves in `model.hopSteps` the steps the next emission needs.
+ *
+ * The history is read from the step items when the model has none (a rebuilt forest) and after late merges: a late
+ * step changes an item the history holds, and reading the items after merging counts a redelivered emission's late
+ * records once whether or not its first attempt had merged them (mergeLate skips its own emission). Only steps the
+ * forest already learned (≤ lastWindow) are history: items a failed attempt of this emission wrote are fresh again.
+ */
+export async function prepareHopJob(input: HopJobInput): Promise<HopStepWindow[]> {
+  const { detector: d, key, model } = input;
+  const plan = hopPlan(d)!;
+  const last = model.lastWindowMs;
+  const steps = input.list.map((w) => asStep(d, w));
+  const late = steps.filter((s) => last !== undefined && s.startMs <= last && s.count > 0);
+  const fresh = steps.filter((s) => last === undefined || s.startMs > last);
+  await Promise.all(late.map((s) => input.mergeLate(s)));
+  if (!fresh.length) {
+    if (late.length) model.hopSteps = undefined;
+    return [];
+  }
+  if (model.hopSteps === undefined || late.length) {
+    const since = last === undefined || !input.stepsSince ? [] : await input.stepsSince(fresh[0]!.startMs - plan.steps * plan.stepMs);
+    model.hopSteps = since.filter((s) => s.startMs <= last!);
+  }
+  const { windows, keep } = hopWindows(d, key, fresh, model.hopSteps);
+  model.hopSteps = keep;
+  return fresh.map((step, i) => {
+    const h = windows[i]!;
+    const { features: _stepFeatures, ...own } = step;
+    return {
+      ...own,
+      aggregates: h.aggregates,
+      ...(h.features ? { features: h.features } : {}),
+      hop: { startMs: h.startMs, endMs: h.endMs, count: h.count },
+    };
+  });
 }

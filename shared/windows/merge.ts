@@ -6,6 +6,8 @@ import { finishAggregate, type WindowAggregate } from './plan';
  * (shared/store/windows.ts only reads, calls this, and writes conditionally). Count adds; each field's partials
  * add their sums and keep the extremes; the aggregates are recomputed from the merged partials, so an `avg` stays
  * the mean of all the window's records. A late merge never rescores: the stored score stays as it was.
+ * A hopping detector's step item (./hopping.ts) holds the step's count and partials but the aggregates of the hopping
+ * window it scored (`hop`): late records add to the step, and those aggregates stay as scored.
  */
 
 export type Partials = WindowAggregate['partials'];
@@ -14,6 +16,10 @@ export interface StoredWindowCounts {
   count?: number;
   partials?: Partials;
   sketches?: Record<string, string>;
+  /** The aggregates written with the item. */
+  aggregates?: Record<string, number>;
+  /** Present on a hopping detector's step item that was written fresh: its aggregates are the hopping window's. */
+  hop?: unknown;
 }
 
 export interface MergedWindow {
@@ -32,5 +38,6 @@ export function mergeLateWindow(stored: StoredWindowCounts, late: WindowAggregat
   const count = (stored.count ?? 0) + late.count;
   const sketches = mergeSketches(stored.sketches, late.sketches);
   const merged = finishAggregate(late.detector, late.key, late.startMs, count, partials, false, sketches);
-  return { count, partials, aggregates: merged.aggregates, ...(sketches ? { sketches } : {}) };
+  const aggregates = stored.hop !== undefined && stored.aggregates ? stored.aggregates : merged.aggregates;
+  return { count, partials, aggregates, ...(sketches ? { sketches } : {}) };
 }

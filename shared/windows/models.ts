@@ -1,6 +1,7 @@
 import { GradeStateError, gradeWindow } from '../anomaly';
 import { RandomCutForest } from '../rcf';
 import { DEFAULT_ALERT_ON, type RcfDetector } from '../detectors/schema';
+import type { HopSpan, StepAggregate } from './hopping';
 import type { WindowAggregate } from './plan';
 import type { LearnedWindow, ModelParams, StoredModel, WindowResult } from './ports';
 import { LruCache } from '../lru';
@@ -30,6 +31,11 @@ export interface LiveModel {
   params: ModelParams;
   /** The key's grade state (GradeState JSON) after the last window learned; undefined for a new key or after a reset. */
   grade?: unknown;
+  /**
+   * Hopping detectors (./hopping.ts): the key's last steps as of lastWindowMs, what its next hopping windows merge;
+   * undefined until read from the step items (a rebuilt forest, or after late merges changed them).
+   */
+  hopSteps?: StepAggregate[];
 }
 
 export function modelParams(d: RcfDetector): ModelParams {
@@ -117,7 +123,8 @@ function gradeScored(model: LiveModel, d: RcfDetector, score: number, values: re
     alertOn: d.alertOn ?? DEFAULT_ALERT_ON,
     threshold: d.threshold,
     ...(d.suppress?.length ? { suppress: d.suppress } : {}),
-    windowSeconds: d.windowSeconds,
+    // The grade's budget is per hour of scored windows: a hopping detector scores one every step.
+    windowSeconds: d.everySeconds ?? d.windowSeconds,
   };
   let g;
   try {
@@ -137,10 +144,11 @@ function gradeScored(model: LiveModel, d: RcfDetector, score: number, values: re
  * the result carries the grade, the usual values and decideAlert's decision. A window with a feature that is not a
  * finite number is stored unscored, ungraded and unlearned.
  */
-export function scoreWindow(model: LiveModel, w: WindowAggregate): WindowResult {
+export function scoreWindow(model: LiveModel, w: WindowAggregate & { hop?: HopSpan }): WindowResult {
   const d = w.detector;
   const threshold = d.threshold;
-  if (!w.features) return { window: w, threshold };
+  const hop = w.hop ? { hop: w.hop } : {};
+  if (!w.features) return { window: w, threshold, ...hop };
   const { score, attribution } = model.forest.process(w.features, { explain: true });
   const g = gradeScored(model, d, score, w.features);
   return {
@@ -154,6 +162,7 @@ export function scoreWindow(model: LiveModel, w: WindowAggregate): WindowResult 
     alertOn: d.alertOn ?? DEFAULT_ALERT_ON,
     alert: g.alert,
     ...(g.suppressed && g.reason ? { suppressed: g.reason } : {}),
+    ...hop,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { AlertOn } from '../anomaly';
 import { StreamSentinelError } from '../errors';
+import type { HopSpan, StepAggregate } from './hopping';
 import type { KeyRegistry, WindowAggregate } from './plan';
 
 /**
@@ -26,6 +27,8 @@ export interface WindowResult {
   alert?: boolean;
   /** The rule fired but a suppression rule silenced it: why. */
   suppressed?: string;
+  /** Hopping detectors: the hopping window this step scored (the window holds the step's counts, the hop's values). */
+  hop?: HopSpan;
 }
 
 /** A window written fresh (not by a late merge) after a model's save: what rebuilding the model replays. */
@@ -52,6 +55,12 @@ export interface WindowStore {
    * model saved every window.
    */
   learnedSince?(detector: string, key: string, afterMs: number | undefined): Promise<LearnedWindow[]>;
+  /**
+   * Hopping detectors (./hopping.ts): the step aggregates (count, partials, sketches, late merges included) of a
+   * key's window items after `afterMs`, fresh or not, oldest first, read consistently. Optional: without it a rebuilt
+   * forest's first hopping windows have no earlier steps.
+   */
+  stepsSince?(detector: string, key: string, afterMs: number): Promise<StepAggregate[]>;
   getRegistry(detector: string, shardId: string): Promise<KeyRegistry>;
   putRegistry(detector: string, shardId: string, registry: KeyRegistry): Promise<void>;
 }

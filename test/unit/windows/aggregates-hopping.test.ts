@@ -12,11 +12,12 @@ import {
   encodeSteps,
   hopPlan,
   hopWindows,
-  hopWindowsContaining,
-  lateHopWindows,
+  prepareHopJob,
   stepDetector,
+  toStep,
   type StepAggregate,
 } from '../../../shared/windows/hopping';
+import { liveModel } from '../../../shared/windows/models';
 import { mergeLateWindow } from '../../../shared/windows/merge';
 
 const [hop] = rcfDetectors(
@@ -33,8 +34,6 @@ detectors:
 `,
     'hopping test',
     BUILTIN_DEFAULTS,
-    // everySeconds is schema only until hopping is wired into the windows function.
-    { schemaOnly: true },
   ),
 );
 
@@ -140,23 +139,98 @@ describe('hopping windows (pure)', () => {
     expect(w.aggregates).toEqual(expected('a', w.startMs));
   });
 
-  it('sends a late step to each of the k windows containing it, and merging it there gives the exact windows', () => {
-    const late = recs.filter((r) => r.k === 'a' && r.t >= T0 + 100_000 && r.t < T0 + 110_000);
+  it('merges late records into their step item only: count and partials grow, the scored hopping aggregates stay', () => {
+    const inStep = recs.filter((r) => r.k === 'a' && r.t >= T0 + 100_000 && r.t < T0 + 110_000);
+    const late = inStep.filter((_, j) => j % 2 === 0);
     const onTime = recs.filter((r) => !late.includes(r));
-    const stored = hopWindows(hop!, 'a', stepsOf(onTime, 'a'), []).windows;
+    const steps = stepsOf(onTime, 'a');
+    const { windows } = hopWindows(hop!, 'a', steps, []);
+    const i = steps.findIndex((s) => s.startMs === T0 + 100_000);
+    // The step item as the service writes it: the step's counts, the hopping window's aggregates, and `hop`.
+    const item = { ...steps[i]!, aggregates: windows[i]!.aggregates, hop: { count: windows[i]!.count } };
     const lateStep = stepsOf(late, 'a')[0]!;
-    const targets = lateHopWindows(hop!, 'a', lateStep);
-    expect(targets.map((t) => t.startMs)).toEqual(hopWindowsContaining(hop!, T0 + 100_000));
-    expect(targets.map((t) => (t.startMs - T0) / 1000)).toEqual([50, 60, 70, 80, 90, 100]);
-    let merged = 0;
-    for (const t of targets) {
-      const item = stored.find((w) => w.startMs === t.startMs);
-      // A window whose last step had no on-time records was never written: the late merge creates it from the late
-      // step alone (as for tumbling windows); with a step store it could be rebuilt whole (see the header).
-      if (!item) continue;
-      expect(mergeLateWindow(item, t).aggregates).toEqual(expected('a', t.startMs));
-      merged++;
+    const merged = mergeLateWindow(item, lateStep);
+    expect(merged.count).toBe(steps[i]!.count + late.length);
+    expect(merged.partials.v!.sum).toBe(
+      [...late, ...onTime.filter((r) => r.k === 'a' && r.t >= T0 + 100_000 && r.t < T0 + 110_000)].reduce((s, r) => s + r.v, 0),
+    );
+    expect(merged.aggregates).toEqual(windows[i]!.aggregates);
+    // An item never scored as a hopping window (created by a late merge) keeps its own aggregates current.
+    expect(
+      mergeLateWindow({ count: steps[i]!.count, partials: steps[i]!.partials, sketches: steps[i]!.sketches }, lateStep).aggregates.count,
+    ).toBe(steps[i]!.count + late.length);
+  });
+});
+
+describe("one key's hopping job (prepareHopJob)", () => {
+  const stepsA = stepsOf(recs, 'a');
+  const windowsA = hopWindows(hop!, 'a', stepsA, []).windows;
+  const fresh = () => liveModel(hop!, 'a', undefined).model;
+
+  it('scores each fresh step with its hopping window, from a cached history or from the stored steps alike', async () => {
+    // Emission 1: the first 9 steps; emission 2: the rest.
+    const cut = 9;
+    const model = fresh();
+    const first = await prepareHopJob({ detector: hop!, key: 'a', list: stepsA.slice(0, cut), model, mergeLate: async () => {} });
+    model.lastWindowMs = stepsA[cut - 1]!.startMs;
+    const warm = await prepareHopJob({ detector: hop!, key: 'a', list: stepsA.slice(cut), model, mergeLate: async () => {} });
+
+    // A rebuilt forest has no history: it reads the stored steps (here every step item so far, and one too early).
+    const rebuilt = fresh();
+    rebuilt.lastWindowMs = stepsA[cut - 1]!.startMs;
+    const asked: number[] = [];
+    const cold = await prepareHopJob({
+      detector: hop!,
+      key: 'a',
+      list: stepsA.slice(cut),
+      model: rebuilt,
+      mergeLate: async () => {},
+      stepsSince: async (after) => {
+        asked.push(after);
+        return stepsA.filter((s) => s.startMs > after).map(toStep);
+      },
+    });
+    expect(asked).toEqual([stepsA[cut]!.startMs - 60_000]);
+    for (const got of [
+      [...first, ...warm],
+      [...first, ...cold],
+    ]) {
+      expect(got.map((w) => [w.startMs, w.endMs - w.startMs, w.count, w.aggregates, w.features, w.hop])).toEqual(
+        stepsA.map((s, j) => [
+          s.startMs,
+          10_000,
+          s.count,
+          windowsA[j]!.aggregates,
+          windowsA[j]!.features,
+          { startMs: windowsA[j]!.startMs, endMs: s.startMs + 10_000, count: windowsA[j]!.count },
+        ]),
+      );
     }
-    expect(merged).toBeGreaterThanOrEqual(5);
+    expect(model.hopSteps).toEqual(rebuilt.hopSteps);
+  });
+
+  it('merges late steps first, scores none of them, and rereads the history they changed', async () => {
+    const model = fresh();
+    model.lastWindowMs = stepsA[10]!.startMs;
+    model.hopSteps = stepsA.slice(5, 11).map(toStep);
+    const merged: number[] = [];
+    let reads = 0;
+    const out = await prepareHopJob({
+      detector: hop!,
+      key: 'a',
+      list: [stepsA[8]!, stepsA[11]!],
+      model,
+      mergeLate: async (s) => {
+        merged.push(s.startMs);
+      },
+      stepsSince: async (after) => {
+        reads++;
+        return stepsA.filter((s) => s.startMs > after).map(toStep);
+      },
+    });
+    expect(merged).toEqual([stepsA[8]!.startMs]);
+    expect(reads).toBe(1);
+    expect(out.map((w) => w.startMs)).toEqual([stepsA[11]!.startMs]);
+    expect(out[0]!.aggregates).toEqual(windowsA[11]!.aggregates);
   });
 });
