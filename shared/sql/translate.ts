@@ -590,7 +590,7 @@ class Translator {
       draft.everySeconds = every;
       keys.push(...spec.partitionBy);
       approx(
-        `sliding window RANGE ${describe(spec.range)} PRECEDING → hopping windows: every ${every} s, the last ${seconds} s (KDA emitted one row per record; the detector emits one per key and hop)`,
+        `sliding window RANGE ${describe(spec.range)} PRECEDING → hopping windows (windowSeconds ${seconds}, everySeconds ${every}): every ${every} s each key is scored on the exact aggregates of its last ${seconds} s (KDA emitted one row per record, over the ${seconds} s before it; the detector emits one per key and ${every}-s step with records)`,
       );
     } else {
       throw new Untranslatable(
