@@ -7,6 +7,9 @@ import { ModelCache } from '../../shared/windows';
 import { createWindowsProcessor } from '../../functions/windows/handler';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
 import { windowEvent } from '../factories/kinesis';
+import { evaluateItem, formatGroup, groupAlerts } from '../../shared/alerts';
+import { toPendingItem } from '../../shared/store/alert-items';
+import { toPoint } from '../../local/dashboard/data';
 
 /**
  * Hopping windows through the real windows processor against dynalite (issue 15 item 4): every 10 s, the last 60 s.
@@ -200,6 +203,22 @@ describe('hopping windows through the windows processor', () => {
   it('scores the windows after the forest warm-up', () => {
     const scored = [...warm.values()].filter((i) => typeof i.score === 'number' && i.score > 0);
     expect(scored.length).toBeGreaterThan(expectedSteps.length / 2);
+  });
+
+  it('alerts and the dashboard quote the hopping window that was scored', () => {
+    const owed = [...warm.values()].filter((i) => i.pendingAlert !== undefined);
+    expect(owed.length).toBeGreaterThan(0);
+    for (const item of owed) {
+      const evaluation = evaluateItem(toPendingItem({ pk: String(item.pk), sk: String(item.sk) }, item), { defaultThreshold: 1 });
+      if (!('send' in evaluation)) throw new Error(`not alerted: ${evaluation.skip}`);
+      const hop = item.hop as { count: number };
+      const aggregates = item.aggregates as Record<string, number>;
+      expect(evaluation.send.aggregates).toEqual(aggregates);
+      const text = formatGroup(groupAlerts([evaluation.send])[0]!).message;
+      expect(text).toContain(`count ${hop.count}`);
+      expect(text).toContain(`sum_v ${aggregates.sum_v}`);
+      expect(toPoint(item).aggregates).toEqual(aggregates);
+    }
   });
 
   it('scores identically on a container that is cold at every emission (forest and steps read back from the table)', async () => {
