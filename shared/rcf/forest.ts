@@ -8,7 +8,7 @@ import { RcfInputError, RcfParameterError, RcfStateError } from './errors';
 import { PointStore } from './point-store';
 import { Xoshiro128 } from './random';
 import { ReservoirSampler, samplerKey } from './sampler';
-import { RcfTree } from './tree';
+import { NodePool, RcfTree } from './tree';
 
 export interface ForestOptions {
   /** Trees in the forest; the score is their average. KDA default 100, range 1–1000. */
@@ -97,8 +97,12 @@ export class RandomCutForest {
   private readonly normalizer: number;
   private readonly rng: Xoshiro128;
   private readonly store: PointStore;
+  private readonly pool: NodePool;
   private readonly trees: RcfTree[];
   private readonly samplers: ReservoirSampler[];
+  /** All samplers' keys and slots, one buffer each (views per sampler). */
+  private readonly samplerKeys: Float64Array;
+  private readonly samplerSlots: Int32Array;
   /** Last shingle, oldest record first (only valid once shingleSize records were seen). */
   private shingle: Float32Array;
   private next: Float32Array;
@@ -116,13 +120,21 @@ export class RandomCutForest {
     this.lambda = 1 / timeDecay;
     this.normalizer = Math.log2(subSampleSize);
     this.rng = new Xoshiro128(options.seed ?? Math.floor(Math.random() * 2 ** 53));
-    // Distinct points alive are bounded by the samplers' entries plus leaves; start at a typical size and grow.
-    this.store = new PointStore(dims, Math.min(numberOfTrees * subSampleSize + 1, 4096), dimensions);
+    // Memory is sized to what the forest holds and grows by doubling: a cached forest of repeated counts keeps a
+    // few distinct points and a few leaves per tree, not the worst case (issue 14: 10,000 forests in one Lambda).
+    // Distinct points alive are bounded by the samplers' entries.
+    this.store = new PointStore(dims, Math.min(numberOfTrees * subSampleSize + 1, Math.max(64, 2 * subSampleSize)), dimensions);
+    // A tree holds at most subSampleSize leaves and one node fewer.
+    this.pool = new NodePool(this.store, 4 * numberOfTrees, numberOfTrees * subSampleSize);
+    this.samplerKeys = new Float64Array(numberOfTrees * subSampleSize);
+    this.samplerSlots = new Int32Array(numberOfTrees * subSampleSize);
     this.trees = [];
     this.samplers = [];
     for (let i = 0; i < numberOfTrees; i++) {
-      this.trees.push(new RcfTree(subSampleSize, this.store, this.rng));
-      this.samplers.push(new ReservoirSampler(subSampleSize));
+      this.trees.push(new RcfTree(subSampleSize, this.store, this.rng, this.pool));
+      const from = i * subSampleSize;
+      const to = from + subSampleSize;
+      this.samplers.push(new ReservoirSampler(subSampleSize, this.samplerKeys.subarray(from, to), this.samplerSlots.subarray(from, to)));
     }
     this.shingle = new Float32Array(dims);
     this.next = new Float32Array(dims);
@@ -169,10 +181,7 @@ export class RandomCutForest {
 
   /** Bytes held by the forest's typed arrays (trees, samplers, point store). */
   get byteLength(): number {
-    let n = this.store.byteLength;
-    for (const t of this.trees) n += t.byteLength;
-    for (const s of this.samplers) n += s.keys.byteLength + s.slots.byteLength;
-    return n;
+    return this.store.byteLength + this.pool.byteLength + this.samplerKeys.byteLength + this.samplerSlots.byteLength;
   }
 
   /** Distinct points held in the point store. */
@@ -253,7 +262,7 @@ export class RandomCutForest {
       if (slot < 0) {
         const compactions = store.compactions;
         slot = store.add(point, t);
-        if (store.compactions !== compactions) for (const tree of this.trees) tree.refreshOffsets();
+        if (store.compactions !== compactions) this.pool.refreshOffsets();
       }
       store.incRef(slot);
       const evicted = sampler.add(key, slot);

@@ -17,10 +17,12 @@ export class ReservoirSampler {
   readonly keys: Float64Array;
   readonly slots: Int32Array;
 
-  constructor(capacity: number) {
+  /** `keys` and `slots` may be views into a forest's shared buffers (one allocation for all its samplers). */
+  constructor(capacity: number, keys?: Float64Array, slots?: Int32Array) {
     this.capacity = capacity;
-    this.keys = new Float64Array(capacity);
-    this.slots = new Int32Array(capacity);
+    this.keys = keys ?? new Float64Array(capacity);
+    this.slots = slots ?? new Int32Array(capacity);
+    if (this.keys.length !== capacity || this.slots.length !== capacity) throw new Error('internal: sampler buffers of the wrong length');
   }
 
   get isFull(): boolean {

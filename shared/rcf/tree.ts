@@ -1,3 +1,7 @@
+/**
+ * Random cut trees in flat typed arrays: one NodePool per forest holds every tree's nodes and leaves (grown on
+ * demand), each RcfTree is a root and a mass over it; insert, top-down build, delete, score and attribution.
+ */
 import type { PointStore } from './point-store';
 import type { Xoshiro128 } from './random';
 
@@ -7,43 +11,186 @@ export const NONE = 0x3fffffff;
 /** From this many dimensions on, the score's climb keeps a list of the dimensions still outside (see `score`). */
 const ACTIVE_LIST_DIMS = 8;
 
+/** End of a free list. */
+const END = -1;
+
 /**
- * One random cut tree in flat typed arrays (no object per node). Internal node v (0 ≤ v < capacity) has a cut
- * (cutDim[v], cutValue[v]) — a point goes left when x[d] <= c —, a mass and a cached bounding box
- * boxMin/boxMax[v·dims + i]; scoring climbs ancestors and needs their boxes, so they are kept current
- * on every insert and delete. A leaf l (referred to as ~l) holds a point-store slot and a mass (duplicates).
+ * Nodes and leaves of all the trees of one forest, in shared typed arrays (memory: a few arrays per forest rather
+ * than ~17 per tree, sized to what the trees hold rather than to the worst case; a forest of repeated counts needs
+ * only a handful of leaves per tree). Internal node v has a cut (cutDim[v], cutValue[v]) — a point goes left when
+ * x[d] <= c —, children, a parent and a cached bounding box boxMin/boxMax[v·dims + i]; scoring climbs ancestors
+ * and needs their boxes, so they are kept current on every insert and delete. Leaf l (referred to as ~l) holds a
+ * point-store slot and a mass (duplicates). Each tree takes runs of entries (4, then doubling, up to its sample
+ * size) and keeps its own free lists chained through `left` and `leafSlot`: a tree's nodes stay close together in
+ * memory (interleaving the trees' nodes cost one-column forests ~9%).
+ *
+ * `cutValue` is float32: the largest float32 at or below the drawn (double) cut. Points and queries are float32,
+ * and for a float32 x, `x <= c` exactly when `x <= (largest float32 ≤ c)`, so every path and score is bit-for-bit
+ * what a double cut gives.
+ */
+export class NodePool {
+  readonly dims: number;
+  /** Points have ACTIVE_LIST_DIMS dimensions or more: range sums are cached per node for `scoreWide`. */
+  readonly wide: boolean;
+  /** Most nodes (and leaves) the pool will ever need; it never grows past this. */
+  readonly maxCapacity: number;
+  left: Int32Array;
+  right: Int32Array;
+  parent: Int32Array;
+  cutDim: Uint16Array;
+  cutValue: Float32Array;
+  boxMin: Float32Array;
+  boxMax: Float32Array;
+  /** Σ_i (boxMax − boxMin) of each internal node, summed in dimension order as the climb would (wide points only). */
+  rangeSum: Float64Array;
+  leafSlot: Int32Array;
+  /** Duplicates in a leaf: at most a tree's sample size (≤ 1000), so 16 bits. */
+  leafMass: Uint16Array;
+  leafParent: Int32Array;
+  /**
+   * Where each leaf's point starts in the store's coordinates, kept here so a score reads one array, as when
+   * coordinates sat at slot·dims (a lookup through the store's offsets cost one-column forests ~10%). For
+   * one-dimensional points in a fixed-place store the offset is the slot itself, so this is `leafSlot`.
+   * A shingled store moves points when it compacts: the owner then calls `refreshOffsets`.
+   */
+  leafOffset: Int32Array;
+  /** Entries handed out to trees so far (the rest are unused). */
+  private used = 0;
+  readonly store: PointStore;
+  private readonly trees: RcfTree[] = [];
+
+  constructor(store: PointStore, initialCapacity: number, maxCapacity: number) {
+    this.store = store;
+    this.dims = store.dims;
+    this.wide = this.dims >= ACTIVE_LIST_DIMS;
+    this.maxCapacity = Math.max(1, maxCapacity);
+    const cap = Math.max(1, Math.min(initialCapacity, this.maxCapacity));
+    this.left = new Int32Array(0);
+    this.right = new Int32Array(0);
+    this.parent = new Int32Array(0);
+    this.cutDim = new Uint16Array(0);
+    this.cutValue = new Float32Array(0);
+    this.boxMin = new Float32Array(0);
+    this.boxMax = new Float32Array(0);
+    this.rangeSum = new Float64Array(0);
+    this.leafSlot = new Int32Array(0);
+    this.leafMass = new Uint16Array(0);
+    this.leafParent = new Int32Array(0);
+    this.leafOffset = this.leafSlot;
+    this.resize(cap);
+  }
+
+  get capacity(): number {
+    return this.left.length;
+  }
+
+  /** Bytes held by the typed arrays (for heap reports). */
+  get byteLength(): number {
+    const offsets = this.leafOffset === this.leafSlot ? 0 : this.leafOffset.byteLength;
+    return (
+      this.left.byteLength * 3 +
+      this.cutDim.byteLength +
+      this.cutValue.byteLength +
+      this.boxMin.byteLength * 2 +
+      this.rangeSum.byteLength +
+      this.leafSlot.byteLength * 2 +
+      this.leafMass.byteLength +
+      offsets
+    );
+  }
+
+  /** Registers a tree so it sees the new arrays when the pool grows. */
+  attach(tree: RcfTree): void {
+    this.trees.push(tree);
+  }
+
+  /** Hands out `n` consecutive unused entries (node and leaf indexes alike) and returns the first; may grow the arrays. */
+  take(n: number): number {
+    const start = this.used;
+    if (start + n > this.maxCapacity) throw new Error('internal: tree node capacity exceeded');
+    if (start + n > this.capacity) this.resize(Math.min(this.maxCapacity, Math.max(this.capacity * 2, start + n)));
+    this.used = start + n;
+    return start;
+  }
+
+  /** Re-reads every leaf's coordinate offset from the store (after the store compacted). */
+  refreshOffsets(): void {
+    if (this.leafOffset === this.leafSlot) return;
+    const offsets = this.store.offsets;
+    const slots = this.leafSlot;
+    const mass = this.leafMass;
+    const out = this.leafOffset;
+    for (let l = 0; l < this.used; l++) if (mass[l]! > 0) out[l] = offsets[slots[l]!]!;
+  }
+
+  private resize(cap: number): void {
+    const d = this.dims;
+    const grow = <T extends Int32Array | Uint16Array | Float32Array | Float64Array>(a: T, n: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.left = grow(this.left, cap);
+    this.right = grow(this.right, cap);
+    this.parent = grow(this.parent, cap);
+    this.cutDim = grow(this.cutDim, cap);
+    this.cutValue = grow(this.cutValue, cap);
+    this.boxMin = grow(this.boxMin, cap * d);
+    this.boxMax = grow(this.boxMax, cap * d);
+    if (this.wide) this.rangeSum = grow(this.rangeSum, cap);
+    const aliased = this.leafOffset === this.leafSlot;
+    this.leafSlot = grow(this.leafSlot, cap);
+    this.leafMass = grow(this.leafMass, cap);
+    this.leafParent = grow(this.leafParent, cap);
+    this.leafOffset = aliased && d === 1 && !this.store.shingled ? this.leafSlot : grow(this.leafOffset, cap);
+    for (const tree of this.trees) tree.attach();
+  }
+}
+
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
+
+/** The largest float32 at or below x (x finite and within float32 range). */
+export function float32AtOrBelow(x: number): number {
+  const f = Math.fround(x);
+  if (f <= x) return f;
+  if (f === 0) return -1.401298464324817e-45; // x is a tiny negative number
+  f32[0] = f;
+  if (f > 0) i32[0]!--;
+  else i32[0]!++;
+  return f32[0];
+}
+
+/**
+ * One random cut tree over a forest's NodePool: its root, its mass, and the pool's arrays (re-read when the pool
+ * grows, which happens only at the start of an insert or build, before any are cached in locals).
  */
 export class RcfTree {
   readonly capacity: number;
   readonly dims: number;
   root = NONE;
+  /** Points in the tree, duplicates counted. */
+  private count = 0;
+  /** Heads of this tree's free node and leaf lists (chained through `left` and `leafSlot`). */
+  private freeNode = END;
+  private freeLeaf = END;
+  /** Pool entries this tree has taken (at most `capacity`, its sample size). */
+  private taken = 0;
 
-  readonly left: Int32Array;
-  readonly right: Int32Array;
-  readonly parent: Int32Array;
-  readonly cutDim: Int32Array;
-  readonly cutValue: Float64Array;
-  readonly mass: Int32Array;
-  readonly boxMin: Float32Array;
-  readonly boxMax: Float32Array;
-  /** Σ_i (boxMax − boxMin) of each internal node, summed in dimension order as the climb would: kept with the box. */
-  readonly rangeSum: Float64Array;
+  left!: Int32Array;
+  right!: Int32Array;
+  parent!: Int32Array;
+  cutDim!: Uint16Array;
+  cutValue!: Float32Array;
+  boxMin!: Float32Array;
+  boxMax!: Float32Array;
+  rangeSum!: Float64Array;
+  leafSlot!: Int32Array;
+  leafMass!: Uint16Array;
+  leafParent!: Int32Array;
+  leafOffset!: Int32Array;
 
-  readonly leafSlot: Int32Array;
-  readonly leafMass: Int32Array;
-  readonly leafParent: Int32Array;
-  /**
-   * Where each leaf's point starts in the store's coordinates, kept here so a score reads one array, as when
-   * coordinates sat at slot·dims (a lookup through the store's offsets cost one-column forests ~10%). A shingled
-   * store moves points when it compacts: the owner then calls `refreshOffsets`.
-   */
-  readonly leafOffset: Int32Array;
-
-  private readonly freeNodes: Int32Array;
-  private freeNodeTop: number;
-  private readonly freeLeaves: Int32Array;
-  private freeLeafTop: number;
-
+  readonly pool: NodePool;
   private readonly store: PointStore;
   private readonly rng: Xoshiro128;
   /** Scratch for `score`: dimensions in which q is still outside the ancestor's box. */
@@ -53,66 +200,51 @@ export class RcfTree {
   /** The leaf the last `descend` reached (scratch, so the descent returns one number). */
   private reached = 0;
 
-  constructor(capacity: number, store: PointStore, rng: Xoshiro128) {
+  /** A tree of at most `capacity` points; without a pool it gets one of its own, allocated whole. */
+  constructor(capacity: number, store: PointStore, rng: Xoshiro128, pool?: NodePool) {
     this.capacity = capacity;
     this.dims = store.dims;
     this.store = store;
     this.rng = rng;
-    const d = this.dims;
-    this.left = new Int32Array(capacity);
-    this.right = new Int32Array(capacity);
-    this.parent = new Int32Array(capacity);
-    this.cutDim = new Int32Array(capacity);
-    this.cutValue = new Float64Array(capacity);
-    this.mass = new Int32Array(capacity);
-    this.boxMin = new Float32Array(capacity * d);
-    this.boxMax = new Float32Array(capacity * d);
-    this.rangeSum = new Float64Array(capacity);
-    this.active = new Int32Array(d);
-    this.wide = d >= ACTIVE_LIST_DIMS;
-    this.leafSlot = new Int32Array(capacity);
-    this.leafMass = new Int32Array(capacity);
-    this.leafParent = new Int32Array(capacity);
-    this.leafOffset = new Int32Array(capacity);
-    this.freeNodes = new Int32Array(capacity);
-    this.freeLeaves = new Int32Array(capacity);
-    // Free lists hand out low indexes first, which keeps a small tree's nodes close together in memory.
-    for (let i = 0; i < capacity; i++) {
-      this.freeNodes[i] = capacity - 1 - i;
-      this.freeLeaves[i] = capacity - 1 - i;
-    }
-    this.freeNodeTop = capacity;
-    this.freeLeafTop = capacity;
+    this.pool = pool ?? new NodePool(store, capacity, capacity);
+    if (this.pool.store !== store) throw new Error('internal: a tree and its node pool must share the point store');
+    this.active = new Int32Array(this.dims);
+    this.wide = this.pool.wide;
+    this.pool.attach(this);
+    this.attach();
   }
 
-  /** Re-reads every leaf's coordinate offset from the store (after the store compacted). */
+  /** Takes the pool's current arrays (after it grew). */
+  attach(): void {
+    const p = this.pool;
+    this.left = p.left;
+    this.right = p.right;
+    this.parent = p.parent;
+    this.cutDim = p.cutDim;
+    this.cutValue = p.cutValue;
+    this.boxMin = p.boxMin;
+    this.boxMax = p.boxMax;
+    this.rangeSum = p.rangeSum;
+    this.leafSlot = p.leafSlot;
+    this.leafMass = p.leafMass;
+    this.leafParent = p.leafParent;
+    this.leafOffset = p.leafOffset;
+  }
+
+  /** Re-reads every leaf's coordinate offset from the store (after the store compacted); pool-wide. */
   refreshOffsets(): void {
-    const offsets = this.store.offsets;
-    const slots = this.leafSlot;
-    const out = this.leafOffset;
-    for (let l = 0; l < this.capacity; l++) out[l] = offsets[slots[l]!]!;
+    this.pool.refreshOffsets();
   }
 
   /** Total mass (points in the tree, duplicates counted). */
   get totalMass(): number {
-    const r = this.root;
-    if (r === NONE) return 0;
-    return r < 0 ? this.leafMass[~r]! : this.mass[r]!;
-  }
-
-  /** Bytes held by the typed arrays (for heap reports). */
-  get byteLength(): number {
-    return (
-      this.left.byteLength * 6 + // left, right, parent, cutDim, mass + free list
-      this.cutValue.byteLength +
-      this.rangeSum.byteLength +
-      this.boxMin.byteLength * 2 +
-      this.leafSlot.byteLength * 5 // slot, mass, parent, offset + free list
-    );
+    return this.count;
   }
 
   /** Inserts the point stored in `slot` (top-down formulation of rcf.md; adds one leaf reference to the slot when a leaf is created). */
   insert(slot: number): void {
+    if (this.freeNode === END || this.freeLeaf === END) this.reserve(1, 1); // may grow the pool: before its arrays are read
+    this.count++;
     const pts = this.store.coords;
     const offsets = this.store.offsets;
     const d = this.dims;
@@ -159,7 +291,6 @@ export class RcfTree {
         const hi = Math.max(pts[po + dim]!, pts[lo + dim]!);
         if (cut >= hi) cut = nextDown(hi);
         const u = this.newNode(dim, cut, this.leafParent[l]!);
-        this.mass[u] = this.leafMass[l]! + 1;
         const ub = u * d;
         let sum = 0;
         for (let i = 0; i < d; i++) {
@@ -171,7 +302,7 @@ export class RcfTree {
           boxMax[ub + i] = mx;
           sum += mx - mn;
         }
-        this.rangeSum[u] = sum;
+        if (this.wide) this.rangeSum[u] = sum;
         this.spliceAbove(node, u, slot, pts[po + dim]! <= cut);
         return;
       }
@@ -188,7 +319,9 @@ export class RcfTree {
         }
       }
       if (gap > 0) {
-        const range = this.rangeSum[v]!;
+        let range = 0;
+        if (this.wide) range = this.rangeSum[v]!;
+        else for (let i = 0; i < d; i++) range += boxMax[base + i]! - boxMin[base + i]!;
         // Draw a cut of B' = B ∪ {p}; it creates a node here only if it falls between p and B.
         let r = this.rng.nextDouble() * (range + gap);
         let dim = -1;
@@ -221,7 +354,6 @@ export class RcfTree {
         const goesLeft = q <= cut;
         if ((goesLeft && cut < mn) || (!goesLeft && cut >= mx)) {
           const u = this.newNode(dim, cut, this.parent[v]!);
-          this.mass[u] = this.mass[v]! + 1;
           const ub = u * d;
           let sum = 0;
           for (let i = 0; i < d; i++) {
@@ -234,7 +366,7 @@ export class RcfTree {
             boxMax[ub + i] = mx;
             sum += mx - mn;
           }
-          this.rangeSum[u] = sum;
+          if (this.wide) this.rangeSum[u] = sum;
           this.spliceAbove(v, u, slot, goesLeft);
           return;
         }
@@ -245,9 +377,8 @@ export class RcfTree {
           else if (x > boxMax[base + i]!) boxMax[base + i] = x;
           sum += boxMax[base + i]! - boxMin[base + i]!;
         }
-        this.rangeSum[v] = sum;
+        if (this.wide) this.rangeSum[v] = sum;
       }
-      this.mass[v]!++;
       node = pts[po + this.cutDim[v]!]! <= this.cutValue[v]! ? this.left[v]! : this.right[v]!;
     }
   }
@@ -263,6 +394,8 @@ export class RcfTree {
   build(slots: ArrayLike<number>, n: number): void {
     if (this.root !== NONE) throw new Error('internal: build into a non-empty tree');
     if (n === 0) return;
+    this.reserve(n - 1, n); // may grow the pool: before any of its arrays are read
+    this.count = n;
     const idx = new Int32Array(n);
     const off = new Int32Array(n);
     const offsets = this.store.offsets;
@@ -279,8 +412,8 @@ export class RcfTree {
     const d = this.dims;
     const boxMin = this.boxMin;
     const boxMax = this.boxMax;
-    if (this.freeNodeTop === 0) throw new Error('internal: tree node capacity exceeded');
-    const u = this.freeNodes[this.freeNodeTop - 1]!; // claimed below unless the points are all equal
+    const u = this.freeNode; // claimed below unless the points are all equal
+    if (u < 0) throw new Error('internal: tree node capacity exceeded');
     const base = u * d;
     // Dimension by dimension, so the running min and max stay in registers; a node's points are few and cached.
     let sum = 0;
@@ -323,8 +456,7 @@ export class RcfTree {
     const top = boxMax[base + dim]!;
     if (cut >= top) cut = nextDown(top);
     this.newNode(dim, cut, parent);
-    this.mass[u] = hi - lo;
-    this.rangeSum[u] = sum;
+    if (this.wide) this.rangeSum[u] = sum;
     // Partition in place: points with x[dim] <= cut first. cut lies in [min, max) of dim, so both sides are non-empty.
     let i = lo;
     let j = hi - 1;
@@ -352,6 +484,7 @@ export class RcfTree {
     const po = offsets[slot]!;
     let node = this.root;
     if (node === NONE) throw new Error('internal: delete from an empty tree');
+    this.count--;
     while (node >= 0) node = pts[po + this.cutDim[node]!]! <= this.cutValue[node]! ? this.left[node]! : this.right[node]!;
     const l = ~node;
     const lo = this.leafOffset[l]!;
@@ -360,11 +493,10 @@ export class RcfTree {
     }
     if (this.leafMass[l]! > 1) {
       this.leafMass[l]!--;
-      for (let v = this.leafParent[l]!; v !== NONE; v = this.parent[v]!) this.mass[v]!--;
       return;
     }
     const par = this.leafParent[l]!;
-    this.freeLeaf(l);
+    this.releaseLeaf(l);
     if (par === NONE) {
       this.root = NONE;
       return;
@@ -375,13 +507,9 @@ export class RcfTree {
     if (g === NONE) this.root = sibling;
     else if (this.left[g] === par) this.left[g] = sibling;
     else this.right[g] = sibling;
-    this.freeNodes[this.freeNodeTop++] = par;
-    let boxMayChange = true;
-    for (let v = g; v !== NONE; v = this.parent[v]!) {
-      this.mass[v]!--;
-      // Once an ancestor's box is unchanged, every box above it is unchanged too.
-      if (boxMayChange) boxMayChange = this.recomputeBox(v);
-    }
+    this.releaseNode(par);
+    // Once an ancestor's box is unchanged, every box above it is unchanged too.
+    for (let v = g; v !== NONE && this.recomputeBox(v); v = this.parent[v]!);
   }
 
   /** Walks q from the root to its leaf, recording the internal nodes in `path`; returns the depth (leaf in `reached`). */
@@ -617,7 +745,7 @@ export class RcfTree {
       }
       sum += mx - mn;
     }
-    if (changed) this.rangeSum[v] = sum;
+    if (changed && this.wide) this.rangeSum[v] = sum;
     return changed;
   }
 
@@ -638,23 +766,52 @@ export class RcfTree {
     else this.right[par] = u;
   }
 
-  private setParent(node: number, p: number): void {
-    if (node < 0) this.leafParent[~node] = p;
-    else this.parent[node] = p;
+  /**
+   * Makes sure `nodes` nodes and `leaves` leaves are on this tree's free lists, taking a run of pool entries if not
+   * (4, then as many as the tree has, up to its capacity). Taking may grow the pool's arrays: call before caching them.
+   */
+  private reserve(nodes: number, leaves: number): void {
+    let needNodes = nodes;
+    for (let v = this.freeNode; v !== END && needNodes > 0; v = this.left[v]!) needNodes--;
+    let needLeaves = leaves;
+    for (let l = this.freeLeaf; l !== END && needLeaves > 0; l = this.leafSlot[l]!) needLeaves--;
+    const need = Math.max(needNodes, needLeaves);
+    if (need === 0) return;
+    // At its capacity the tree takes no more: taking a node or leaf that is not there throws then.
+    const n = Math.min(this.capacity - this.taken, Math.max(need, 4, this.taken));
+    if (n <= 0) return;
+    const start = this.pool.take(n);
+    this.taken += n;
+    const left = this.left;
+    const slots = this.leafSlot;
+    // Lowest index first, as a fresh tree's nodes were handed out.
+    for (let i = start + n - 1; i >= start; i--) {
+      left[i] = this.freeNode;
+      this.freeNode = i;
+      slots[i] = this.freeLeaf;
+      this.freeLeaf = i;
+    }
   }
 
   private newNode(dim: number, cut: number, parent: number): number {
-    if (this.freeNodeTop === 0) throw new Error('internal: tree node capacity exceeded');
-    const u = this.freeNodes[--this.freeNodeTop]!;
+    const u = this.freeNode;
+    if (u === END) throw new Error('internal: tree node capacity exceeded');
+    this.freeNode = this.left[u]!;
     this.cutDim[u] = dim;
-    this.cutValue[u] = cut;
+    this.cutValue[u] = float32AtOrBelow(cut);
     this.parent[u] = parent;
     return u;
   }
 
+  private releaseNode(u: number): void {
+    this.left[u] = this.freeNode;
+    this.freeNode = u;
+  }
+
   private newLeaf(slot: number, parent: number): number {
-    if (this.freeLeafTop === 0) throw new Error('internal: tree leaf capacity exceeded');
-    const l = this.freeLeaves[--this.freeLeafTop]!;
+    const l = this.freeLeaf;
+    if (l === END) throw new Error('internal: tree leaf capacity exceeded');
+    this.freeLeaf = this.leafSlot[l]!;
     this.leafSlot[l] = slot;
     this.leafMass[l] = 1;
     this.leafParent[l] = parent;
@@ -663,9 +820,16 @@ export class RcfTree {
     return l;
   }
 
-  private freeLeaf(l: number): void {
+  private releaseLeaf(l: number): void {
     this.store.decRef(this.leafSlot[l]!);
-    this.freeLeaves[this.freeLeafTop++] = l;
+    this.leafMass[l] = 0;
+    this.leafSlot[l] = this.freeLeaf;
+    this.freeLeaf = l;
+  }
+
+  private setParent(node: number, p: number): void {
+    if (node < 0) this.leafParent[~node] = p;
+    else this.parent[node] = p;
   }
 }
 
