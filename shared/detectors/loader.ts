@@ -24,6 +24,7 @@ import {
 } from './schema';
 import { missingSettingMessage, valueAt } from './required';
 import { unsupportedByRuntime } from './support';
+import { modelBoundProblem } from '../windows/model-bound';
 
 export interface ParseOptions {
   /**
@@ -313,9 +314,13 @@ export function parseDetectors(
       problems.push(
         `${label}: the name ${detector.name} is used by another detector; names must be unique (they are part of the table keys)`,
       );
-    if (!options.schemaOnly)
+    if (!options.schemaOnly) {
       for (const why of unsupportedByRuntime(detector))
         problems.push(`${label}: ${why} — remove it before deploying (only schema-only validation, e.g. import-sql, accepts it)`);
+      // A forest that could outgrow what the model store keeps would fail its key's saves months after deploying.
+      const tooLarge = detector.kind === 'hotspots' ? undefined : modelBoundProblem(detector);
+      if (tooLarge) problems.push(`${label}: ${tooLarge}`);
+    }
     detectors.push(detector);
   });
   if (problems.length) throw new DetectorsConfigError(source, problems);

@@ -38,6 +38,22 @@ export const carryPk = (detector: string): string => `${PK_PREFIX.carry}${detect
 export const cooldownPk = (detector: string, key: string): string => `${PK_PREFIX.cooldown}${detector}#${key}`;
 
 export const MODEL_SK = 'MODEL';
+
+/**
+ * `M#<detector>#<key>` / `PART#<version>#<saveId>#<index>`: a part of a model whose state does not fit its head item
+ * (shared/store/models.ts). In the model's own partition (the same `M#` LeadingKeys), keyed by the version and by the
+ * save that wrote it (`saveId`, random per save): two containers saving the same version never write the same part,
+ * and parts of a save whose head write lost are never those of the current head.
+ */
+export const MODEL_PART_SK_PREFIX = 'PART#';
+export const modelPartSk = (version: number, saveId: string, index: number): string =>
+  `${MODEL_PART_SK_PREFIX}${version}#${saveId}#${index}`;
+
+/** `PART#<version>#<saveId>#<index>` → its fields; undefined for any other sort key. */
+export function parseModelPartSk(sk: string): { version: number; saveId: string; index: number } | undefined {
+  const m = /^PART#(\d+)#([^#]+)#(\d+)$/.exec(sk);
+  return m ? { version: Number(m[1]), saveId: m[2]!, index: Number(m[3]) } : undefined;
+}
 export const COOLDOWN_SK = 'COOLDOWN';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();

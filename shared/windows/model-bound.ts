@@ -1,14 +1,28 @@
 import type { RcfDetector } from '../detectors/schema';
 
 /**
- * The byte bound of a key's model item (`M#<detector>#<key>`, docs/data-model.md): the forest state that
- * shared/rcf's `toBytes` writes (format version 2), worst case, from the detector's RCF parameters alone. Pure. The
- * state grows with the distinct points the trees hold, up to numberOfTrees × subSampleSize once the stream is long
- * (each tree samples on its own), so a detector's model may pass DynamoDB's 400 KB months after it was deployed.
+ * The byte bound of a key's model (`M#<detector>#<key>`, docs/data-model.md): the forest state that shared/rcf's
+ * `toBytes` writes (format version 2), worst case, from the detector's RCF parameters alone, and how many table items
+ * it takes. Pure. The state grows with the distinct points the trees hold, up to numberOfTrees × subSampleSize once
+ * the stream is long (each tree samples on its own), so a model may pass one DynamoDB item months after it was
+ * deployed: the store splits it into a head item and part items (shared/store/models.ts), up to MODEL_MAX_ITEMS.
  */
 
-/** What the state may take: the item's other attributes (pk with a 512-character key, params, times) stay under 20 KB. */
-export const MODEL_STATE_MAX_BYTES = 380_000;
+/** State bytes one item (the head or a part) holds: the other attributes (a 512-character key, params, grade) stay under 50 KB. */
+export const MODEL_ITEM_STATE_BYTES = 350_000;
+
+/**
+ * Items a model may take. Every save writes them all and deletes the previous save's parts (both cost their size in
+ * write units: 8 items ≈ 5,600 WRU a save), and a container holds the state while loading: 8 × 350 KB = 2.8 MB,
+ * beside a forest of that size's few MB of heap, is what a 1 GB windows function can hold for many keys at once.
+ */
+export const MODEL_MAX_ITEMS = 8;
+
+/** The largest state a model may take in all its items. */
+export const MODEL_STATE_MAX_BYTES = MODEL_ITEM_STATE_BYTES * MODEL_MAX_ITEMS;
+
+/** Items (head plus parts) a state of this many bytes takes. */
+export const modelItemsFor = (stateBytes: number): number => Math.max(1, Math.ceil(stateBytes / MODEL_ITEM_STATE_BYTES));
 
 export interface ModelShape {
   numberOfTrees: number;
@@ -18,8 +32,12 @@ export interface ModelShape {
   dimensions: number;
 }
 
-/** Updates a forest can have learned: one window a second for 30,000 years (a key learns one update per window). */
-const MAX_UPDATES = 2 ** 40;
+/**
+ * Updates a forest can have learned: the most its counters can hold, since shared/rcf writes them as varints exact up
+ * to 2^53 and refuses beyond. A smaller horizon would not do: a per-record forest learns every record, and a shard of
+ * small concatenated JSON objects brings ~50,000 a second (2^40 of them in under a year).
+ */
+const MAX_UPDATES = 2 ** 53;
 
 /** Bytes of an unsigned varint of x (7 bits a byte). */
 const varintBytes = (x: number): number => Math.max(1, Math.ceil(Math.log2(x + 1) / 7));
@@ -46,7 +64,10 @@ export function modelStateMaxBytes(p: ModelShape): number {
   return 4 + body + (body >> 12) + (body >> 14) + (body >> 25) + 7;
 }
 
-/** Why a detector's model could not be stored in one item, with what to change; undefined when it always fits. */
+/** Items the model of these parameters may take at most (more than MODEL_MAX_ITEMS: refused). */
+export const modelItemsMax = (p: ModelShape): number => modelItemsFor(modelStateMaxBytes(p));
+
+/** Why a detector's model could not be stored, with what to change; undefined when it always fits in MODEL_MAX_ITEMS items. */
 export function modelBoundProblem(d: Pick<RcfDetector, 'name' | 'rcf' | 'features'>): string | undefined {
   const shape = { ...d.rcf, dimensions: d.features.length };
   const bytes = modelStateMaxBytes(shape);
@@ -56,6 +77,7 @@ export function modelBoundProblem(d: Pick<RcfDetector, 'name' | 'rcf' | 'feature
   return (
     `detector ${d.name}: its forest (numberOfTrees ${shape.numberOfTrees} × subSampleSize ${shape.subSampleSize}, ` +
     `${shape.dimensions} features, shingleSize ${shape.shingleSize}) may reach ${bytes} bytes, more than the ${MODEL_STATE_MAX_BYTES} ` +
-    `a model may take in one DynamoDB item; lower numberOfTrees to at most ${trees}, or subSampleSize, features or shingleSize`
+    `a model may take (${MODEL_MAX_ITEMS} DynamoDB items of ${MODEL_ITEM_STATE_BYTES} bytes); lower numberOfTrees to at most ${trees}, ` +
+    `or subSampleSize, features or shingleSize`
   );
 }

@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { detectorsFilePath, parseDetectors, rcfDetectors } from '../../shared/detectors';
 import { RandomCutForest } from '../../shared/rcf';
-import { MODEL_STATE_MAX_BYTES, modelBoundProblem, modelStateMaxBytes, type ModelShape } from '../../shared/windows/model-bound';
+import {
+  MODEL_ITEM_STATE_BYTES,
+  MODEL_STATE_MAX_BYTES,
+  modelBoundProblem,
+  modelStateMaxBytes,
+  type ModelShape,
+} from '../../shared/windows/model-bound';
 import { seededRandom } from '../support/faults';
 
 /**
- * The model item's byte bound (shared/windows/model-bound.ts): it holds for real forests whose trees have sampled
+ * The model's byte bound (shared/windows/model-bound.ts): it holds for real forests whose trees have sampled
  * as many distinct points as they can, the shipped detectors are within it, and it says which parameters are not.
  */
 
@@ -36,21 +42,22 @@ describe('model item byte bound', () => {
     for (const d of detectors) expect({ name: d.name, problem: modelBoundProblem(d) }).toEqual({ name: d.name, problem: undefined });
   });
 
-  it('says which parameters may pass the item limit and what to lower', () => {
+  it('says which parameters may pass what a model may take and what to lower', () => {
     const detector = (features: number, rcf = DEFAULTS) => ({
       name: 'd',
       rcf,
       features: Array.from({ length: features }, (_, i) => `f${i}`),
     });
-    // The schema's defaults fit with one feature; with two, a long-running key's forest may not.
-    expect(modelBoundProblem(detector(1))).toBeUndefined();
-    expect(modelBoundProblem(detector(2))).toMatch(
-      /^detector d: its forest \(numberOfTrees 100 × subSampleSize 256, 2 features, shingleSize 1\) may reach \d+ bytes, more than the 380000 .* lower numberOfTrees to at most \d+/,
+    // The schema's defaults fit one item with one feature and the store's cap of items with up to 25.
+    expect(modelStateMaxBytes({ ...DEFAULTS, dimensions: 1 })).toBeLessThanOrEqual(MODEL_ITEM_STATE_BYTES);
+    expect(modelBoundProblem(detector(25))).toBeUndefined();
+    expect(modelBoundProblem(detector(26))).toMatch(
+      /^detector d: its forest \(numberOfTrees 100 × subSampleSize 256, 26 features, shingleSize 1\) may reach \d+ bytes, more than the 2800000 .* lower numberOfTrees to at most \d+/,
     );
     // The schema's maxima are far past it.
     const max = { numberOfTrees: 1000, subSampleSize: 1000, timeDecay: 1, shingleSize: 30 };
     expect(modelStateMaxBytes({ ...max, dimensions: 30 })).toBeGreaterThan(100 * MODEL_STATE_MAX_BYTES);
-    const suggested = Number(/at most (\d+)/.exec(modelBoundProblem(detector(2)) ?? '')![1]);
-    expect(modelBoundProblem(detector(2, { ...DEFAULTS, numberOfTrees: suggested }))).toBeUndefined();
+    const suggested = Number(/at most (\d+)/.exec(modelBoundProblem(detector(26)) ?? '')![1]);
+    expect(modelBoundProblem(detector(26, { ...DEFAULTS, numberOfTrees: suggested }))).toBeUndefined();
   });
 });
