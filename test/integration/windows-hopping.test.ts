@@ -110,15 +110,43 @@ interface RunOptions {
   coldEvery?: boolean;
   /** Deliver every final invoke twice; the second delivery on a cold container at odd emissions. */
   redeliver?: boolean;
+  /** At this emission the write of key a's second step fails once, after the rest of the emission ran; redelivered cold. */
+  failAt?: number;
+}
+
+/** A client whose first write of the given window item (by sk, any command) fails: a crash in the middle of an emission. */
+function failingOnce(sk: string): DynamoDBDocumentClient {
+  const c = dynamoDocumentClient({ endpoint: db.endpoint });
+  let failed = false;
+  c.middlewareStack.add(
+    (next) => async (args) => {
+      const input = args.input as {
+        Item?: Record<string, unknown>;
+        RequestItems?: Record<string, Array<{ PutRequest?: { Item?: Record<string, unknown> } }>>;
+      };
+      const items = [
+        input.Item,
+        ...Object.values(input.RequestItems ?? {}).flatMap((l) => (Array.isArray(l) ? l.map((r) => r.PutRequest?.Item) : [])),
+      ];
+      if (!failed && items.some((i) => i?.type === 'window' && i.key === 'a' && i.sk === sk)) {
+        failed = true;
+        throw new Error('injected: the write of a fresh window failed');
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failOnce' },
+  );
+  return c;
 }
 
 /** All emissions in order into a fresh table; models saved every 4 windows, so cold starts rebuild from save + items. */
 async function run(options: RunOptions = {}): Promise<Items> {
   const tableName = await createDataTable(db.endpoint);
-  const processor = (): TumblingWindowProcessor =>
+  const failing = options.failAt === undefined ? undefined : failingOnce(new Date(T0 + (2 * options.failAt + 1) * STEP).toISOString());
+  const processor = (documentClient = client): TumblingWindowProcessor =>
     createWindowsProcessor({
       detectors,
-      documentClient: client,
+      documentClient,
       tableName,
       rejects: new MemoryRejectsSink(),
       cache: new ModelCache(16),
@@ -127,11 +155,18 @@ async function run(options: RunOptions = {}): Promise<Items> {
     });
   const warm = processor();
   for (let e = 0; e < EMISSIONS; e++) {
-    const process = options.coldEvery ? processor() : warm;
+    const process = options.coldEvery ? processor() : e === options.failAt ? processor(failing) : warm;
     const windowStart = T0 + (e + 1) * 2 * STEP;
     const first = await process(windowEvent({ windowStart, records: delivered(e) }));
     expect(first.batchItemFailures).toEqual([]);
     const final = windowEvent({ windowStart, state: first.state, final: true });
+    if (e === options.failAt) {
+      await expect(process(structuredClone(final))).rejects.toThrow('injected');
+      // Lambda retries the final invoke; here on another container, whose forests are rebuilt from the table.
+      const retried = await processor()(structuredClone(final));
+      expect(retried.batchItemFailures).toEqual([]);
+      continue;
+    }
     const last = await process(structuredClone(final));
     expect(last.batchItemFailures).toEqual([]);
     if (options.redeliver) {
@@ -146,6 +181,7 @@ async function run(options: RunOptions = {}): Promise<Items> {
     for (const item of res.Items ?? []) if (item.type === 'window') items.set(`${String(item.key)}|${String(item.sk)}`, item);
     start = res.LastEvaluatedKey;
   } while (start);
+  failing?.destroy();
   return items;
 }
 
@@ -229,5 +265,10 @@ describe('hopping windows through the windows processor', () => {
   it('learns nothing twice when every final invoke is delivered again, warm or cold', async () => {
     const again = await run({ redeliver: true });
     expect(scoredView(again)).toEqual(scoredView(warm));
+  }, 300_000);
+
+  it('a final invoke that failed after merging its late records and writing part of its steps, retried cold, ends as if it never failed', async () => {
+    const retried = await run({ failAt: LATE_AT });
+    expect(scoredView(retried)).toEqual(scoredView(warm));
   }, 300_000);
 });
