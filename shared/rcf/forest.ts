@@ -100,7 +100,7 @@ export class RandomCutForest {
   private readonly pool: NodePool;
   private readonly trees: RcfTree[];
   private readonly samplers: ReservoirSampler[];
-  /** All samplers' keys and slots, one buffer each (views per sampler). */
+  /** All samplers' keys and slots, one buffer each (sampler i uses entries i·subSampleSize onwards). */
   private readonly samplerKeys: Float64Array;
   private readonly samplerSlots: Int32Array;
   /** Last shingle, oldest record first (only valid once shingleSize records were seen). */
@@ -132,9 +132,7 @@ export class RandomCutForest {
     this.samplers = [];
     for (let i = 0; i < numberOfTrees; i++) {
       this.trees.push(new RcfTree(subSampleSize, this.store, this.rng, this.pool));
-      const from = i * subSampleSize;
-      const to = from + subSampleSize;
-      this.samplers.push(new ReservoirSampler(subSampleSize, this.samplerKeys.subarray(from, to), this.samplerSlots.subarray(from, to)));
+      this.samplers.push(new ReservoirSampler(subSampleSize, this.samplerKeys, this.samplerSlots, i * subSampleSize));
     }
     this.shingle = new Float32Array(dims);
     this.next = new Float32Array(dims);
@@ -304,7 +302,7 @@ export class RandomCutForest {
     const slots: number[] = [];
     for (const s of this.samplers) {
       for (let i = 0; i < s.size; i++) {
-        const slot = s.slots[i]!;
+        const slot = s.slot(i);
         if (used[slot] === -1) {
           used[slot] = 0;
           slots.push(slot);
@@ -324,11 +322,11 @@ export class RandomCutForest {
 
     const shift = this.lambda * this.updateCount;
     for (const s of this.samplers) {
-      const indexes = Array.from(s.slots.subarray(0, s.size), (slot) => used[slot]!).sort((a, b) => a - b);
+      const indexes = Array.from(s.slots.subarray(s.base, s.base + s.size), (slot) => used[slot]!).sort((a, b) => a - b);
       w.varint(s.size);
       if (s.isFull) {
-        w.varint(indexes.indexOf(used[s.slots[0]!]!));
-        w.f64(s.keys[0]! + shift);
+        w.varint(indexes.indexOf(used[s.slot(0)]!));
+        w.f64(s.maxKey + shift);
       }
       let last = 0;
       for (const index of indexes) {
@@ -458,23 +456,22 @@ export class RandomCutForest {
       let index = 0;
       for (let i = 0; i < size; i++) {
         index += r.varint();
-        if (index >= count || (i > 0 && index === (sampler.slots[i - 1] as number)))
-          throw new RcfStateError('RCF state has a bad point index');
-        sampler.slots[i] = index;
+        if (index >= count || (i > 0 && index === sampler.slot(i - 1))) throw new RcfStateError('RCF state has a bad point index');
+        sampler.slots[sampler.base + i] = index;
       }
       for (let i = 0; i < size; i++) {
-        const index = sampler.slots[i]!;
+        const index = sampler.slot(i);
         const seq = seqs[index]!;
         let key: number;
         if (i === maxPos) key = maxRel - now;
         else if (maxPos < 0) key = samplerKey(lambda, seq, this.rng.nextOpen());
         else key = truncatedKey(maxRel - lambda * (this.updateCount - seq), this.rng.nextOpen()) - lambda * seq;
-        sampler.keys[i] = key;
-        sampler.slots[i] = slotOf[index]!;
+        sampler.keys[sampler.base + i] = key;
+        sampler.slots[sampler.base + i] = slotOf[index]!;
         this.store.incRef(slotOf[index]!);
       }
       sampler.heapify(size);
-      this.trees[j]!.build(sampler.slots, size);
+      this.trees[j]!.build(sampler.slots.subarray(sampler.base, sampler.base + size), size);
     }
     if (!r.done) throw new RcfStateError('RCF state has trailing bytes');
     for (let i = 0; i < count; i++) this.store.decRef(slotOf[i]!);

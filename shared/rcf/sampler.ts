@@ -9,20 +9,29 @@ export function samplerKey(lambda: number, t: number, u: number): number {
 /**
  * Time-decayed weighted reservoir of one tree: keeps the `capacity` entries with the smallest keys
  * `w = -λ·t + ln(-ln u)` in a max-heap stored in two parallel typed arrays (heap order), so the
- * acceptance test is one comparison with `keys[0]`.
+ * acceptance test is one comparison with `keys[base]`. A forest's samplers share two buffers, each sampler
+ * using `capacity` entries from `base` (no typed-array objects per sampler: issue 14, memory per cached forest).
  */
 export class ReservoirSampler {
   readonly capacity: number;
   size = 0;
+  /** Entries base … base+size−1 of these arrays, in heap order, are this sampler's. */
   readonly keys: Float64Array;
   readonly slots: Int32Array;
+  readonly base: number;
 
-  /** `keys` and `slots` may be views into a forest's shared buffers (one allocation for all its samplers). */
-  constructor(capacity: number, keys?: Float64Array, slots?: Int32Array) {
+  /** Without buffers the sampler has its own; with them it uses entries base … base+capacity−1 of each. */
+  constructor(capacity: number, keys?: Float64Array, slots?: Int32Array, base = 0) {
     this.capacity = capacity;
     this.keys = keys ?? new Float64Array(capacity);
     this.slots = slots ?? new Int32Array(capacity);
-    if (this.keys.length !== capacity || this.slots.length !== capacity) throw new Error('internal: sampler buffers of the wrong length');
+    this.base = base;
+    if (base + capacity > this.keys.length || base + capacity > this.slots.length) throw new Error('internal: sampler buffers too short');
+  }
+
+  /** Slot of entry i (0 ≤ i < size; entry 0 has the largest key). */
+  slot(i: number): number {
+    return this.slots[this.base + i]!;
   }
 
   get isFull(): boolean {
@@ -31,7 +40,7 @@ export class ReservoirSampler {
 
   /** True when an entry with this key would be kept. */
   accepts(key: number): boolean {
-    return this.size < this.capacity || key < this.keys[0]!;
+    return this.size < this.capacity || key < this.keys[this.base]!;
   }
 
   /**
@@ -41,20 +50,21 @@ export class ReservoirSampler {
   add(key: number, slot: number): number {
     const keys = this.keys;
     const slots = this.slots;
+    const b = this.base;
     if (this.size < this.capacity) {
       let i = this.size++;
       while (i > 0) {
         const p = (i - 1) >> 1;
-        if (keys[p]! >= key) break;
-        keys[i] = keys[p]!;
-        slots[i] = slots[p]!;
+        if (keys[b + p]! >= key) break;
+        keys[b + i] = keys[b + p]!;
+        slots[b + i] = slots[b + p]!;
         i = p;
       }
-      keys[i] = key;
-      slots[i] = slot;
+      keys[b + i] = key;
+      slots[b + i] = slot;
       return -1;
     }
-    const evicted = slots[0]!;
+    const evicted = slots[b]!;
     this.siftDown(0, key, slot);
     return evicted;
   }
@@ -62,29 +72,31 @@ export class ReservoirSampler {
   /** Restores the heap order after keys/slots were filled in bulk (deserialization). */
   heapify(size: number): void {
     this.size = size;
-    for (let i = (size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.keys[i]!, this.slots[i]!);
+    const b = this.base;
+    for (let i = (size >> 1) - 1; i >= 0; i--) this.siftDown(i, this.keys[b + i]!, this.slots[b + i]!);
   }
 
   /** The largest key kept (the next to be evicted), or -Infinity when empty. */
   get maxKey(): number {
-    return this.size > 0 ? this.keys[0]! : Number.NEGATIVE_INFINITY;
+    return this.size > 0 ? this.keys[this.base]! : Number.NEGATIVE_INFINITY;
   }
 
   private siftDown(start: number, key: number, slot: number): void {
     const keys = this.keys;
     const slots = this.slots;
+    const b = this.base;
     const n = this.size;
     let i = start;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && keys[c + 1]! > keys[c]!) c++;
-      if (keys[c]! <= key) break;
-      keys[i] = keys[c]!;
-      slots[i] = slots[c]!;
+      if (c + 1 < n && keys[b + c + 1]! > keys[b + c]!) c++;
+      if (keys[b + c]! <= key) break;
+      keys[b + i] = keys[b + c]!;
+      slots[b + i] = slots[b + c]!;
       i = c;
     }
-    keys[i] = key;
-    slots[i] = slot;
+    keys[b + i] = key;
+    slots[b + i] = slot;
   }
 }

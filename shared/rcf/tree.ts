@@ -54,6 +54,8 @@ export class NodePool {
    * A shingled store moves points when it compacts: the owner then calls `refreshOffsets`.
    */
   leafOffset: Int32Array;
+  /** Scratch of the trees' `scoreWide` (one score runs at a time). */
+  readonly active: Int32Array;
   /** Entries handed out to trees so far (the rest are unused). */
   private used = 0;
   readonly store: PointStore;
@@ -64,6 +66,7 @@ export class NodePool {
     this.dims = store.dims;
     this.wide = this.dims >= ACTIVE_LIST_DIMS;
     this.maxCapacity = Math.max(1, maxCapacity);
+    this.active = new Int32Array(this.dims);
     const cap = Math.max(1, Math.min(initialCapacity, this.maxCapacity));
     this.left = new Int32Array(0);
     this.right = new Int32Array(0);
@@ -193,7 +196,7 @@ export class RcfTree {
   readonly pool: NodePool;
   private readonly store: PointStore;
   private readonly rng: Xoshiro128;
-  /** Scratch for `score`: dimensions in which q is still outside the ancestor's box. */
+  /** Scratch for `scoreWide`: dimensions in which q is still outside the ancestor's box (one per pool). */
   private readonly active: Int32Array;
   /** Points have ACTIVE_LIST_DIMS dimensions or more: `scoreWide` is the faster way to score them. */
   readonly wide: boolean;
@@ -208,7 +211,7 @@ export class RcfTree {
     this.rng = rng;
     this.pool = pool ?? new NodePool(store, capacity, capacity);
     if (this.pool.store !== store) throw new Error('internal: a tree and its node pool must share the point store');
-    this.active = new Int32Array(this.dims);
+    this.active = this.pool.active;
     this.wide = this.pool.wide;
     this.pool.attach(this);
     this.attach();
