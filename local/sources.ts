@@ -62,9 +62,12 @@ export function detectorWindowMs(detectorsFile?: string): number {
   return (windows.length ? Math.max(...windows) : 10) * 1000;
 }
 
-function windowsPerSlot(speed: number | undefined, eventWindowMs: number, slotMs: number): number {
-  // Default 30× for 10 s windows and 1 s slots: the toll demo warms up and reaches its anomaly in ~30 s.
-  const wanted = speed ?? (3 * eventWindowMs) / slotMs;
+function windowsPerSlot(speed: number | undefined, eventWindowMs: number, slotMs: number, conditions?: ProducerConditions): number {
+  // Default 30× for 10 s windows and 1 s slots: the toll demo warms up and reaches its anomaly in ~30 s. With late
+  // producers, one detector window per slot instead: the arrival window is then one detector window long, as the
+  // deployed Lambda window is (10 s), so late records do what they would do there (3 windows a slot would let the
+  // first two absorb their late records and understate it about threefold).
+  const wanted = speed ?? ((hasConditions(conditions) ? 1 : 3) * eventWindowMs) / slotMs;
   return Math.max(1, Math.round((wanted * slotMs) / eventWindowMs));
 }
 
@@ -101,7 +104,7 @@ export function scenarioSource(options: ScenarioSourceOptions): RecordSource {
   const anomalies = (options.anomalies ?? defaults.anomalies).map((a) => parseAnomaly(a));
   const eventWindowMs = detectorWindowMs(options.detectorsFile);
   const slotMs = (options.slotSeconds ?? 1) * 1000;
-  const perSlot = windowsPerSlot(options.speed, eventWindowMs, slotMs);
+  const perSlot = windowsPerSlot(options.speed, eventWindowMs, slotMs, options.conditions);
   const start = options.start ?? Math.floor(Date.now() / 3_600_000) * 3_600_000;
   let stopped = false;
 
@@ -186,7 +189,7 @@ export async function replaySource(options: ReplaySourceOptions): Promise<Record
   if (!records.length) throw new Error(`${options.file} has no records to replay`);
   const eventWindowMs = detectorWindowMs(options.detectorsFile);
   const slotMs = (options.slotSeconds ?? 1) * 1000;
-  const perSlot = windowsPerSlot(options.speed, eventWindowMs, slotMs);
+  const perSlot = windowsPerSlot(options.speed, eventWindowMs, slotMs, options.conditions);
   let stopped = false;
   return {
     description:
