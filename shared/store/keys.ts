@@ -42,8 +42,8 @@ export const MODEL_SK = 'MODEL';
 /**
  * `M#<detector>#<key>` / `PART#<version>#<saveId>#<index>`: a part of a model whose state does not fit its head item
  * (shared/store/models.ts). In the model's own partition (the same `M#` LeadingKeys), keyed by the version and by the
- * save that wrote it (`saveId`, random per save): two containers saving the same version never write the same part,
- * and parts of a save whose head write lost are never those of the current head.
+ * save that wrote it (`saveId`, a digest of the saved model): two containers saving different models of one version
+ * never write the same part, and parts of a save whose head write lost are never those of the current head.
  */
 export const MODEL_PART_SK_PREFIX = 'PART#';
 export const modelPartSk = (version: number, saveId: string, index: number): string =>

@@ -4,7 +4,7 @@
  * larger than one item takes (shared/windows/model-bound.ts); saved every MODEL_SAVE_EVERY windows
  * (docs/data-model.md). Windows and per-record detectors keep their forests here.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StreamSentinelError } from '../errors';
@@ -29,7 +29,7 @@ export interface ModelItem {
   grade?: string;
   updatedAt: string;
   expiresAt: number;
-  /** The save that wrote this head (random); its parts carry it in their sort key. Absent in items written before. */
+  /** The save that wrote this head (a digest of its content); its parts carry it in their sort key. Absent in items written before. */
   saveId?: string;
   /** Part items holding the rest of the state (`PART#<version>#<saveId>#1…parts`); absent or 0: the state is whole. */
   parts?: number;
@@ -58,8 +58,6 @@ export interface DynamoModelStoreOptions {
   now?: () => number;
   /** Told of models whose state could not be read whole (started afresh) and of superseded parts left to their TTL. */
   logger?: Pick<Logger, 'warn'>;
-  /** The id of one save (tests); random by default. */
-  saveId?: () => string;
 }
 
 /** Model items stayed unprocessed (throttled) through every retry; the invoke fails and Lambda retries the batch. */
@@ -95,6 +93,16 @@ function gradeState(text: string): unknown {
 }
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+/**
+ * A save's id is a digest of everything its head says: a save sent again (a retried invoke, two containers that
+ * computed the same model) writes the very same items, and a head that carries this id is this save's, whoever put it.
+ */
+const saveIdOf = (m: StoredModel): string =>
+  createHash('sha256')
+    .update(JSON.stringify([m.version, m.lastWindowMs ?? null, m.grade ?? null, m.params]))
+    .update(m.state)
+    .digest('hex')
+    .slice(0, 16);
 type Key = { pk: string; sk: string };
 const keyOf = (k: Key): string => `${k.pk}\u0000${k.sk}`;
 const partKeys = (h: ModelItem): Key[] =>
@@ -244,7 +252,7 @@ export class DynamoModelStore implements ModelStore {
       throw new ModelTooLargeError(
         `model ${model.detector}/${model.key}: its state is ${model.state.length} bytes, more than ${MODEL_MAX_ITEMS} items of ${MODEL_ITEM_STATE_BYTES} bytes; lower the detector's rcf parameters (the detectors loader refuses those that can get here)`,
       );
-    const saveId = this.options.saveId?.() ?? randomBytes(6).toString('hex');
+    const saveId = saveIdOf(model);
     const pk = modelPk(model.detector, model.key);
     const ttl = expiresAt(model.lastWindowMs ?? now, now, this.options.retentionDays);
     const chunk = (i: number) => model.state.subarray(i * MODEL_ITEM_STATE_BYTES, (i + 1) * MODEL_ITEM_STATE_BYTES);
@@ -293,7 +301,8 @@ export class DynamoModelStore implements ModelStore {
       replaced = res.Attributes as ModelItem | undefined;
     } catch (error) {
       if (!isConditionalFailure(error)) throw error; // it may have landed: its parts stay (TTL)
-      // The SDK retries a put whose answer was lost: the retry then fails the condition on this save's own head.
+      // The SDK retries a put whose answer was lost: the retry then fails the condition on this save's own head. The
+      // same head put by another container that computed the same model is as good: either way the save stands.
       const current = (
         await this.options.client.send(
           new GetCommand({ TableName: this.options.tableName, Key: { pk, sk: MODEL_SK }, ConsistentRead: true }),

@@ -13,7 +13,7 @@ export const MODEL_ITEM_STATE_BYTES = 350_000;
 
 /**
  * Items a model may take. Every save writes them all and deletes the previous save's parts (both cost their size in
- * write units: 8 items ≈ 5,600 WRU a save), and a container holds the state while loading: 8 × 350 KB = 2.8 MB,
+ * write units: 8 items ≈ 5,500 WRU a save), and a container holds the state while loading: 8 × 350 KB = 2.8 MB,
  * beside a forest of that size's few MB of heap, is what a 1 GB windows function can hold for many keys at once.
  */
 export const MODEL_MAX_ITEMS = 8;

@@ -265,6 +265,15 @@ describe('model items past one DynamoDB item (head and parts)', () => {
     expect(Buffer.from(loaded.state).equals(Buffer.from(winner))).toBe(true);
   });
 
+  it('takes the same model saved by two containers as one save, with no parts left over', async () => {
+    await store().save(model(bytes(100, 1), 1), undefined);
+    const same = model(bytes(2 * MODEL_ITEM_STATE_BYTES + 1, 2), 2);
+    await store().save(same, 1);
+    await store().save({ ...same, state: same.state.slice() }, 1);
+    expect(await itemsOf()).toHaveLength(3);
+    expect(Buffer.from((await load(store()))!.state).equals(Buffer.from(same.state))).toBe(true);
+  });
+
   it('takes a save whose head write landed but whose answer was lost as saved', async () => {
     await store().save(model(bytes(MODEL_ITEM_STATE_BYTES + 1, 1), 1), undefined);
     // The SDK sends the put again when the answer is lost; the second try then fails the condition on its own head.
