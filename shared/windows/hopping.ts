@@ -40,7 +40,7 @@ export function stepDetector(d: RcfDetector): RcfDetector {
   return { ...rest, windowSeconds: everySeconds };
 }
 
-/** What a step keeps for the windows after it: compact, JSON-safe (an item attribute or a model item field). */
+/** What a step keeps for the windows after it, as its window item holds it (JSON-safe: finite numbers, strings). */
 export interface StepAggregate {
   startMs: number;
   count: number;
@@ -114,16 +114,6 @@ export function hopWindows(d: RcfDetector, key: string, fresh: readonly WindowAg
   // its window needs the k − 1 before it.
   const keep = all.filter((s) => s.startMs >= newest - (plan.steps - 1) * plan.stepMs);
   return { windows, keep };
-}
-
-/** Steps as one compact JSON-safe value (±Infinity extremes of an empty field are not written; they never occur in a step with records). */
-export const encodeSteps = (steps: readonly StepAggregate[]): string =>
-  JSON.stringify(steps.map((s) => [s.startMs, s.count, s.partials, ...(s.sketches ? [s.sketches] : [])]));
-
-export function decodeSteps(text: string | undefined): StepAggregate[] {
-  if (!text) return [];
-  const raw = JSON.parse(text) as Array<[number, number, PartialsMap, Record<string, string>?]>;
-  return raw.map(([startMs, count, partials, sketches]) => ({ startMs, count, partials, ...(sketches ? { sketches } : {}) }));
 }
 
 /** The hopping window a step's item scored: its bounds and count (its aggregates and features are the item's). */
