@@ -76,7 +76,7 @@ function hash(text: string): number {
   return h;
 }
 
-interface Producer {
+export interface Producer {
   skewMs: number;
   /** The producer's flushes happen at phase + k·flushMs. */
   phaseMs: number;
@@ -123,10 +123,10 @@ export class ProducerModel {
   }
 
   /** When a record made at `trueMs` by this producer is sent: at once, or at its next flush. */
-  sentMs(key: string, trueMs: number): number {
+  sentMs(key: string | Producer, trueMs: number): number {
     const flush = this.conditions.flushMs ?? 0;
     if (!flush) return trueMs;
-    const { phaseMs } = this.producer(key);
+    const { phaseMs } = typeof key === 'string' ? this.producer(key) : key;
     return phaseMs + Math.ceil((trueMs - phaseMs) / flush) * flush;
   }
 
@@ -145,7 +145,10 @@ export class ProducerModel {
  * skewed: an error, not a silent no-op.
  */
 export function skewRecord<R extends TimedRecord>(record: R, skewMs: number): R {
-  if (!skewMs) return record;
+  return skewMs ? { ...record, ...skewedTime(record, skewMs) } : record;
+}
+
+function skewedTime(record: TimedRecord, skewMs: number): Pick<TimedRecord, 'data' | 'eventTime'> {
   const written = record.eventTime.toISOString();
   const at = record.data.indexOf(written);
   if (at < 0)
@@ -153,12 +156,12 @@ export function skewRecord<R extends TimedRecord>(record: R, skewMs: number): R 
       `cannot skew the clock of a record whose data does not hold its event time as ${written}: ${record.data.slice(0, 80)}`,
     );
   const eventTime = new Date(record.eventTime.getTime() + skewMs);
-  return { ...record, eventTime, data: record.data.slice(0, at) + eventTime.toISOString() + record.data.slice(at + written.length) };
+  return { eventTime, data: record.data.slice(0, at) + eventTime.toISOString() + record.data.slice(at + written.length) };
 }
 
 /** A binary min-heap by arrival, ties in input order (records of one flush keep their order). */
 class ArrivalHeap<T extends { arrivalMs: number }> {
-  private readonly items: Array<{ v: T; n: number }> = [];
+  private readonly items: Array<{ v: T; at: number; n: number }> = [];
   private n = 0;
   get size(): number {
     return this.items.length;
@@ -166,40 +169,45 @@ class ArrivalHeap<T extends { arrivalMs: number }> {
   peek(): T | undefined {
     return this.items[0]?.v;
   }
-  private less(i: number, j: number): boolean {
-    const a = this.items[i]!;
-    const b = this.items[j]!;
-    return a.v.arrivalMs < b.v.arrivalMs || (a.v.arrivalMs === b.v.arrivalMs && a.n < b.n);
-  }
-  private swap(i: number, j: number): void {
-    [this.items[i], this.items[j]] = [this.items[j]!, this.items[i]!];
-  }
   push(v: T): void {
-    this.items.push({ v, n: this.n++ });
-    for (let i = this.items.length - 1; i > 0;) {
+    const items = this.items;
+    const entry = { v, at: v.arrivalMs, n: this.n++ };
+    let i = items.length;
+    items.push(entry);
+    // Sift up by moving parents down into the hole: no swaps, no allocation.
+    while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      this.swap(i, parent);
+      const p = items[parent]!;
+      if (p.at < entry.at || (p.at === entry.at && p.n < entry.n)) break;
+      items[i] = p;
       i = parent;
     }
+    items[i] = entry;
   }
   pop(): T | undefined {
-    const top = this.items[0];
-    const last = this.items.pop();
-    if (top && last && this.items.length) {
-      this.items[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < this.items.length && this.less(l, m)) m = l;
-        if (r < this.items.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        this.swap(i, m);
-        i = m;
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (!top || !last || !items.length) return top?.v;
+    const size = items.length;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      let c = l;
+      const left = items[l]!;
+      if (r < size) {
+        const right = items[r]!;
+        if (right.at < left.at || (right.at === left.at && right.n < left.n)) c = r;
       }
+      const child = items[c]!;
+      if (last.at < child.at || (last.at === child.at && last.n < child.n)) break;
+      items[i] = child;
+      i = c;
     }
-    return top?.v;
+    items[i] = last;
+    return top.v;
   }
 }
 
@@ -215,9 +223,10 @@ export function* withConditions<R extends TimedRecord>(records: Iterable<R>, con
   for (const record of records) {
     const trueMs = record.eventTime.getTime();
     while (heap.size && heap.peek()!.arrivalMs <= trueMs) yield heap.pop()!;
-    const { skewMs } = model.producer(record.partitionKey);
-    const arrivalMs = model.sentMs(record.partitionKey, trueMs) + model.latencyMs();
-    heap.push({ ...skewRecord(record, skewMs), arrivalMs });
+    const producer = model.producer(record.partitionKey);
+    const arrivalMs = model.sentMs(producer, trueMs) + model.latencyMs();
+    // One copy per record: the generator's own object is left as it was.
+    heap.push(producer.skewMs ? { ...record, ...skewedTime(record, producer.skewMs), arrivalMs } : { ...record, arrivalMs });
   }
   while (heap.size) yield heap.pop()!;
 }
