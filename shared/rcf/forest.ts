@@ -400,8 +400,11 @@ export class RandomCutForest {
     return out;
   }
 
-  /** Reads the record values of a version-2 state and returns every point's coordinates, point after point. */
-  private pointsFromRecords(r: ByteReader, seqs: Float64Array): Float32Array {
+  /**
+   * Reads the record values of a version-2 state and adds every point to the store, in update order (so the
+   * shingled store shares the records consecutive points have in common, as when they were first added).
+   */
+  private addPointsFromRecords(r: ByteReader, seqs: Float64Array, slotOf: Int32Array): void {
     const cols = this.parameters.dimensions;
     const S = this.parameters.shingleSize;
     for (let i = 1; i < seqs.length; i++)
@@ -409,15 +412,28 @@ export class RandomCutForest {
     const starts = recordStarts(seqs, S);
     const records = seqs.length === 0 ? 0 : starts[starts.length - 1]! + S;
     const values = r.f32Planes(records * cols);
-    const dims = cols * S;
-    const out = new Float32Array(seqs.length * dims);
+    for (let k = 0; k < values.length; k++) if (!Number.isFinite(values[k]!)) throw new RcfStateError('RCF state holds a non-finite point');
+    this.store.reserve(seqs.length, records * cols + this.pointDimensions);
+    const point = new Float32Array(this.pointDimensions);
     for (let i = 0; i < seqs.length; i++) {
       for (let k = 0; k < S; k++) {
         const record = starts[i]! + k;
-        for (let c = 0; c < cols; c++) out[i * dims + k * cols + c] = values[c * records + record]!;
+        for (let c = 0; c < cols; c++) point[k * cols + c] = values[c * records + record]!;
       }
+      slotOf[i] = this.store.add(point, seqs[i]!);
+      this.store.incRef(slotOf[i]!); // held until every sampler took its references
     }
-    return out;
+  }
+
+  /** Reads a version-1 state's points (every coordinate of every point) and adds them to the store. */
+  private addPoints(r: ByteReader, seqs: Float64Array, slotOf: Int32Array): void {
+    const dims = this.pointDimensions;
+    const coords = r.f32Planes(seqs.length * dims);
+    for (let k = 0; k < coords.length; k++) if (!Number.isFinite(coords[k]!)) throw new RcfStateError('RCF state holds a non-finite point');
+    for (let i = 0; i < seqs.length; i++) {
+      slotOf[i] = this.store.add(coords.subarray(i * dims, i * dims + dims), seqs[i]!);
+      this.store.incRef(slotOf[i]!); // held until every sampler took its references
+    }
   }
 
   private readState(r: ByteReader, version: number): void {
@@ -433,14 +449,9 @@ export class RandomCutForest {
     const seqs = new Float64Array(count);
     let prev = 0;
     for (let i = 0; i < count; i++) seqs[i] = prev += r.varint();
-    const coords = version === 1 ? r.f32Planes(count * dims) : this.pointsFromRecords(r, seqs);
-    for (let k = 0; k < coords.length; k++) if (!Number.isFinite(coords[k]!)) throw new RcfStateError('RCF state holds a non-finite point');
     const slotOf = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      const c = coords.subarray(i * dims, i * dims + dims);
-      slotOf[i] = this.store.add(c, seqs[i]!);
-      this.store.incRef(slotOf[i]!); // held until every sampler took its references
-    }
+    if (version === 1) this.addPoints(r, seqs, slotOf);
+    else this.addPointsFromRecords(r, seqs, slotOf);
     const lambda = this.lambda;
     const now = lambda * this.updateCount;
     for (let j = 0; j < this.samplers.length; j++) {
@@ -473,6 +484,7 @@ export class RandomCutForest {
       sampler.heapify(size);
       this.trees[j]!.build(sampler.slots.subarray(sampler.base, sampler.base + size), size);
     }
+    this.pool.releaseScratch();
     if (!r.done) throw new RcfStateError('RCF state has trailing bytes');
     for (let i = 0; i < count; i++) this.store.decRef(slotOf[i]!);
   }

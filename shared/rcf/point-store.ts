@@ -196,8 +196,21 @@ export class PointStore {
     // The tail slot, if still referenced, is the last window, so it still ends at `end`.
   }
 
-  private growSlots(): void {
-    const cap = this.refs.length * 2;
+  /**
+   * Room for `slots` slots and, in a shingled store, a stream of `floats` floats, allocated once (a reload knows
+   * both: growing and compacting point by point cost it several copies of the stream).
+   */
+  reserve(slots: number, floats: number): void {
+    if (slots > this.refs.length) this.growSlots(slots);
+    if (this.shingled && floats > this.coords.length) {
+      const coords = new Float32Array(floats);
+      coords.set(this.coords.subarray(0, this.end));
+      this.coords = coords;
+    }
+  }
+
+  private growSlots(capacity = this.refs.length * 2): void {
+    const cap = capacity;
     const grow = <T extends Int32Array | Float64Array>(a: T): T => {
       const b = new (a.constructor as new (n: number) => T)(cap);
       b.set(a);

@@ -56,6 +56,7 @@ export class NodePool {
   leafOffset: Int32Array;
   /** Scratch of the trees' `scoreWide` (one score runs at a time). */
   readonly active: Int32Array;
+  private scratch = new Float32Array(0);
   /** Entries handed out to trees so far (the rest are unused). */
   private used = 0;
   readonly store: PointStore;
@@ -105,6 +106,17 @@ export class NodePool {
   /** Registers a tree so it sees the new arrays when the pool grows. */
   attach(tree: RcfTree): void {
     this.trees.push(tree);
+  }
+
+  /** Scratch of at least `n` floats for `build` (kept for the next tree: a reload builds them one after another). */
+  buildScratch(n: number): Float32Array {
+    if (this.scratch.length < n) this.scratch = new Float32Array(n);
+    return this.scratch;
+  }
+
+  /** Lets the build scratch go once every tree is built (a cached forest should not carry it). */
+  releaseScratch(): void {
+    this.scratch = new Float32Array(0);
   }
 
   /** Hands out `n` consecutive unused entries (node and leaf indexes alike) and returns the first; may grow the arrays. */
@@ -399,32 +411,36 @@ export class RcfTree {
     if (n === 0) return;
     this.reserve(n - 1, n); // may grow the pool: before any of its arrays are read
     this.count = n;
+    const d = this.dims;
     const idx = new Int32Array(n);
-    const off = new Int32Array(n);
+    // The sample's coordinates gathered once, dimension by dimension (column i at i·n): a node's box is then a
+    // sequential scan of each column over the node's range, instead of a load from a scattered point per value.
+    const cols = this.pool.buildScratch(n * d);
+    const pts = this.store.coords;
     const offsets = this.store.offsets;
-    for (let i = 0; i < n; i++) {
-      idx[i] = slots[i]!;
-      off[i] = offsets[idx[i]!]!;
+    for (let j = 0; j < n; j++) {
+      idx[j] = slots[j]!;
+      const o = offsets[idx[j]!]!;
+      for (let i = 0; i < d; i++) cols[i * n + j] = pts[o + i]!;
     }
-    this.root = this.buildRange(idx, off, 0, n, NONE);
+    this.root = this.buildRange(idx, cols, n, 0, n, NONE);
   }
 
-  /** Builds the subtree of the points idx[lo, hi) (their coordinate offsets in off[lo, hi)) and returns its root. */
-  private buildRange(idx: Int32Array, off: Int32Array, lo: number, hi: number, parent: number): number {
-    const pts = this.store.coords;
+  /** Builds the subtree of the points idx[lo, hi) (coordinate i of point j at cols[i·n + j]) and returns its root. */
+  private buildRange(idx: Int32Array, cols: Float32Array, n: number, lo: number, hi: number, parent: number): number {
+    if (hi - lo === 1) return ~this.newLeaf(idx[lo]!, parent); // one point: no box to scan, no cut to draw
     const d = this.dims;
     const boxMin = this.boxMin;
     const boxMax = this.boxMax;
     const u = this.freeNode; // claimed below unless the points are all equal
     if (u < 0) throw new Error('internal: tree node capacity exceeded');
     const base = u * d;
-    // Dimension by dimension, so the running min and max stay in registers; a node's points are few and cached.
     let sum = 0;
-    for (let i = 0; i < d; i++) {
-      let mn = pts[off[lo]! + i]!;
+    for (let i = 0, c = 0; i < d; i++, c += n) {
+      let mn = cols[c + lo]!;
       let mx = mn;
-      for (let j = lo + 1; j < hi; j++) {
-        const x = pts[off[j]! + i]!;
+      for (let j = c + lo + 1; j < c + hi; j++) {
+        const x = cols[j]!;
         if (x < mn) mn = x;
         else if (x > mx) mx = x;
       }
@@ -460,22 +476,29 @@ export class RcfTree {
     if (cut >= top) cut = nextDown(top);
     this.newNode(dim, cut, parent);
     if (this.wide) this.rangeSum[u] = sum;
-    // Partition in place: points with x[dim] <= cut first. cut lies in [min, max) of dim, so both sides are non-empty.
+    // Partition (Hoare: only misplaced pairs move, each across every column): points with x[dim] <= cut first.
+    // cut lies in [min, max) of dim, so both sides are non-empty. Which of several equal points ends up first (and
+    // gives its slot to their leaf) does not matter: they have the same coordinates.
+    const dc = dim * n;
     let i = lo;
     let j = hi - 1;
-    while (i <= j) {
-      if (pts[off[i]! + dim]! <= cut) i++;
-      else {
-        const t = idx[i]!;
-        idx[i] = idx[j]!;
-        idx[j] = t;
-        const o = off[i]!;
-        off[i] = off[j]!;
-        off[j--] = o;
+    for (;;) {
+      while (i <= j && cols[dc + i]! <= cut) i++;
+      while (i <= j && cols[dc + j]! > cut) j--;
+      if (i >= j) break;
+      const t = idx[i]!;
+      idx[i] = idx[j]!;
+      idx[j] = t;
+      for (let c = 0; c < d * n; c += n) {
+        const x = cols[c + i]!;
+        cols[c + i] = cols[c + j]!;
+        cols[c + j] = x;
       }
+      i++;
+      j--;
     }
-    this.left[u] = this.buildRange(idx, off, lo, i, u);
-    this.right[u] = this.buildRange(idx, off, i, hi, u);
+    this.left[u] = this.buildRange(idx, cols, n, lo, i, u);
+    this.right[u] = this.buildRange(idx, cols, n, i, hi, u);
     return u;
   }
 
