@@ -2,6 +2,10 @@ import { Command, CommanderError } from 'commander';
 import { producerConditions, runProduce } from '../../../cli/commands/produce';
 import { startCommand, startProducers, type StartCommandOptions } from '../../../cli/commands/start';
 import { CliOptionError, parseClockSkew, parseFlush, parseLatency } from '../../../cli/options';
+import { kinesisClient } from '../../../shared/aws/clients';
+import { scenarios } from '../../../shared/producers';
+import { createStream, startKinesalite } from '../../support/emulators';
+import { readAllRecords } from '../producers/kinesis-readback';
 
 /**
  * `--latency`, `--flush` and `--clock-skew` on `start` and `produce`: what each form means, and what a bad value says
@@ -148,5 +152,41 @@ describe('produce --latency --flush --clock-skew', () => {
     expect([...skewed.lines].sort()).toEqual(plain.lines.map(shifted).sort());
     // Flushed in batches per station: not in event-time order any more.
     expect(skewed.lines).not.toEqual(plain.lines.map(shifted));
+  });
+});
+
+describe('produce --latency --flush --clock-skew into a stream (kinesalite)', () => {
+  it('puts every record once, with the time its producer’s clock wrote', async () => {
+    const kinesalite = await startKinesalite();
+    const client = kinesisClient({ endpoint: kinesalite.endpoint });
+    try {
+      const streamName = await createStream(kinesalite.endpoint, 'field', 2);
+      const opts = {
+        scenario: 'toll',
+        duration: '30s',
+        rate: '20',
+        seed: '6',
+        start: '2026-03-01T12:00:00Z',
+        anomaly: [],
+        pace: false,
+        concurrency: '2',
+        endpoint: kinesalite.endpoint,
+        stream: streamName,
+        latency: '0-2s',
+        flush: '1s',
+        clockSkew: '+4s',
+      };
+      const logged: string[] = [];
+      const summary = await runProduce(opts, { log: (l) => void logged.push(l), stream: { write: () => true } });
+      const generated = [...scenarios.toll.generate({ seed: 6, start: Date.parse(opts.start), duration: 30, rate: 20 })];
+      expect(summary!.sent).toBe(generated.length);
+      const landed = await readAllRecords(client, streamName);
+      const shifted = generated.map((r) => `${new Date(r.eventTime.getTime() + 4000).toISOString()}${r.data.slice(24)}`);
+      expect(landed.map((r) => r.data).sort()).toEqual(shifted.sort());
+      expect(logged.join('\n')).toContain('producers: latency U(0 s, 2 s), flush every 1 s, producer clocks +4 s (seed 6)');
+    } finally {
+      client.destroy();
+      await kinesalite.close();
+    }
   });
 });
