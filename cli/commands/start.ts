@@ -93,7 +93,10 @@ export function startCommand(program: Command): Command {
     )
     .option('--forever', 'keep producing until Ctrl-C')
     .option('--detectors <file>', 'the detectors file to run with (default: DETECTORS_FILE or detectors.yml)')
-    .option('--report <file.json>', 'write a JSON report of the run (produced, processed, rejected, injected, windows, alerts)')
+    .option(
+      '--report <file.json>',
+      'write a JSON report of the run (produced, processed, rejected, injected, windows with count and scoredCount, alerts)',
+    )
     .option('--window <seconds>', "the local event source's tumbling window in wall-clock seconds", parseNumberIn(0.1, 900, ' seconds'), 1)
     .option('--shards <n>', 'shards of the local stream (default: from resources/stream.yml)', parseInteger(1, 50))
     .option('--no-dashboard', 'do not serve the dashboard')
