@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { RandomCutForest, type ForestOptions } from '../shared/rcf';
@@ -11,6 +13,18 @@ const CONSTANT_SERIES = 'artificialNoAnomaly/art_flatline.csv';
 
 function round(x: number, digits = 4): number {
   return Number(x.toFixed(digits));
+}
+
+/**
+ * x with enough decimals (at least 4) that the printed value passes the target's check exactly when x does:
+ * 0.93998 against ≥ 0.94 prints 0.93998, not 0.94 (which read as met beside a ✘).
+ */
+export function shownAgainst(x: number, meets: (v: number) => boolean): string {
+  for (let digits = 4; digits < 12; digits++) {
+    const shown = x.toFixed(digits);
+    if (meets(Number(shown)) === meets(x)) return shown;
+  }
+  return String(x);
 }
 
 function median(xs: number[]): number {
@@ -123,23 +137,83 @@ function gcFunction(): () => void {
   return runInNewContext('gc') as () => void;
 }
 
-/** Heap (JS heap + typed-array buffers) held by one default forest after `points` updates, averaged over a few forests. */
-function heapPerForest(data: Float64Array, points: number): { measured: number; typedArrays: number } {
+/** One memory measurement: `count` forests of `options` after `points` values of `series` each. */
+interface MemorySpec {
+  label: string;
+  options: ForestOptions;
+  series: 'nab' | 'counts';
+  points: number;
+  count: number;
+}
+
+/**
+ * The toll detector's forest (detectors.yml: RCF 50 trees, 64 samples, timeDecay 1000, 1 feature, shingle 1) and
+ * KDA's defaults. NAB values are mostly distinct (every sampled point a leaf of its own: the worst case for memory);
+ * "counts" are a toll station's vehicles per window, 1–3, as in bench/keys.bench.ts (few distinct values).
+ */
+const MEMORY_SPECS: MemorySpec[] = [
+  {
+    label: '(50, 64, 1000, 1) after 1,000 points, NAB values',
+    options: { numberOfTrees: 50, subSampleSize: 64, timeDecay: 1000, dimensions: 1 },
+    series: 'nab',
+    points: 1000,
+    count: 200,
+  },
+  {
+    label: '(50, 64, 1000, 1) after 1,000 points, counts 1–3',
+    options: { numberOfTrees: 50, subSampleSize: 64, timeDecay: 1000, dimensions: 1 },
+    series: 'counts',
+    points: 1000,
+    count: 200,
+  },
+  {
+    label: '(100, 256, 100000, 1) after 30,000 points, NAB values',
+    options: { ...KDA, dimensions: 1 },
+    series: 'nab',
+    points: 30_000,
+    count: 5,
+  },
+];
+
+/**
+ * JS heap plus memory outside it (typed arrays) per forest, measured in a fresh child process so buffers freed by
+ * earlier benches cannot be swept during the measurement (that made in-process figures swing, even negative).
+ */
+function memoryPerForest(spec: MemorySpec): { heapKiB: number; typedKiB: number } {
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', resolve(__dirname, '../bin/run-ts.js'), __filename, MEMORY_CHILD, JSON.stringify(spec)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as { heapKiB: number; typedKiB: number };
+}
+
+const MEMORY_CHILD = '--rcf-memory-child';
+
+function measureMemoryChild(spec: MemorySpec): void {
   const gc = gcFunction();
-  const count = 5;
-  gc();
-  const before = process.memoryUsage();
+  const values = spec.series === 'nab' ? nabStream() : undefined;
+  const used = (): number => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+  const before = used();
   const forests: RandomCutForest[] = [];
-  for (let f = 0; f < count; f++) {
-    const forest = new RandomCutForest({ ...KDA, dimensions: 1, seed: f });
-    for (let i = 0; i < points; i++) forest.process([data[(i + f * 1000) % data.length]!]);
+  for (let f = 0; f < spec.count; f++) {
+    const forest = new RandomCutForest({ ...spec.options, seed: f });
+    for (let i = 0; i < spec.points; i++) forest.process([values ? values[(i + f * 1000) % values.length]! : 1 + ((i + f) % 3)]);
     forests.push(forest);
   }
-  gc();
-  const after = process.memoryUsage();
-  const measured = (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / count;
-  return { measured, typedArrays: forests[0]!.byteLength };
+  const heapKiB = (used() - before) / spec.count / 1024;
+  process.stdout.write(`${JSON.stringify({ heapKiB, typedKiB: forests[0]!.byteLength / 1024 })}\n`);
 }
+
+if (process.argv[2] === MEMORY_CHILD) measureMemoryChild(JSON.parse(process.argv[3]!) as MemorySpec);
 
 function stateOf(values: ArrayLike<number>, points: number): { bytes: Uint8Array; distinct: number } {
   const forest = new RandomCutForest({ ...KDA, dimensions: 1, seed: 3 });
@@ -344,7 +418,8 @@ export default async function bench(): Promise<BenchReport> {
     20_000,
     100_000,
   );
-  const heap = heapPerForest(data, 30_000);
+  const memory = MEMORY_SPECS.map((spec) => ({ spec, ...memoryPerForest(spec) }));
+  const toll = memory[0]!;
 
   // State after a long stream, when the samplers reach their steady ~25,000 distinct points (1/λ = 100,000 updates back).
   const steadyNab = stateOf(data, 300_000);
@@ -354,6 +429,7 @@ export default async function bench(): Promise<BenchReport> {
   const reload = reloadMs(steadyNoise.bytes);
 
   const minPearson = Math.min(...fid.pearsons);
+  const worstFile = fid.rows.filter((r) => typeof r['pearson (median)'] === 'number')[fid.pearsons.indexOf(minPearson)]?.series;
   const medPearson = median(fid.pearsons);
   const minRatio = Math.min(...fid.ratios);
   const maxRatio = Math.max(...fid.ratios);
@@ -412,7 +488,7 @@ export default async function bench(): Promise<BenchReport> {
       'fidelity series': fid.rows.length,
       'fidelity seeds (runs per series)': SEEDS.join(', '),
       'fidelity Pearson median (of per-file medians)': round(medPearson),
-      'fidelity Pearson min (of per-file medians)': round(minPearson),
+      'fidelity Pearson min (of per-file medians)': shownAgainst(minPearson, (v) => v >= 0.94),
       'fidelity Pearson worst single run': round(fid.worstPearson),
       'fidelity mean ratio range (per-file medians)': `${round(minRatio)}–${round(maxRatio)}`,
       'fidelity mean ratio range (single runs)': `${round(fid.worstRatioLow)}–${round(fid.worstRatioHigh)}`,
@@ -421,8 +497,9 @@ export default async function bench(): Promise<BenchReport> {
       'points/s (1, 10, 10, shingle 2)': Math.round(tiny),
       'points/s (100, 256, 100000, shingle 1)': Math.round(defaults),
       'points/s (50, 256, 100000, shingle 8)': Math.round(shingled),
-      'heap per default forest after 30k points (KiB, measured)': kib(heap.measured),
-      'typed arrays per default forest (KiB)': kib(heap.typedArrays),
+      ...Object.fromEntries(memory.map((m) => [`heap+external KiB per forest, ${m.spec.label}`, round(m.heapKiB, 1)])),
+      ...Object.fromEntries(memory.map((m) => [`typed arrays KiB per forest, ${m.spec.label}`, round(m.typedKiB, 1)])),
+      'MB for 10,000 toll forests (heap+external, NAB values / counts 1–3)': `${round((toll.heapKiB * 10_000) / 1024, 0)} / ${round((memory[1]!.heapKiB * 10_000) / 1024, 0)}`,
       'state KiB, defaults, 300k NAB points': kib(steadyNab.bytes.length),
       'state KiB, defaults, 300k random floats (incompressible)': kib(steadyNoise.bytes.length),
       'distinct points in state (random floats)': steadyNoise.distinct,
@@ -432,19 +509,19 @@ export default async function bench(): Promise<BenchReport> {
       ...shapeTargets,
       {
         name: 'fidelity: median Pearson (per-file median over seeds)',
-        value: round(medPearson),
+        value: shownAgainst(medPearson, (v) => v >= 0.98),
         target: '≥ 0.98',
         met: medPearson >= 0.98,
       },
       {
         name: 'fidelity: every file Pearson (per-file median over seeds)',
-        value: round(minPearson),
+        value: `${shownAgainst(minPearson, (v) => v >= 0.94)} (${String(worstFile)})`,
         target: '≥ 0.94',
         met: minPearson >= 0.94,
       },
       {
         name: 'fidelity: mean ratio on every non-constant file (per-file median over seeds)',
-        value: `${round(minRatio)}–${round(maxRatio)}`,
+        value: `${shownAgainst(minRatio, (v) => v >= 0.95)}–${shownAgainst(maxRatio, (v) => v <= 1.05)}`,
         target: '0.95–1.05',
         met: minRatio >= 0.95 && maxRatio <= 1.05,
       },
