@@ -1,18 +1,19 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { dynamoDocumentClient } from '../../../shared/aws/clients';
+import { dynamoClient, dynamoDocumentClient } from '../../../shared/aws/clients';
 import { parseDetectors } from '../../../shared/detectors';
 import { withConditions, type ProducerConditions } from '../../../shared/producers/realism';
 import { MemoryRejectsSink } from '../../../shared/rejects';
 import { ModelCache } from '../../../shared/windows';
 import { createWindowsProcessor } from '../../../functions/windows/handler';
-import { toPoint } from '../../../local/dashboard/data';
-import { scoredCountOf } from '../../../local/report';
+import { TableReader } from '../../../local/dashboard/data';
+import { reportWindows } from '../../../local/report';
 import { createDataTable, startDynalite, type Emulator } from '../../support/emulators';
 import { countsByWindow, lambdaWindows, producedEvent, type ProducedRecord } from '../../factories/producers';
 
 /**
- * `scoredCount` read from real window items: the windows function's own code with Lambda-shaped tumbling-window
+ * `scoredCount` as the local-mode report reads it (the dashboard's table reader, then reportWindows): the windows function's own code with Lambda-shaped tumbling-window
  * events against dynalite, fed by the field producers of `--latency/--flush/--clock-skew` (shared/producers/realism.ts).
  * Without the watermark (local mode) some windows are scored on part of their records; with it (the deployed
  * function, lateness 12 s covering every delay here) every window is scored on its final count.
@@ -60,12 +61,15 @@ function fieldRecords(): ProducedRecord[] {
 describe('scoredCount from window items under late producers', () => {
   let db: Emulator;
   let client: DynamoDBDocumentClient;
+  let reader: DynamoDBClient;
   beforeAll(async () => {
     db = await startDynalite();
     client = dynamoDocumentClient({ endpoint: db.endpoint });
+    reader = dynamoClient({ endpoint: db.endpoint });
   });
   afterAll(async () => {
     client.destroy();
+    reader.destroy();
     await db.close();
   });
 
@@ -85,12 +89,8 @@ describe('scoredCount from window items under late producers', () => {
       const partial = await process_(producedEvent('shardId-0', startMs, parts[0]!, {}, false));
       await process_(producedEvent('shardId-0', startMs, parts[1]!, partial.state, true));
     }
-    const items = (await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }))).Items ?? [];
-    return new Map(
-      items
-        .filter((i) => i.type === 'window')
-        .map((i) => [`${String(i.key)}|${String(i.windowStart)}`, { count: Number(i.count), scoredCount: scoredCountOf(toPoint(i)) }]),
-    );
+    const windows = reportWindows(await new TableReader(reader, tableName, { keysTtlMs: 0 }).all());
+    return new Map(windows.map((w) => [`${w.key}|${w.windowStart}`, { count: w.count, scoredCount: w.scoredCount }]));
   }
 
   it('without the watermark: every record counted, some windows scored on part of them', async () => {
