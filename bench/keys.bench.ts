@@ -27,6 +27,7 @@ const SCALE = Number(process.env.KEYS_BENCH_SCALE ?? 1);
 const LATENCY_MS = 10;
 const SAVE_EVERY = 30;
 const WRU_PRICE = 1.25 / 1e6;
+const RRU_PRICE = 0.25 / 1e6;
 const WINDOWS_PER_MONTH = (30 * 86_400) / 10;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -56,21 +57,34 @@ async function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildP
   return { endpoint: `http://127.0.0.1:${port}`, child };
 }
 
-/** Sleeps before each call (the injected latency) and sums the write units DynamoDB reports for writes. */
-function instrument(client: DynamoDBDocumentClient, wru: { total: number }): void {
+const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
+
+/**
+ * Sleeps before each call (the injected latency), sums the capacity units DynamoDB reports, writes and reads apart
+ * (by the low-level command's name: a BatchGetItem has RequestItems too), and counts requests.
+ */
+function instrument(client: DynamoDBDocumentClient, units: Units): void {
   client.middlewareStack.add(
-    (next) => async (args) => {
+    (next, context) => async (args) => {
       await sleep(LATENCY_MS);
       const input = args.input as Record<string, unknown>;
-      const write = 'Item' in input || 'UpdateExpression' in input || 'RequestItems' in input || 'TransactItems' in input;
-      if (write) input.ReturnConsumedCapacity = 'TOTAL';
+      input.ReturnConsumedCapacity = 'TOTAL';
       const out = await next(args);
       const used = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }).ConsumedCapacity;
-      if (write) wru.total += [used ?? []].flat().reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+      const sum = [used ?? []].flat().reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+      if (WRITES.has(context.commandName ?? '')) units.write += sum;
+      else units.read += sum;
+      units.requests++;
       return out;
     },
-    { step: 'initialize', name: 'benchLatencyAndWriteUnits' },
+    { step: 'initialize', name: 'benchLatencyAndCapacityUnits' },
   );
+}
+
+interface Units {
+  write: number;
+  read: number;
+  requests: number;
 }
 
 interface KeysRun {
@@ -79,6 +93,8 @@ interface KeysRun {
   wallMs: number;
   cpuMs: number;
   wruSteady: number;
+  rruSteady: number;
+  requests: number;
   wruSave?: number;
   heapPerForestBytes: number;
 }
@@ -86,8 +102,8 @@ interface KeysRun {
 async function runKeys(endpoint: string, keys: number, warmWindows: number, measureSave: boolean): Promise<KeysRun> {
   const tableName = await createDataTable(endpoint);
   const client = dynamoDocumentClient({ endpoint });
-  const wru = { total: 0 };
-  instrument(client, wru);
+  const units: Units = { write: 0, read: 0, requests: 0 };
+  instrument(client, units);
   const all = loadDetectorsFile(join(ROOT, 'detectors.yml'));
   const detectors = all.filter((d) => d.name === 'toll-stations');
   const cache = new ModelCache(keys + 10);
@@ -108,15 +124,21 @@ async function runKeys(endpoint: string, keys: number, warmWindows: number, meas
     for (let k = 0; k < keys; k++)
       for (let i = 0; i < 1 + ((k + w) % 3); i++) records.push(`${new Date(start + (i % 9000)).toISOString()},station-${k},P${k}-${i}`);
     const partial = await run(windowEvent({ windowStart: start, records }));
-    const before = wru.total;
+    const before = { ...units };
     const cpu = process.cpuUsage();
     const began = performance.now();
     await run(windowEvent({ windowStart: start, state: partial.state, final: true }));
     const used = process.cpuUsage(cpu);
-    return { wallMs: performance.now() - began, cpuMs: (used.user + used.system) / 1000, wru: wru.total - before };
+    return {
+      wallMs: performance.now() - began,
+      cpuMs: (used.user + used.system) / 1000,
+      wru: units.write - before.write,
+      rru: units.read - before.read,
+      requests: units.requests - before.requests,
+    };
   };
   for (let w = 0; w < warmWindows; w++) await windowAt(w);
-  const { wallMs, cpuMs, wru: wruSteady } = await windowAt(warmWindows);
+  const { wallMs, cpuMs, wru: wruSteady, rru: rruSteady, requests } = await windowAt(warmWindows);
   const heapPerForestBytes = (heapUsed() - heapBefore) / keys;
   let wruSave: number | undefined;
   if (measureSave) {
@@ -125,7 +147,17 @@ async function runKeys(endpoint: string, keys: number, warmWindows: number, meas
     wruSave = (await windowAt(warmWindows + 1, saving)).wru;
   }
   client.destroy();
-  return { keys, warmWindows, wallMs, cpuMs, wruSteady, ...(wruSave === undefined ? {} : { wruSave }), heapPerForestBytes };
+  return {
+    keys,
+    warmWindows,
+    wallMs,
+    cpuMs,
+    wruSteady,
+    rruSteady,
+    requests,
+    ...(wruSave === undefined ? {} : { wruSave }),
+    heapPerForestBytes,
+  };
 }
 
 /**
@@ -167,15 +199,18 @@ export default async function run(): Promise<BenchReport> {
   return {
     name: 'keys per shard (windows function, toll-stations detector)',
     figures: {
-      setup: `dynalite in a child process; ${LATENCY_MS} ms sleep before every DynamoDB call (SDK middleware); write units as dynalite reports them (ReturnConsumedCapacity)`,
+      setup: `dynalite in a child process; ${LATENCY_MS} ms sleep before every DynamoDB call (SDK middleware); capacity units as dynalite reports them (ReturnConsumedCapacity), writes and reads apart`,
       'forest state at the measured window': `the measured final invoke is window ${runs.map((r) => `${r.warmWindows + 1} for ${r.keys} keys`).join(', ')}: forests exist and are cached, still in their 64-window warm-up (not yet scoring)`,
       ...Object.fromEntries(
         runs.flatMap((r) => [
           [`final invoke wall ms, ${r.keys} keys`, Math.round(r.wallMs)],
           [`final invoke CPU ms, ${r.keys} keys`, Math.round(r.cpuMs)],
+          [`final invoke DynamoDB requests, ${r.keys} keys`, r.requests],
         ]),
       ),
       [`WRU per key-window without save, ${mid.keys} keys`]: r3(mid.wruSteady / mid.keys),
+      [`RRU per key-window (strongly consistent reads), ${mid.keys} keys`]: r3(mid.rruSteady / mid.keys),
+      '$/month DynamoDB on-demand reads, 1,000 keys': Math.round(mid.rruSteady * WINDOWS_PER_MONTH * RRU_PRICE * 100) / 100,
       [`WRU per model save per key, ${mid.keys} keys (forest after ${mid.warmWindows + 1} windows)`]: r3(saveWruPerKey),
       'toll forest bytes past warm-up (toBytes, 500 windows)': forestBytes,
       'WRU per steady-state model save (computed: started KB of forest + 600 B other attributes)': steadySaveWru,

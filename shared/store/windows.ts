@@ -1,10 +1,20 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { StreamSentinelError } from '../errors';
+import { retryFailedEntries, sdkAttempts } from '../io/retry';
 import { MAX_SAFE_SUM } from '../records/limits';
 import { mergeLateWindow } from '../windows/merge';
 import type { KeyRegistry, WindowAggregate } from '../windows/plan';
 import { boundRegistryBytes } from '../windows/registry';
 import type { FreshOutcome, LateOutcome, LearnedWindow, WindowResult, WindowStore } from '../windows/ports';
+import { slotId, type ShardHead, type ShardHeadStore, type ShardState, type WindowSlot } from '../windows/trust';
 import type { StepAggregate } from '../windows/hopping';
 import { nextEmissions } from './emissions';
 import { expiresAt, isConditionalFailure, iso, registryPk, windowPk, windowSk } from './keys';
@@ -16,6 +26,16 @@ export { MAX_EMISSION_IDS, nextEmissions } from './emissions';
  * are put once (a retried emission finds its own id); late records are merged by read, pure merge
  * (shared/windows/merge.ts), conditional write on the item's merge counter. Every item it writes is bounded in bytes:
  * a window keeps the last emission id of at most MAX_EMISSION_IDS shards, a registry at most REGISTRY_MAX_BYTES of keys.
+ *
+ * Fresh windows in batches: a final invoke writes one window item per key, and one request per item was most of its
+ * CPU (the SDK's per-request work, not the item). `learnedSince` reads every item of the key after the forest's last
+ * window, consistently, just before the key's windows are scored; a fresh window whose slot that read saw empty, and
+ * that owes no alert, is put with BatchWriteItem (25 a request, no condition) instead of a conditional PutItem.
+ * What the condition guarded still holds: this emission's own items (a redelivery) and anyone else's (a late merge
+ * that created the item, another container's or shard's fresh write) were in that read, so those windows take the
+ * conditional path as before. What a batch put cannot see is an item created between the read and the write (tens of
+ * ms): only another shard emitting the same key's same window at that moment, which partitioning by key excludes.
+ * Windows that owe an alert are always put conditionally, so a retried invoke never re-marks a notified window.
  */
 
 export interface WindowItem {
@@ -81,16 +101,100 @@ export interface DynamoWindowStoreOptions {
 
 const MAX_MERGE_ATTEMPTS = 8;
 
+/** BatchWriteItem's limit. */
+const BATCH_PUT_MAX = 25;
+
+/** A key's consistent read of its slots is trusted for a batch put only this long (its job writes right after it). */
+const SLOTS_TRUSTED_MS = 30_000;
+
+/**
+ * What the key's last consistent read saw: learnedSince reads every item after `after.sk` (all of them when
+ * undefined) and lists them in `occupied`; takenSlots reads given slots and lists the empty ones in `vacant`.
+ */
+interface SeenSlots {
+  after?: { sk: string | undefined };
+  occupied: Set<string>;
+  vacant: Set<string>;
+  readAt: number;
+}
+
+/** BatchGetItem's limit. */
+const BATCH_GET_MAX = 100;
+
+/** Keys whose slot reads are kept for the batch path; beyond it the oldest are dropped (they then put conditionally). */
+const SEEN_MAX_KEYS = 50_000;
+
 /** Late records could not be merged into a window item that other writers kept changing; the invoke fails and is retried. */
 export class WindowMergeError extends StreamSentinelError {
   override readonly name = 'WindowMergeError';
 }
 
 /** Window items and per-shard key registries in the data table. */
-export class DynamoWindowStore implements WindowStore {
+export class DynamoWindowStore implements WindowStore, ShardHeadStore {
   private readonly now: () => number;
+  /** By window pk: what learnedSince last read (see the module header). */
+  private readonly seen = new Map<string, SeenSlots>();
+  private queued: Array<{ item: WindowItem; done: (error?: unknown) => void }> = [];
+  private flushTimer: ReturnType<typeof setImmediate> | undefined;
+
   constructor(private readonly options: DynamoWindowStoreOptions) {
     this.now = options.now ?? Date.now;
+  }
+
+  /** True (and the slot taken) when the key's last consistent read saw this window's slot empty, recently. */
+  private takeVacantSlot(pk: string, sk: string): boolean {
+    const seen = this.seen.get(pk);
+    if (!seen || performance.now() - seen.readAt > SLOTS_TRUSTED_MS || seen.occupied.has(sk)) return false;
+    const vacant = seen.vacant.has(sk) || (seen.after !== undefined && (seen.after.sk === undefined || sk > seen.after.sk));
+    if (!vacant) return false;
+    seen.vacant.delete(sk);
+    seen.occupied.add(sk);
+    return true;
+  }
+
+  private remember(pk: string, seen: SeenSlots): void {
+    this.seen.delete(pk);
+    if (this.seen.size >= SEEN_MAX_KEYS) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(pk, seen);
+  }
+
+  /**
+   * Queues a fresh item for the next BatchWriteItem: a full batch goes at once, the rest once the jobs in flight have
+   * queued theirs (setImmediate: after the I/O callbacks of this turn), so a batch never waits on a timer.
+   */
+  private batchPut(item: WindowItem): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ item, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (this.queued.length >= BATCH_PUT_MAX) this.flush();
+      else this.flushTimer ??= setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    while (this.queued.length) {
+      const batch = this.queued.splice(0, BATCH_PUT_MAX);
+      const { client, tableName } = this.options;
+      retryFailedEntries(
+        batch.map((b) => b.item),
+        async (pending) => {
+          const out = await client.send(
+            new BatchWriteCommand({ RequestItems: { [tableName]: pending.map((Item) => ({ PutRequest: { Item } })) } }),
+          );
+          const left = new Set(
+            (out.UnprocessedItems?.[tableName] ?? []).map((r) => `${r.PutRequest!.Item!.pk}\u0000${r.PutRequest!.Item!.sk}`),
+          );
+          return {
+            failed: pending.filter((p) => left.has(`${p.pk}\u0000${p.sk}`)).map((entry) => ({ entry, code: 'Unprocessed' })),
+            attempts: sdkAttempts(out),
+          };
+        },
+      ).then(
+        () => batch.forEach((b) => b.done()),
+        (error: unknown) => batch.forEach((b) => b.done(error ?? new Error('BatchWriteItem failed'))),
+      );
+    }
   }
 
   private baseItem(w: WindowAggregate, emissionId: string, shardId: string): WindowItem {
@@ -132,6 +236,10 @@ export class DynamoWindowStore implements WindowStore {
       if (result.suppressed) item.suppressed = result.suppressed;
       // decideAlert's decision (shared/windows/models.ts scoreWindow); a result without one alerts on score as KDA did.
       if (result.alert ?? result.score >= result.threshold) item.pendingAlert = result.window.detector.name;
+    }
+    if (item.pendingAlert === undefined && this.takeVacantSlot(item.pk, item.sk)) {
+      await this.batchPut(item);
+      return 'written';
     }
     try {
       await this.options.client.send(
@@ -184,8 +292,7 @@ export class DynamoWindowStore implements WindowStore {
         : 'attribute_exists(pk) AND attribute_not_exists(merges) AND size(emissions) = :expected';
       const update = exact
         ? {
-            UpdateExpression:
-              `SET #count = :count, aggregates = :aggregates, partials = :partials${merged.sketches ? ', sketches = :sketches' : ''}, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = :emissions, merges = :merges, silent = :false, expiresAt = :expiresAt`,
+            UpdateExpression: `SET #count = :count, aggregates = :aggregates, partials = :partials${merged.sketches ? ', sketches = :sketches' : ''}, late = :true, lateRecords = if_not_exists(lateRecords, :zero) + :n, emissions = :emissions, merges = :merges, silent = :false, expiresAt = :expiresAt`,
             ExpressionAttributeNames: { '#count': 'count' },
             ExpressionAttributeValues: {
               ...token,
@@ -216,6 +323,11 @@ export class DynamoWindowStore implements WindowStore {
 
   async learnedSince(detector: string, key: string, afterMs: number | undefined): Promise<LearnedWindow[]> {
     const out: LearnedWindow[] = [];
+    const pk = windowPk(detector, key);
+    const afterSk = afterMs === undefined ? undefined : windowSk(afterMs);
+    const seen: SeenSlots = { after: { sk: afterSk }, occupied: new Set(), vacant: new Set(), readAt: performance.now() };
+    // Dropped while reading: a read that fails leaves no trusted slots behind.
+    this.seen.delete(pk);
     let start: Record<string, unknown> | undefined;
     do {
       const res = await this.options.client.send(
@@ -229,6 +341,7 @@ export class DynamoWindowStore implements WindowStore {
         }),
       );
       for (const item of res.Items ?? []) {
+        seen.occupied.add(item.sk as string);
         if (typeof item.fresh !== 'string') continue;
         out.push({
           startMs: Date.parse(item.sk as string),
@@ -238,6 +351,7 @@ export class DynamoWindowStore implements WindowStore {
       }
       start = res.LastEvaluatedKey;
     } while (start);
+    this.remember(pk, seen);
     return out;
   }
 
@@ -270,41 +384,176 @@ export class DynamoWindowStore implements WindowStore {
   }
 
   async getRegistry(detector: string, shardId: string): Promise<KeyRegistry> {
+    return (await this.readShard(detector, shardId)).registry;
+  }
+
+  /** The shard's registry item: its keys and its head (shared/windows/trust.ts). */
+  async readShard(detector: string, shardId: string): Promise<ShardState> {
     const got = await this.options.client.send(
       new GetCommand({ TableName: this.options.tableName, Key: { pk: registryPk(detector), sk: shardId }, ConsistentRead: true }),
     );
-    const keys: unknown = got.Item?.keys;
-    const out: KeyRegistry = new Map();
-    if (Array.isArray(keys)) {
-      for (const pair of keys) {
-        if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'number') out.set(pair[0], pair[1] * 1000);
-      }
-    } else if (keys && typeof keys === 'object') {
-      // The map form written before keys became pairs (a map cannot hold a key named __proto__ through lib-dynamodb).
-      for (const [k, seconds] of Object.entries(keys)) if (typeof seconds === 'number') out.set(k, seconds * 1000);
-    }
-    return out;
+    const h = got.Item?.head as Partial<ShardHead> | undefined;
+    const head =
+      typeof h?.container === 'string' && typeof h.emission === 'string' ? { container: h.container, emission: h.emission } : undefined;
+    return { registry: registryOf(got.Item?.keys), ...(head ? { head } : {}) };
   }
 
   async putRegistry(detector: string, shardId: string, registry: KeyRegistry): Promise<void> {
+    await this.options.client.send(
+      new PutCommand({ TableName: this.options.tableName, Item: this.registryItem(detector, shardId, registry) }),
+    );
+  }
+
+  /**
+   * The registry item (keys and head) conditionally on the head read: a detector without silentKeys gets one too, with
+   * no keys, for its head. When the head changed meanwhile the registry is saved without one.
+   */
+  async writeShard(
+    detector: string,
+    shardId: string,
+    registry: KeyRegistry | undefined,
+    head: ShardHead,
+    expected: ShardHead | undefined,
+  ): Promise<boolean> {
+    const Item = { ...this.registryItem(detector, shardId, registry ?? new Map()), head };
+    try {
+      await this.options.client.send(new PutCommand({ TableName: this.options.tableName, Item, ...headCondition(expected) }));
+      return true;
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+    }
+    if (registry) await this.putRegistry(detector, shardId, registry);
+    else {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { pk: registryPk(detector), sk: shardId },
+          UpdateExpression: 'REMOVE head',
+        }),
+      );
+    }
+    return false;
+  }
+
+  /**
+   * Sets the shard's head (keys untouched), only if it is still `expected`: an emission by a container other than the
+   * head's marks the shard before it writes any window, so the head's container stops trusting its cache there even
+   * if this emission never completes.
+   */
+  async claimShard(detector: string, shardId: string, head: ShardHead, expected: ShardHead | undefined): Promise<boolean> {
+    const condition = headCondition(expected);
+    const now = this.now();
+    try {
+      await this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { pk: registryPk(detector), sk: shardId },
+          UpdateExpression:
+            'SET head = :head, #type = if_not_exists(#type, :type), detector = :detector, shardId = :shardId, expiresAt = :expiresAt',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ...condition,
+          ExpressionAttributeValues: {
+            ...condition.ExpressionAttributeValues,
+            ':head': head,
+            ':type': 'keys',
+            ':detector': detector,
+            ':shardId': shardId,
+            ':expiresAt': expiresAt(now, now, this.options.retentionDays),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionalFailure(error)) throw error;
+      return false;
+    }
+  }
+
+  /**
+   * Which slots hold an item, by consistent batch reads (keys only); the empty ones are remembered so the fresh
+   * windows written there right after go in batches (see the module header).
+   */
+  async takenSlots(slots: readonly WindowSlot[]): Promise<Set<string>> {
+    const { client, tableName } = this.options;
+    const taken = new Set<string>();
+    const readAt = performance.now();
+    const byKey = new Map<string, WindowSlot>();
+    for (const slot of slots) byKey.set(`${windowPk(slot.detector, slot.key)}\u0000${windowSk(slot.startMs)}`, slot);
+    const found = new Set<string>();
+    const keys = [...byKey.keys()].map((k) => {
+      const [pk, sk] = k.split('\u0000') as [string, string];
+      return { pk, sk };
+    });
+    const batches: Array<typeof keys> = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) batches.push(keys.slice(i, i + BATCH_GET_MAX));
+    await Promise.all(
+      batches.map((batch) =>
+        retryFailedEntries(batch, async (pending) => {
+          const out = await client.send(
+            new BatchGetCommand({
+              RequestItems: { [tableName]: { Keys: [...pending], ConsistentRead: true, ProjectionExpression: 'pk, sk' } },
+            }),
+          );
+          for (const item of out.Responses?.[tableName] ?? []) found.add(`${item.pk as string}\u0000${item.sk as string}`);
+          const left = new Set((out.UnprocessedKeys?.[tableName]?.Keys ?? []).map((k) => `${k.pk as string}\u0000${k.sk as string}`));
+          return {
+            failed: pending.filter((k) => left.has(`${k.pk}\u0000${k.sk}`)).map((entry) => ({ entry, code: 'Unprocessed' })),
+            attempts: sdkAttempts(out),
+          };
+        }),
+      ),
+    );
+    const byPk = new Map<string, SeenSlots>();
+    for (const { pk, sk } of keys) {
+      let seen = byPk.get(pk);
+      if (!seen) byPk.set(pk, (seen = { occupied: new Set(), vacant: new Set(), readAt }));
+      if (found.has(`${pk}\u0000${sk}`)) {
+        seen.occupied.add(sk);
+        taken.add(slotId(byKey.get(`${pk}\u0000${sk}`)!));
+      } else seen.vacant.add(sk);
+    }
+    for (const [pk, seen] of byPk) this.remember(pk, seen);
+    return taken;
+  }
+
+  private registryItem(detector: string, shardId: string, registry: KeyRegistry) {
     const bounded = new Map(registry);
     boundRegistryBytes(bounded);
     // [key, epoch seconds] pairs, not a map: lib-dynamodb's marshalling silently drops a map entry named __proto__.
     const keys: Array<[string, number]> = [...bounded].map(([k, ms]) => [k, ms / 1000]);
     const now = this.now();
-    await this.options.client.send(
-      new PutCommand({
-        TableName: this.options.tableName,
-        Item: {
-          pk: registryPk(detector),
-          sk: shardId,
-          type: 'keys',
-          detector,
-          shardId,
-          keys,
-          expiresAt: expiresAt(now, now, this.options.retentionDays),
-        },
-      }),
-    );
+    return {
+      pk: registryPk(detector),
+      sk: shardId,
+      type: 'keys',
+      detector,
+      shardId,
+      keys,
+      expiresAt: expiresAt(now, now, this.options.retentionDays),
+    };
   }
+}
+
+/** The condition that the registry item's head is still `expected` (no head at all when undefined). */
+function headCondition(expected: ShardHead | undefined) {
+  return expected === undefined
+    ? { ConditionExpression: 'attribute_not_exists(head)' }
+    : {
+        ConditionExpression: 'head.container = :container AND head.emission = :emission',
+        ExpressionAttributeValues: { ':container': expected.container, ':emission': expected.emission },
+      };
+}
+
+/** A registry item's keys: [key, epoch seconds] pairs, or the map form written before pairs. */
+function registryOf(keys: unknown): KeyRegistry {
+  const out: KeyRegistry = new Map();
+  if (Array.isArray(keys)) {
+    for (const pair of keys) {
+      if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'number') out.set(pair[0], pair[1] * 1000);
+    }
+  } else if (keys && typeof keys === 'object') {
+    // The map form written before keys became pairs (a map cannot hold a key named __proto__ through lib-dynamodb).
+    for (const [k, seconds] of Object.entries(keys)) if (typeof seconds === 'number') out.set(k, seconds * 1000);
+  }
+  return out;
 }

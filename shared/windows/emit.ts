@@ -4,6 +4,7 @@ import { hopPlan, prepareHopJob } from './hopping';
 import { liveModel, replayLearned, scoreWindow, settleSaved, type LiveModel, type ModelCache } from './models';
 import { planEmission, type KeyRegistry, type WindowAggregate } from './plan';
 import { modelId, type ModelStore, type StoredModel, type WindowStore } from './ports';
+import { containerTrust, hasShardHeads, slotId, type ShardHead, type WindowSlot } from './trust';
 
 /**
  * The windows service (pure, over the ports in ./ports.ts): what the windows function does at a Lambda window's
@@ -61,10 +62,32 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     modelsSaved: 0,
   };
   const registries = new Map<string, KeyRegistry>();
+  // With a store that keeps shard heads, a cached forest this container kept current on the shard is used without
+  // reading its key's items (./trust.ts); the head is in the registry item, read for every detector then.
+  const heads = windows.learnedSince && hasShardHeads(windows) ? windows : undefined;
+  const trust = heads ? containerTrust(cache) : undefined;
+  const headsRead = new Map<string, ShardHead | undefined>();
+  const redelivered = new Map<string, ShardHead>();
   await Promise.all(
-    compiled
-      .filter((c) => c.detector.silentKeys)
-      .map(async (c) => registries.set(c.detector.name, await windows.getRegistry(c.detector.name, shardId))),
+    compiled.map(async ({ detector: { name, silentKeys } }) => {
+      if (!heads || !trust) {
+        if (silentKeys) registries.set(name, await windows.getRegistry(name, shardId));
+        return;
+      }
+      const shard = await heads.readShard(name, shardId);
+      if (silentKeys) registries.set(name, shard.registry);
+      const own = trust.begin(name, shardId, shard.head);
+      // This very emission completed already, in another container: a redelivery writes nothing new, so it leaves the
+      // head (and the table) as it is, and that container's cache stays current.
+      if (!own && shard.head?.emission === emissionId) return void redelivered.set(name, shard.head);
+      let expected = shard.head;
+      if (!own) {
+        // Marked before any window is written, so the previous head's container stops trusting its cache here.
+        const claim = trust.claim(emissionId);
+        if (await heads.claimShard(name, shardId, claim, shard.head)) expected = claim;
+      }
+      headsRead.set(name, expected);
+    }),
   );
   const plan = planEmission({ state, compiled, lambdaWindow, registries });
   const byName = new Map(compiled.map((c) => [c.detector.name, c]));
@@ -93,6 +116,24 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       if (head?.version !== cached.version || head?.lastWindowMs !== cached.savedWindowMs) pinned.delete(id);
     }
   }
+  // Current forests are still checked against the slots of the windows they will write: a key another shard wrote
+  // there goes the key-by-key way. The read also tells the store which slots it may fill in batches.
+  const current = new Set<string>();
+  if (heads && trust) {
+    const slots: WindowSlot[] = [];
+    for (const j of jobs) {
+      const id = modelId(j.c.detector.name, j.key);
+      const m = pinned.get(id);
+      if (!m || !trust.current(m, j.c.detector.name, shardId)) continue;
+      current.add(id);
+      for (const w of j.list) {
+        if (m.lastWindowMs === undefined || w.startMs > m.lastWindowMs)
+          slots.push({ detector: j.c.detector.name, key: j.key, startMs: w.startMs });
+      }
+    }
+    const taken = slots.length ? await heads.takenSlots(slots) : new Set<string>();
+    for (const s of slots) if (taken.has(slotId(s))) current.delete(modelId(s.detector, s.key));
+  }
   const saveEvery = learnedSince ? Math.max(1, input.saveEvery ?? 1) : 1;
   // The other models are read in batches before any scoring starts.
   const missing = jobs
@@ -110,7 +151,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
     // The same save, but windows written since the cached forest's last one: another container advanced the key.
     // A redelivered emission leaves out the windows it wrote itself before it failed: it writes (and learns) them again.
     const since = async (afterMs: number | undefined) => (await learnedSince!(d.name, key, afterMs)).filter((w) => w.by !== emissionId);
-    if (model && learnedSince && (await since(model.lastWindowMs)).length > 0) model = undefined;
+    if (model && learnedSince && !current.has(id) && (await since(model.lastWindowMs)).length > 0) model = undefined;
     let reset = false;
     if (!model) {
       const saved = pinned.has(id) ? (await models.loadMany([{ detector: d.name, key }])).get(id) : stored.get(id);
@@ -190,11 +231,24 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
       else Object.assign(model, { version: saved.version, savedWindowMs: saved.lastWindowMs, sinceSave: 0 });
       stats.modelsSaved++;
     }
+    trust?.checked(model, d.name, shardId);
     cache.set(id, model);
   };
 
   await pool(jobs, concurrency, runJob);
-  await Promise.all([...plan.registries].map(([name, registry]) => windows.putRegistry(name, shardId, registry)));
+  if (heads && trust) {
+    await Promise.all(
+      compiled.map(async ({ detector: { name } }) => {
+        const registry = plan.registries.get(name);
+        const kept = redelivered.get(name);
+        if (kept) {
+          if (registry) await heads.writeShard(name, shardId, registry, kept, kept);
+        } else if (await heads.writeShard(name, shardId, registry, trust.head(emissionId), headsRead.get(name))) {
+          trust.completed(name, shardId, emissionId);
+        }
+      }),
+    );
+  } else await Promise.all([...plan.registries].map(([name, registry]) => windows.putRegistry(name, shardId, registry)));
   return stats;
 }
 

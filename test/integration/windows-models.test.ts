@@ -191,11 +191,22 @@ describe('an emission that failed after writing some of a key’s windows', () =
     let failed = false;
     flaky.middlewareStack.add(
       (next) => async (args) => {
-        const item = (args.input as { Item?: { pk?: string; sk?: string } }).Item;
+        type Item = { pk?: string; sk?: string };
+        const input = args.input as { Item?: Item; RequestItems?: Record<string, Array<{ PutRequest?: { Item?: Item } }>> };
+        const first = (item: Item | undefined) => item?.pk === `W#load#${key0}` && item.sk === new Date(START).toISOString();
+        const unavailable = () => Object.assign(new Error('service unavailable'), { name: 'InternalServerError' });
         // The first window's put fails once; the other two are written before the invoke fails.
-        if (!failed && item?.pk === `W#load#${key0}` && item.sk === new Date(START).toISOString()) {
+        if (!failed && first(input.Item)) {
           failed = true;
-          throw Object.assign(new Error('service unavailable'), { name: 'InternalServerError' });
+          throw unavailable();
+        }
+        // Fresh windows may go in one batch write: the others in it land, the call fails.
+        const [table, puts] = Object.entries(input.RequestItems ?? {})[0] ?? [];
+        if (!failed && table && Array.isArray(puts) && puts.some((r) => first(r.PutRequest?.Item))) {
+          failed = true;
+          const rest = puts.filter((r) => !first(r.PutRequest?.Item));
+          if (rest.length) await next({ ...args, input: { ...input, RequestItems: { [table]: rest } } });
+          throw unavailable();
         }
         return next(args);
       },
