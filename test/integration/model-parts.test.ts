@@ -18,7 +18,7 @@ import type { RcfDetector } from '../../shared/detectors/schema';
 import { loadResources } from '../../local/definitions';
 import { REPO_ROOT } from '../support/sls-package';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
-import { seededRandom } from '../support/faults';
+import { seededRandom, startFaultProxy, type FaultProxy } from '../support/faults';
 
 /**
  * Models larger than one DynamoDB item (issue 13: every item bounded by bytes): the store splits a state into a head
@@ -381,5 +381,67 @@ describe('model items past one DynamoDB item (head and parts)', () => {
           (st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []).includes(`${modelPk('', '').slice(0, 2)}*`),
       );
     for (const action of [...actions].map(toAction)) expect([action, grants(action)]).toEqual([action, true]);
+  });
+});
+
+describe('model parts through throttles, server errors and lost answers', () => {
+  let db: Emulator;
+  let proxy: FaultProxy;
+  let client: DynamoDBDocumentClient;
+  let tableName: string;
+  const seed = Number(process.env.FAULT_SEED ?? 20261201);
+
+  beforeAll(async () => {
+    db = await startDynalite();
+    tableName = await createDataTable(db.endpoint);
+    proxy = await startFaultProxy(db.endpoint, { rate: 0.2, seed });
+    client = dynamoDocumentClient({ endpoint: proxy.endpoint });
+  });
+  afterAll(async () => {
+    client.destroy();
+    await proxy.close();
+    await db.close();
+  });
+
+  it(`saves versions of 1 to 4 items in turn, each load whole and exact (FAULT_SEED=${seed} replays it)`, async () => {
+    const s = new DynamoModelStore({ client, tableName, retentionDays: 7, now: () => T0 });
+    const key = 'faulty';
+    // A load that fails is the invoke failing: Lambda retries it.
+    const load = async (): Promise<StoredModel | undefined> => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return (await s.loadMany([{ detector: DETECTOR, key }])).get(`${DETECTOR}\u0000${key}`);
+        } catch (error) {
+          if (attempt > 20) throw error;
+        }
+      }
+    };
+    const sizes = [100, MODEL_ITEM_STATE_BYTES + 1, 2 * MODEL_ITEM_STATE_BYTES + 1, 3 * MODEL_ITEM_STATE_BYTES + 1];
+    for (let v = 1; v <= 12; v++) {
+      const state = bytes(sizes[v % sizes.length]!, v);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await s.save(model(state, v, key), v === 1 ? undefined : v - 1);
+          break;
+        } catch (error) {
+          if (attempt > 20) throw error;
+          // What a redelivered invoke does: read what is stored; the save either landed whole or not at all.
+          const now = await load();
+          if (now?.version === v) {
+            expect(Buffer.from(now.state).equals(Buffer.from(state))).toBe(true);
+            break;
+          }
+          expect(error).not.toBeInstanceOf(ModelConflictError);
+          expect(now?.version).toBe(v === 1 ? undefined : v - 1);
+        }
+      }
+      const loaded = (await load())!;
+      expect(loaded.version).toBe(v);
+      expect(Buffer.from(loaded.state).equals(Buffer.from(state))).toBe(true);
+    }
+    expect(s.lostModels).toBe(0);
+    // The faults happened: throttles and 500s the SDK retried, and answers lost after the write.
+    expect(proxy.counts['lost-answer']).toBeGreaterThan(0);
+    expect(proxy.counts.throttle + proxy.counts['server-error']).toBeGreaterThan(0);
   });
 });
