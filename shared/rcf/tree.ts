@@ -18,7 +18,7 @@ const END = -1;
  * Nodes and leaves of all the trees of one forest, in shared typed arrays (memory: a few arrays per forest rather
  * than ~17 per tree, sized to what the trees hold rather than to the worst case; a forest of repeated counts needs
  * only a handful of leaves per tree). Internal node v has a cut (cutDim[v], cutValue[v]) — a point goes left when
- * x[d] <= c —, children, a parent and a cached bounding box boxMin/boxMax[v·dims + i]; scoring climbs ancestors
+ * x[d] <= c —, children, a parent and a cached bounding box (see `box`); scoring climbs ancestors
  * and needs their boxes, so they are kept current on every insert and delete. Leaf l (referred to as ~l) holds a
  * point-store slot and a mass (duplicates). Each tree takes runs of entries (4, then doubling, up to its sample
  * size) and keeps its own free lists chained through `left` and `leafSlot`: a tree's nodes stay close together in
@@ -39,10 +39,21 @@ export class NodePool {
   parent: Int32Array;
   cutDim: Uint16Array;
   cutValue: Float32Array;
-  boxMin: Float32Array;
-  boxMax: Float32Array;
-  /** Σ_i (boxMax − boxMin) of each internal node, summed in dimension order as the climb would (wide points only). */
+  /**
+   * Node v's record starts at v·stride: for wide points its range sum (a float64 over the first two floats), then
+   * from `at` on min and max of each dimension side by side (box[b + 2i], box[b + 2i + 1] with b = v·stride + at).
+   * A climb reads a node's min, max and range sum from one or two cache lines instead of three arrays.
+   */
+  box: Float32Array;
+  /**
+   * Σ_i (max − min) of each internal node, summed in dimension order as the climb would (wide points only): a view
+   * of `box`, node v's at index v·half.
+   */
   rangeSum: Float64Array;
+  /** Floats per node record in `box`, where its box starts in the record, and stride / 2 (float64 index step). */
+  readonly stride: number;
+  readonly at: number;
+  readonly half: number;
   leafSlot: Int32Array;
   /** Duplicates in a leaf: at most a tree's sample size (≤ 1000), so 16 bits. */
   leafMass: Uint16Array;
@@ -74,8 +85,10 @@ export class NodePool {
     this.parent = new Int32Array(0);
     this.cutDim = new Uint16Array(0);
     this.cutValue = new Float32Array(0);
-    this.boxMin = new Float32Array(0);
-    this.boxMax = new Float32Array(0);
+    this.at = this.wide ? 2 : 0;
+    this.stride = 2 * this.dims + this.at;
+    this.half = this.stride / 2;
+    this.box = new Float32Array(0);
     this.rangeSum = new Float64Array(0);
     this.leafSlot = new Int32Array(0);
     this.leafMass = new Uint16Array(0);
@@ -95,8 +108,7 @@ export class NodePool {
       this.left.byteLength * 3 +
       this.cutDim.byteLength +
       this.cutValue.byteLength +
-      this.boxMin.byteLength * 2 +
-      this.rangeSum.byteLength +
+      this.box.byteLength +
       this.leafSlot.byteLength * 2 +
       this.leafMass.byteLength +
       offsets
@@ -150,9 +162,8 @@ export class NodePool {
     this.parent = grow(this.parent, cap);
     this.cutDim = grow(this.cutDim, cap);
     this.cutValue = grow(this.cutValue, cap);
-    this.boxMin = grow(this.boxMin, cap * d);
-    this.boxMax = grow(this.boxMax, cap * d);
-    if (this.wide) this.rangeSum = grow(this.rangeSum, cap);
+    this.box = grow(this.box, cap * this.stride);
+    if (this.wide) this.rangeSum = new Float64Array(this.box.buffer);
     const aliased = this.leafOffset === this.leafSlot;
     this.leafSlot = grow(this.leafSlot, cap);
     this.leafMass = grow(this.leafMass, cap);
@@ -197,9 +208,12 @@ export class RcfTree {
   parent!: Int32Array;
   cutDim!: Uint16Array;
   cutValue!: Float32Array;
-  boxMin!: Float32Array;
-  boxMax!: Float32Array;
+  box!: Float32Array;
   rangeSum!: Float64Array;
+  /** The pool's record layout (see NodePool.box). */
+  readonly stride: number;
+  readonly at: number;
+  readonly half: number;
   leafSlot!: Int32Array;
   leafMass!: Uint16Array;
   leafParent!: Int32Array;
@@ -225,6 +239,9 @@ export class RcfTree {
     if (this.pool.store !== store) throw new Error('internal: a tree and its node pool must share the point store');
     this.active = this.pool.active;
     this.wide = this.pool.wide;
+    this.stride = this.pool.stride;
+    this.at = this.pool.at;
+    this.half = this.pool.half;
     this.pool.attach(this);
     this.attach();
   }
@@ -237,8 +254,7 @@ export class RcfTree {
     this.parent = p.parent;
     this.cutDim = p.cutDim;
     this.cutValue = p.cutValue;
-    this.boxMin = p.boxMin;
-    this.boxMax = p.boxMax;
+    this.box = p.box;
     this.rangeSum = p.rangeSum;
     this.leafSlot = p.leafSlot;
     this.leafMass = p.leafMass;
@@ -268,8 +284,7 @@ export class RcfTree {
       this.root = ~this.newLeaf(slot, NONE);
       return;
     }
-    const boxMin = this.boxMin;
-    const boxMax = this.boxMax;
+    const box = this.box;
     let node = this.root;
     for (;;) {
       if (node < 0) {
@@ -306,37 +321,37 @@ export class RcfTree {
         const hi = Math.max(pts[po + dim]!, pts[lo + dim]!);
         if (cut >= hi) cut = nextDown(hi);
         const u = this.newNode(dim, cut, this.leafParent[l]!);
-        const ub = u * d;
+        const ub = u * this.stride + this.at;
         let sum = 0;
         for (let i = 0; i < d; i++) {
           const a = pts[po + i]!;
           const b = pts[lo + i]!;
           const mn = a < b ? a : b;
           const mx = a > b ? a : b;
-          boxMin[ub + i] = mn;
-          boxMax[ub + i] = mx;
+          box[ub + 2 * i] = mn;
+          box[ub + 2 * i + 1] = mx;
           sum += mx - mn;
         }
-        if (this.wide) this.rangeSum[u] = sum;
+        if (this.wide) this.rangeSum[u * this.half] = sum;
         this.spliceAbove(node, u, slot, pts[po + dim]! <= cut);
         return;
       }
       const v = node;
-      const base = v * d;
+      const base = v * this.stride + this.at;
       let gap = 0;
       for (let i = 0; i < d; i++) {
         const q = pts[po + i]!;
-        const mn = boxMin[base + i]!;
+        const mn = box[base + 2 * i]!;
         if (q < mn) gap += mn - q;
         else {
-          const mx = boxMax[base + i]!;
+          const mx = box[base + 2 * i + 1]!;
           if (q > mx) gap += q - mx;
         }
       }
       if (gap > 0) {
         let range = 0;
-        if (this.wide) range = this.rangeSum[v]!;
-        else for (let i = 0; i < d; i++) range += boxMax[base + i]! - boxMin[base + i]!;
+        if (this.wide) range = this.rangeSum[v * this.half]!;
+        else for (let i = 0; i < d; i++) range += box[base + 2 * i + 1]! - box[base + 2 * i]!;
         // Draw a cut of B' = B ∪ {p}; it creates a node here only if it falls between p and B.
         let r = this.rng.nextDouble() * (range + gap);
         let dim = -1;
@@ -344,8 +359,8 @@ export class RcfTree {
         let lastDim = -1;
         for (let i = 0; i < d; i++) {
           const q = pts[po + i]!;
-          const mn = boxMin[base + i]!;
-          const mx = boxMax[base + i]!;
+          const mn = box[base + 2 * i]!;
+          const mx = box[base + 2 * i + 1]!;
           const lo = q < mn ? q : mn;
           const w = (q > mx ? q : mx) - lo;
           if (w === 0) continue;
@@ -362,37 +377,37 @@ export class RcfTree {
           cut = Number.POSITIVE_INFINITY; // clamped below to just under the top of B'
         }
         const q = pts[po + dim]!;
-        const mn = boxMin[base + dim]!;
-        const mx = boxMax[base + dim]!;
+        const mn = box[base + 2 * dim]!;
+        const mx = box[base + 2 * dim + 1]!;
         const top = q > mx ? q : mx;
         if (cut >= top) cut = nextDown(top);
         const goesLeft = q <= cut;
         if ((goesLeft && cut < mn) || (!goesLeft && cut >= mx)) {
           const u = this.newNode(dim, cut, this.parent[v]!);
-          const ub = u * d;
+          const ub = u * this.stride + this.at;
           let sum = 0;
           for (let i = 0; i < d; i++) {
             const x = pts[po + i]!;
-            const a = boxMin[base + i]!;
-            const b = boxMax[base + i]!;
+            const a = box[base + 2 * i]!;
+            const b = box[base + 2 * i + 1]!;
             const mn = x < a ? x : a;
             const mx = x > b ? x : b;
-            boxMin[ub + i] = mn;
-            boxMax[ub + i] = mx;
+            box[ub + 2 * i] = mn;
+            box[ub + 2 * i + 1] = mx;
             sum += mx - mn;
           }
-          if (this.wide) this.rangeSum[u] = sum;
+          if (this.wide) this.rangeSum[u * this.half] = sum;
           this.spliceAbove(v, u, slot, goesLeft);
           return;
         }
         let sum = 0;
         for (let i = 0; i < d; i++) {
           const x = pts[po + i]!;
-          if (x < boxMin[base + i]!) boxMin[base + i] = x;
-          else if (x > boxMax[base + i]!) boxMax[base + i] = x;
-          sum += boxMax[base + i]! - boxMin[base + i]!;
+          if (x < box[base + 2 * i]!) box[base + 2 * i] = x;
+          else if (x > box[base + 2 * i + 1]!) box[base + 2 * i + 1] = x;
+          sum += box[base + 2 * i + 1]! - box[base + 2 * i]!;
         }
-        if (this.wide) this.rangeSum[v] = sum;
+        if (this.wide) this.rangeSum[v * this.half] = sum;
       }
       node = pts[po + this.cutDim[v]!]! <= this.cutValue[v]! ? this.left[v]! : this.right[v]!;
     }
@@ -430,11 +445,10 @@ export class RcfTree {
   private buildRange(idx: Int32Array, cols: Float32Array, n: number, lo: number, hi: number, parent: number): number {
     if (hi - lo === 1) return ~this.newLeaf(idx[lo]!, parent); // one point: no box to scan, no cut to draw
     const d = this.dims;
-    const boxMin = this.boxMin;
-    const boxMax = this.boxMax;
+    const box = this.box;
     const u = this.freeNode; // claimed below unless the points are all equal
     if (u < 0) throw new Error('internal: tree node capacity exceeded');
-    const base = u * d;
+    const base = u * this.stride + this.at;
     let sum = 0;
     for (let i = 0, c = 0; i < d; i++, c += n) {
       let mn = cols[c + lo]!;
@@ -444,8 +458,8 @@ export class RcfTree {
         if (x < mn) mn = x;
         else if (x > mx) mx = x;
       }
-      boxMin[base + i] = mn;
-      boxMax[base + i] = mx;
+      box[base + 2 * i] = mn;
+      box[base + 2 * i + 1] = mx;
       sum += mx - mn;
     }
     if (sum === 0) {
@@ -458,12 +472,12 @@ export class RcfTree {
     let cut = 0;
     let lastDim = -1;
     for (let i = 0; i < d; i++) {
-      const w = boxMax[base + i]! - boxMin[base + i]!;
+      const w = box[base + 2 * i + 1]! - box[base + 2 * i]!;
       if (w === 0) continue;
       lastDim = i;
       if (r < w) {
         dim = i;
-        cut = boxMin[base + i]! + r;
+        cut = box[base + 2 * i]! + r;
         break;
       }
       r -= w;
@@ -472,10 +486,10 @@ export class RcfTree {
       dim = lastDim;
       cut = Number.POSITIVE_INFINITY;
     }
-    const top = boxMax[base + dim]!;
+    const top = box[base + 2 * dim + 1]!;
     if (cut >= top) cut = nextDown(top);
     this.newNode(dim, cut, parent);
-    if (this.wide) this.rangeSum[u] = sum;
+    if (this.wide) this.rangeSum[u * this.half] = sum;
     // Partition (Hoare: only misplaced pairs move, each across every column): points with x[dim] <= cut first.
     // cut lies in [min, max) of dim, so both sides are non-empty. Which of several equal points ends up first (and
     // gives its slot to their leaf) does not matter: they have the same coordinates.
@@ -579,16 +593,15 @@ export class RcfTree {
     if (atLeaf >= 0) return atLeaf;
     const d = this.dims;
     let s = 1 / (depth + 1);
-    const boxMin = this.boxMin;
-    const boxMax = this.boxMax;
+    const box = this.box;
     for (let k = depth - 1; k >= 0; k--) {
-      const base = path[k]! * d;
+      const base = path[k]! * this.stride + this.at;
       let gap = 0;
       let range = 0;
       for (let i = 0; i < d; i++) {
         const x = q[i]!;
-        const mn = boxMin[base + i]!;
-        const mx = boxMax[base + i]!;
+        const mn = box[base + 2 * i]!;
+        const mx = box[base + 2 * i + 1]!;
         if (x < mn) gap += mn - x;
         else if (x > mx) gap += x - mx;
         range += mx - mn;
@@ -613,26 +626,28 @@ export class RcfTree {
     const d = this.dims;
     let s = 1 / (depth + 1);
     if (depth === 0) return s;
-    const boxMin = this.boxMin;
-    const boxMax = this.boxMax;
+    const box = this.box;
     const rangeSum = this.rangeSum;
+    const half = this.half;
+    const stride = this.stride;
+    const at = this.at;
     // Boxes only grow going up, so a dimension in which q is inside one box is inside every box above it:
     // the climb visits only the dimensions still outside, a list that shrinks fast. The gap adds the same
     // non-zero terms in the same order as a full pass over all dimensions, so the score is bit-for-bit the same.
     const active = this.active;
     let k = depth - 1;
     let v = path[k]!;
-    let base = v * d;
+    let base = v * stride + at;
     let gap = 0;
     let n = 0;
     for (let i = 0; i < d; i++) {
       const x = q[i]!;
-      const mn = boxMin[base + i]!;
+      const mn = box[base + 2 * i]!;
       if (x < mn) {
         gap += mn - x;
         active[n++] = i;
       } else {
-        const mx = boxMax[base + i]!;
+        const mx = box[base + 2 * i + 1]!;
         if (x > mx) {
           gap += x - mx;
           active[n++] = i;
@@ -641,22 +656,22 @@ export class RcfTree {
     }
     // q inside this box means inside every box above it too.
     while (gap !== 0) {
-      const p = gap / (rangeSum[v]! + gap);
+      const p = gap / (rangeSum[v * half]! + gap);
       s = p / (k + 1) + (1 - p) * s;
       if (--k < 0) break;
       v = path[k]!;
-      base = v * d;
+      base = v * stride + at;
       gap = 0;
       let m = 0;
       for (let j = 0; j < n; j++) {
         const i = active[j]!;
         const x = q[i]!;
-        const mn = boxMin[base + i]!;
+        const mn = box[base + 2 * i]!;
         if (x < mn) {
           gap += mn - x;
           active[m++] = i;
         } else {
-          const mx = boxMax[base + i]!;
+          const mx = box[base + 2 * i + 1]!;
           if (x > mx) {
             gap += x - mx;
             active[m++] = i;
@@ -701,13 +716,13 @@ export class RcfTree {
       part[d + i] = diff < 0 ? (-s * diff) / total : 0;
     }
     for (let k = depth - 1; k >= 0; k--) {
-      const base = path[k]! * d;
+      const base = path[k]! * this.stride + this.at;
       let gap = 0;
       let range = 0;
       for (let i = 0; i < d; i++) {
         const x = q[i]!;
-        const mn = this.boxMin[base + i]!;
-        const mx = this.boxMax[base + i]!;
+        const mn = this.box[base + 2 * i]!;
+        const mx = this.box[base + 2 * i + 1]!;
         if (x < mn) gap += mn - x;
         else if (x > mx) gap += x - mx;
         range += mx - mn;
@@ -717,8 +732,8 @@ export class RcfTree {
       const share = p / (k + 1) / gap;
       for (let i = 0; i < d; i++) {
         const x = q[i]!;
-        const mn = this.boxMin[base + i]!;
-        const mx = this.boxMax[base + i]!;
+        const mn = this.box[base + 2 * i]!;
+        const mx = this.box[base + 2 * i + 1]!;
         part[i] = (1 - p) * part[i]! + (x > mx ? share * (x - mx) : 0);
         part[d + i] = (1 - p) * part[d + i]! + (x < mn ? share * (mn - x) : 0);
       }
@@ -732,46 +747,52 @@ export class RcfTree {
   private recomputeBox(v: number): boolean {
     const d = this.dims;
     const pts = this.store.coords;
-    const boxMin = this.boxMin;
-    const boxMax = this.boxMax;
+    const box = this.box;
     const a = this.left[v]!;
     const b = this.right[v]!;
-    let aMin: Float32Array, aMax: Float32Array, aOff: number;
-    let bMin: Float32Array, bMax: Float32Array, bOff: number;
+    // A leaf's box is its point: coordinates one apart in the store; a node's min and max sit side by side in `box`.
+    let aArr: Float32Array, aOff: number, aStep: number, aHi: number;
+    let bArr: Float32Array, bOff: number, bStep: number, bHi: number;
     if (a < 0) {
-      aMin = aMax = pts;
+      aArr = pts;
       aOff = this.leafOffset[~a]!;
+      aStep = 1;
+      aHi = 0;
     } else {
-      aMin = boxMin;
-      aMax = boxMax;
-      aOff = a * d;
+      aArr = box;
+      aOff = a * this.stride + this.at;
+      aStep = 2;
+      aHi = 1;
     }
     if (b < 0) {
-      bMin = bMax = pts;
+      bArr = pts;
       bOff = this.leafOffset[~b]!;
+      bStep = 1;
+      bHi = 0;
     } else {
-      bMin = boxMin;
-      bMax = boxMax;
-      bOff = b * d;
+      bArr = box;
+      bOff = b * this.stride + this.at;
+      bStep = 2;
+      bHi = 1;
     }
-    const vb = v * d;
+    const vb = v * this.stride + this.at;
     let changed = false;
     let sum = 0;
     for (let i = 0; i < d; i++) {
-      const x = aMin[aOff + i]!;
-      const y = bMin[bOff + i]!;
+      const x = aArr[aOff + aStep * i]!;
+      const y = bArr[bOff + bStep * i]!;
       const mn = x < y ? x : y;
-      const X = aMax[aOff + i]!;
-      const Y = bMax[bOff + i]!;
+      const X = aArr[aOff + aStep * i + aHi]!;
+      const Y = bArr[bOff + bStep * i + bHi]!;
       const mx = X > Y ? X : Y;
-      if (mn !== boxMin[vb + i] || mx !== boxMax[vb + i]) {
-        boxMin[vb + i] = mn;
-        boxMax[vb + i] = mx;
+      if (mn !== box[vb + 2 * i] || mx !== box[vb + 2 * i + 1]) {
+        box[vb + 2 * i] = mn;
+        box[vb + 2 * i + 1] = mx;
         changed = true;
       }
       sum += mx - mn;
     }
-    if (changed && this.wide) this.rangeSum[v] = sum;
+    if (changed && this.wide) this.rangeSum[v * this.half] = sum;
     return changed;
   }
 

@@ -29,10 +29,11 @@ function checkTree(tree: RcfTree, store: PointStore): Map<string, number> {
     const [mr, minR, maxR] = visit(tree.right[node]!, node, [...constraints, [dim, cut, false]]);
     const min = minL.map((x, i) => Math.min(x, minR[i]!));
     const max = maxL.map((x, i) => Math.max(x, maxR[i]!));
-    expect(Array.from(tree.boxMin.subarray(node * d, node * d + d))).toEqual(min);
-    expect(Array.from(tree.boxMax.subarray(node * d, node * d + d))).toEqual(max);
+    const b = node * tree.stride + tree.at;
+    expect(Array.from({ length: d }, (_, i) => tree.box[b + 2 * i])).toEqual(min);
+    expect(Array.from({ length: d }, (_, i) => tree.box[b + 2 * i + 1])).toEqual(max);
     // Wide trees cache the range sum: the one a full pass over the box would compute, in the same order.
-    if (tree.wide) expect(tree.rangeSum[node]).toBe(max.reduce((sum, x, i) => sum + (x - min[i]!), 0));
+    if (tree.wide) expect(tree.rangeSum[node * tree.half]).toBe(max.reduce((sum, x, i) => sum + (x - min[i]!), 0));
     return [ml + mr, min, max];
   };
   const [mass] = visit(tree.root, NONE, []);
