@@ -424,13 +424,19 @@ export class DynamoWindowStore implements WindowStore, ShardHeadStore {
     }
     if (registry) await this.putRegistry(detector, shardId, registry);
     else {
-      await this.options.client.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: { pk: registryPk(detector), sk: shardId },
-          UpdateExpression: 'REMOVE head',
-        }),
-      );
+      try {
+        await this.options.client.send(
+          new UpdateCommand({
+            TableName: this.options.tableName,
+            Key: { pk: registryPk(detector), sk: shardId },
+            UpdateExpression: 'REMOVE head',
+            // No item, no head: nothing to create.
+            ConditionExpression: 'attribute_exists(pk)',
+          }),
+        );
+      } catch (error) {
+        if (!isConditionalFailure(error)) throw error;
+      }
     }
     return false;
   }
