@@ -49,6 +49,8 @@ export interface EmitStats {
  * whole emission (never evicted under a job) and used only when it is the saved version with no window written
  * since its own last; otherwise the forest is rebuilt: the saved one plus the windows written since its save. Idempotent: a retried emission finds its own items
  * (by emission id) and the models' lastWindow, so the table ends identical and nothing is learned twice.
+ * "No window written since" is read per key, except for forests this container kept current on a shard it still
+ * holds (./trust.ts: the shard's head), whose planned slots alone are read, in batches.
  */
 export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   const { state, compiled, shardId, lambdaWindow, emissionId, windows, models, cache } = input;
