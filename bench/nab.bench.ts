@@ -7,6 +7,7 @@ import {
   scoreDetections,
   type NabProfileName,
 } from '../shared/anomaly/nab-score';
+import { CONFIG_DEFAULTS } from '../shared/config/env';
 import { RandomCutForest } from '../shared/rcf';
 import { loadNabCorpus, type NabCorpusFile } from './nab/corpus';
 import type { BenchReport } from './types';
@@ -17,6 +18,10 @@ import type { BenchReport } from './types';
  * published 51.7 / 38.4 / 59.7. Then our forest (three seeds fixed in advance) feeds the default grade rule —
  * one setting for every series and profile, rows it flags are the detections — and, for reference, the fixed
  * rules score ≥ 2 and ≥ 3.5 and the best threshold chosen afterwards.
+ *
+ * The default rule also uses the detector's score threshold (the fallback while a key's grade is learning, and
+ * the floor of the recent peak score once graded): here one threshold for every series, a detector's default
+ * (ANOMALY_THRESHOLD, 2) unless NAB_THRESHOLD says otherwise — never chosen per series.
  *
  * NAB_SERIES=realTweets,art_daily (substrings) runs a subset; NAB_SEEDS=1 one seed (default 1,2,3).
  * NAB_SEASONALITY=1 adds the time-of-day experiment (forest on value + time of day, daily-cycle series).
@@ -68,11 +73,14 @@ function intervalSeconds(file: NabCorpusFile): number {
   return gaps[gaps.length >> 1]! / 1000;
 }
 
+/** The detector's score threshold for every series (the default rule's fallback and peak floor). */
+const DETECTOR_THRESHOLD = Number(process.env.NAB_THRESHOLD ?? CONFIG_DEFAULTS.anomalyThreshold);
+
 function gradeRule(corpus: NabCorpusFile[], scores: number[][], options: Partial<GradeOptions> = {}): GradeRun {
   let stateBytes = 0;
   const detections = corpus.map((file, f) => {
     const grader = new AnomalyGrader(1, { ...options, windowSeconds: intervalSeconds(file) });
-    const flags = scores[f]!.map((s, i) => grader.update(s, [file.values[i]!]).alert);
+    const flags = scores[f]!.map((s, i) => grader.update(s, [file.values[i]!], DETECTOR_THRESHOLD).alert);
     stateBytes = Math.max(stateBytes, Buffer.byteLength(JSON.stringify(grader.state())));
     return flags;
   });
@@ -87,15 +95,17 @@ function profileScores(corpus: NabCorpusFile[], detections: boolean[][]) {
 }
 
 /** Each option of the default halved and doubled (one at a time): how flat the chosen point is. */
-const SENSITIVITY: Array<[keyof typeof DEFAULT_GRADE_OPTIONS, number[]]> = [
+const SENSITIVITY: Array<[keyof typeof DEFAULT_GRADE_OPTIONS, Array<number | boolean>]> = [
   ['halfLife', [1000, 4000]],
   ['tailPerHour', [0.06, 0.24]],
   ['factor', [1, 1.2]],
-  ['floor', [1.5, 2.5]],
-  ['smooth', [1, 2, 5]],
+  ['floor', [2, 3]],
+  ['smooth', [1, 3, 5]],
   ['refractory', [50, 200, 400]],
   ['rise', [1.5, Infinity]],
   ['minScores', [50, 300]],
+  ['fallbackToScore', [false]],
+  ['peakOfThreshold', [0]],
 ];
 
 export default async function nabBench(): Promise<BenchReport> {
@@ -108,6 +118,7 @@ export default async function nabBench(): Promise<BenchReport> {
     rows: corpus.reduce((a, c) => a + c.values.length, 0),
     'labelled windows': corpus.reduce((a, c) => a + c.file.labelledWindows, 0),
     seeds: seeds.join(', '),
+    'detector score threshold (fallback while learning, peak floor)': DETECTOR_THRESHOLD,
   };
   const targets: NonNullable<BenchReport['targets']> = [];
 

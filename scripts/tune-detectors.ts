@@ -18,23 +18,16 @@
 import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { hotspotsDetectors, loadDetectorsFile, rcfDetectors, type RcfDetector } from '../shared/detectors';
-import { scenarios, type AnomalySpec, type ScenarioName } from '../shared/producers/scenarios';
+import { loadDetectorsFile, rcfDetectors, type RcfDetector } from '../shared/detectors';
+import { scenarios } from '../shared/producers/scenarios';
+import type { WindowResult } from '../shared/windows';
 import {
-  aggregateRecords,
-  compileDetector,
-  emitWindows,
-  emptyState,
-  ModelCache,
-  modelId,
-  type InputRecord,
-  type KeyRegistry,
-  type ModelStore,
-  type StoredModel,
-  type WindowResult,
-  type WindowStore,
-  type WindowsState,
-} from '../shared/windows';
+  aggregateRun as playScenario,
+  SCENARIO_CASES as CASES,
+  scoreRun as scoreScenario,
+  type ScenarioCase as Case,
+  type ScenarioRun as Run,
+} from '../bench/alerts/scenario-run';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,39 +38,13 @@ const SEEDS = (arg('seeds') ?? '1,2,3').split(',').map(Number);
 const NORMAL_HOURS = Number(arg('hours') ?? 3);
 /**
  * The windows function's tumbling window (WINDOW_SECONDS; deployed at 10 s): one emission per this much arrival
- * time. Features and scores do not depend on it (a forest learns the same windows in the same order, and silent
- * keys get the same zero windows; `--lambda-seconds 10` gives identical scores), but each emission serializes
- * every forest once, so 300 s runs ~4× faster than 10 s.
+ * time. Scores do not depend on it (`--lambda-seconds 10` gives identical scores); 300 s runs ~4× faster.
  */
 const LAMBDA_WINDOW_MS = Number(arg('lambda-seconds') ?? 300) * 1000;
 /** Windows of anomaly played; the first flag must come within them. */
 const AFTER_WINDOWS = 30;
-const START = Date.UTC(2026, 0, 5, 0, 0, 0);
 
 const detectors = loadDetectorsFile(resolve(__dirname, '../detectors.yml'));
-const compiledAll = rcfDetectors(detectors).map(compileDetector);
-const others = hotspotsDetectors(detectors);
-
-interface Case {
-  label: string;
-  scenario: ScenarioName;
-  detector: string;
-  anomaly: Omit<AnomalySpec, 'at'>;
-}
-
-/** The issue's anomalies, each as its scenario names it (keys are the scenarios' defaults, spelled out). */
-const CASES: Case[] = [
-  { label: 'toll: diversion to 35South', scenario: 'toll', detector: 'toll-stations', anomaly: { kind: 'diversion', key: '35South' } },
-  { label: 'toll: Exit29 goes quiet', scenario: 'toll', detector: 'toll-stations', anomaly: { kind: 'quiet', key: 'Exit29' } },
-  { label: 'wind: gust at north-ridge (20 s)', scenario: 'wind', detector: 'wind-speed', anomaly: { kind: 'gust', key: 'north-ridge' } },
-  { label: 'wind: storm at north-ridge (3 min)', scenario: 'wind', detector: 'wind-speed', anomaly: { kind: 'storm', key: 'north-ridge' } },
-  {
-    label: 'clicks: spike on news.ycombinator.com (60 s)',
-    scenario: 'clicks',
-    detector: 'clicks',
-    anomaly: { kind: 'spike', key: 'https://news.ycombinator.com/' },
-  },
-];
 
 interface Candidate {
   label: string;
@@ -92,111 +59,20 @@ const CANDIDATES: Candidate[] = [
 ];
 const THRESHOLDS = [2.5, 3, 3.5, 4, 4.5];
 
-/** One Lambda tumbling window's state, as the final invoke hands it to emitWindows. */
-interface Emission {
-  state: WindowsState;
-  lambdaWindow: { startMs: number; endMs: number };
-  id: string;
-}
-
-interface Run {
-  detector: RcfDetector;
-  emissions: Emission[];
-  anomalyKey: string;
-  anomalyStartMs: number;
-  records: number;
-}
-
-/** Generates a run and folds it into per-Lambda-window states with the windows function's aggregateRecords. */
+/** Generates a run (bench/alerts/scenario-run.ts: the windows function's own aggregation). */
 function aggregateRun(c: Case, seed: number): Run {
-  const detector = rcfDetectors(detectors).find((d) => d.name === c.detector);
-  if (!detector) throw new Error(`detectors.yml has no rcf detector ${c.detector}`);
-  // Each seed starts its anomaly at another point of a window (0, 4, 8 s in for seeds 1, 2, 3): the first window is
-  // then only partly anomalous, as it would be live.
-  const at = NORMAL_HOURS * 3600 + ((4 * (seed - 1)) % detector.windowSeconds);
-  const windowMs = detector.windowSeconds * 1000;
-  const duration = at + (AFTER_WINDOWS * windowMs) / 1000;
-  const scenario = scenarios[c.scenario];
-  const resolved = scenario.resolveAnomaly({ ...c.anomaly, at }, { seed, start: START, duration });
-  const emissions: Emission[] = [];
-  let batch: InputRecord[] = [];
-  let slot = Number.NaN;
-  let seq = 0;
-  let records = 0;
-  const flush = () => {
-    if (!batch.length) return;
-    const state = emptyState();
-    const rejects = aggregateRecords(state, batch, compiledAll, others);
-    if (rejects.length) throw new Error(`${c.label}: ${rejects.length} rejects, first: ${rejects[0]!.reason}`);
-    emissions.push({ state, lambdaWindow: { startMs: slot, endMs: slot + LAMBDA_WINDOW_MS }, id: `shard-0:${batch[0]!.sequenceNumber}` });
-    batch = [];
-  };
-  for (const r of scenario.generate({ seed, start: START, duration, anomalies: [{ ...c.anomaly, at }] })) {
-    // Records arrive on time: arrival = event time, so each Lambda window holds its own detector windows.
-    const arrivalMs = r.eventTime.getTime();
-    const s = Math.floor(arrivalMs / LAMBDA_WINDOW_MS) * LAMBDA_WINDOW_MS;
-    if (s !== slot) {
-      flush();
-      slot = s;
-    }
-    batch.push({
-      data: Buffer.from(r.data).toString('base64'),
-      sequenceNumber: String(++seq).padStart(12, '0'),
-      partitionKey: r.partitionKey,
-      arrivalMs,
-    });
-    records++;
-  }
-  flush();
-  return { detector, emissions, anomalyKey: resolved.key, anomalyStartMs: Math.floor(resolved.startMs / windowMs) * windowMs, records };
+  return playScenario(c, {
+    detectors,
+    seed,
+    normalSeconds: NORMAL_HOURS * 3600,
+    afterWindows: AFTER_WINDOWS,
+    lambdaWindowMs: LAMBDA_WINDOW_MS,
+  });
 }
 
-/** Plays a run's emissions through emitWindows with the detector's rcf replaced; returns every scored window. */
-async function scoreRun(run: Run, rcf: RcfDetector['rcf']): Promise<WindowResult[]> {
-  const compiled = compileDetector({ ...run.detector, rcf });
-  const results: WindowResult[] = [];
-  const registries = new Map<string, KeyRegistry>();
-  const stored = new Map<string, StoredModel>();
-  let late = 0;
-  const windows: WindowStore = {
-    putFresh: async (result) => {
-      results.push(result);
-      return 'written';
-    },
-    mergeLate: async () => {
-      late++;
-      return 'merged';
-    },
-    getRegistry: async (detector, shard) => new Map(registries.get(`${detector}|${shard}`) ?? []),
-    putRegistry: async (detector, shard, registry) => void registries.set(`${detector}|${shard}`, new Map(registry)),
-  };
-  const models: ModelStore = {
-    loadMany: async (keys) => {
-      const found = new Map<string, StoredModel>();
-      for (const k of keys) {
-        const m = stored.get(modelId(k.detector, k.key));
-        if (m) found.set(modelId(k.detector, k.key), m);
-      }
-      return found;
-    },
-    save: async (model) => void stored.set(modelId(model.detector, model.key), model),
-  };
-  // A warm container: forests stay in memory between emissions, as they do between a live stream's invokes.
-  const cache = new ModelCache();
-  for (const e of run.emissions) {
-    await emitWindows({
-      state: e.state,
-      compiled: [compiled],
-      shardId: 'shard-0',
-      lambdaWindow: e.lambdaWindow,
-      emissionId: e.id,
-      windows,
-      models,
-      cache,
-    });
-  }
-  if (late) throw new Error(`${late} windows were late: the runs are played on time`);
-  return results;
+/** Plays a run through emitWindows with the detector's rcf replaced; returns every scored window. */
+function scoreRun(run: Run, rcf: RcfDetector['rcf']): Promise<WindowResult[]> {
+  return scoreScenario(run, { rcf });
 }
 
 interface Outcome {

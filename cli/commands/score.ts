@@ -127,7 +127,8 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
         grader = new AnomalyGrader(values.length, { windowSeconds: options.windowSeconds! });
         await out.write(`${['line', ...fields.flatMap((f) => (f === 'expected' ? names.map((n) => `expected_${n}`) : [f]))].join(',')}\n`);
       }
-      const graded = grader.update(result.score, values);
+      // The detector threshold, when given, is the default rule's fallback while learning and its peak-score floor (shared/anomaly/grade.ts).
+      const graded = grader.update(result.score, values, options.threshold);
       const decision = decideAlert({ alertOn, score: result.score, threshold: options.threshold ?? Infinity, gradeAlert: graded.alert });
       const cells = fields.flatMap((f): string[] => {
         if (f === 'score') return [formatScore(result.score)];

@@ -37,12 +37,24 @@ export interface GradeOptions {
   floor: number;
   /** Scores averaged before grading (HTM's short-term average). */
   smooth: number;
+
   /** Windows after an alert during which the key does not alert again... */
   refractory: number;
   /** ...unless its short-term average reaches `rise` × the last alert's (a worse anomaly is not hidden by a lesser one). */
   rise: number;
   /** Non-zero scores the key must have seen before it is graded at all. */
   minScores: number;
+  /**
+   * While the key has fewer than `minScores` scores (its grade is still learning), alert on the detector's own
+   * score threshold (KDA's `score ≥ threshold`) instead of not at all, so a new key or a short demo is not blind.
+   */
+  fallbackToScore: boolean;
+  /**
+   * Once graded, an alert also needs the highest raw score of the last `smooth` windows to reach this × the
+   * detector's score threshold (0: no such condition). The grade adapts the bar to the key's history, the raw
+   * score keeps the detector's absolute bar: both must agree.
+   */
+  peakOfThreshold: number;
 }
 
 /** Options for one grader: the window length is required, everything else defaults to the shipped rule. */
@@ -54,11 +66,13 @@ export const DEFAULT_GRADE_OPTIONS: Readonly<Omit<GradeOptions, 'windowSeconds'>
   tailPerHour: 0.12,
   maxTail: 0.05,
   factor: 1.1,
-  floor: 2,
-  smooth: 3,
+  floor: 2.5,
+  smooth: 2,
   refractory: 100,
   rise: 2,
   minScores: 200,
+  fallbackToScore: true,
+  peakOfThreshold: 1,
 });
 
 /** Histogram of scores on the KDA scale: 64 bins of 0.125 cover 0–8 (log2 of the default sample size); the last bin holds everything above. */
@@ -90,8 +104,14 @@ export interface GradeResult {
   threshold: number;
   /** The short-term average that was graded. */
   smoothedScore: number;
-  /** The default rule: graded anomalous and not within `refractory` windows of the key's last alert. */
+  /**
+   * The default rule. While learning: score ≥ the detector's score threshold (`fallbackToScore`). Once graded:
+   * graded anomalous, not within `refractory` windows of the key's last alert, and the recent peak score at
+   * least `peakOfThreshold` × the detector's score threshold.
+   */
   alert: boolean;
+  /** The key has fewer than `minScores` scores: its grade is 0 and the alert (if any) is the score fallback's. */
+  learning: boolean;
   /** The usual value of each feature before this window (null until one has been seen). */
   expected: Array<number | null>;
 }
@@ -169,19 +189,29 @@ export class AnomalyGrader {
   /**
    * Grades one window. A score of 0 (the forest's warm-up) is neither graded nor learned, so the grade's own
    * warm-up starts when the forest's ends. `values` are the window's feature values (for the expected value).
+   * `scoreThreshold` is the detector's KDA-scale threshold: the fallback while learning and the floor of the
+   * recent peak score once graded. Without it (Infinity, the default) the rule is the grade alone and a learning
+   * key never alerts.
    */
-  update(score: number, values: readonly number[] = []): GradeResult {
+  update(score: number, values: readonly number[] = [], scoreThreshold = Infinity): GradeResult {
     if (!Number.isFinite(score) || score < 0) throw new RangeError(`score must be a finite number ≥ 0, got ${score}`);
+    if (Number.isNaN(scoreThreshold) || scoreThreshold < 0) throw new RangeError(`scoreThreshold must be ≥ 0, got ${scoreThreshold}`);
     const expected = [...this.expected];
     if (this.sinceAlert >= 0) this.sinceAlert++;
-    if (score === 0) return { grade: 0, threshold: 0, smoothedScore: 0, alert: false, expected };
+    const learning = this.n < this.options.minScores;
+    if (score === 0) return { grade: 0, threshold: 0, smoothedScore: 0, alert: false, learning, expected };
     const window = [...this.recent, score];
     const smoothed = window.reduce((a, b) => a + b, 0) / window.length;
     const threshold = this.threshold();
     const grade = threshold > 0 && smoothed >= threshold ? Math.min(1, smoothed / (2 * threshold)) : 0;
     const quiet = this.sinceAlert >= 0 && this.sinceAlert <= this.options.refractory && smoothed < this.options.rise * this.lastAlert;
-    const alert = grade > 0 && !quiet;
-    if (alert) {
+    // No threshold given: the grade alone decides (the peak condition is vacuous).
+    const peakBar = Number.isFinite(scoreThreshold) ? this.options.peakOfThreshold * scoreThreshold : 0;
+    const graded = grade > 0 && !quiet && Math.max(...window) >= peakBar;
+    const alert = learning ? this.options.fallbackToScore && score >= scoreThreshold : graded;
+    // Only a graded alert starts the refractory period: the fallback is KDA's rule, which has none (the alerts
+    // function's cooldown holds its repeats back).
+    if (graded && !learning) {
       this.sinceAlert = 0;
       this.lastAlert = smoothed;
     }
@@ -189,7 +219,7 @@ export class AnomalyGrader {
     this.recent = this.options.smooth > 1 ? window.slice(-(this.options.smooth - 1)) : [];
     // The usual value learns from unremarkable windows only, so an anomaly does not become "usual".
     if (grade === 0) this.learnExpected(values);
-    return { grade, threshold, smoothedScore: smoothed, alert, expected };
+    return { grade, threshold, smoothedScore: smoothed, alert, learning, expected };
   }
 
   state(): GradeState {
@@ -246,6 +276,8 @@ function validateOptions(o: GradeOptions): void {
   check('refractory', Number.isInteger(o.refractory) && o.refractory >= 0, 'an integer ≥ 0');
   check('rise', o.rise >= 1, 'a number ≥ 1 (Infinity: never re-alert within refractory)');
   check('minScores', Number.isInteger(o.minScores) && o.minScores >= 1, 'an integer ≥ 1');
+  check('fallbackToScore', typeof o.fallbackToScore === 'boolean', 'true or false');
+  check('peakOfThreshold', o.peakOfThreshold >= 0 && Number.isFinite(o.peakOfThreshold), 'a number ≥ 0');
 }
 
 function checkState(s: GradeState, features: number): void {

@@ -17,7 +17,7 @@ export interface WindowGradeInput {
   features: readonly string[];
   /** The detector's rule: `grade` (default) or `score` (KDA's score ≥ threshold). */
   alertOn?: AlertOn;
-  /** The detector's score threshold, used by `alertOn: score`. */
+  /** The detector's score threshold: `alertOn: score`'s rule, and the grade rule's fallback and peak floor. */
   threshold: number;
   suppress?: readonly SuppressionRule[];
   /** The detector's window length in seconds (the grade's false-alert budget is per hour). */
@@ -48,7 +48,7 @@ export function gradeWindow(input: WindowGradeInput): WindowGradeOutput {
     input.state === undefined
       ? new AnomalyGrader(input.features.length, settings)
       : AnomalyGrader.fromState(input.state, input.features.length, settings);
-  const r = grader.update(input.score, input.values);
+  const r = grader.update(input.score, input.values, input.threshold);
   const decision = decideAlert({
     alertOn: input.alertOn,
     score: input.score,

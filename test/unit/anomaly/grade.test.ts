@@ -29,7 +29,7 @@ describe('anomaly grade', () => {
     const threshold = g.threshold();
     expect(threshold).toBe(DEFAULT_GRADE_OPTIONS.floor); // a quiet key's 98th percentile × 1.1 is under the floor
     const r = g.update(7, [141]);
-    // The short-term average of the last 3 scores is what is graded: (two normal scores + 7) / 3 ≥ 2.
+    // The short-term average of the last 2 scores is what is graded: (a normal score + 7) / 2 ≥ 2.
     expect(r.smoothedScore).toBeGreaterThan(threshold);
     expect(r.alert).toBe(true);
     expect(r.grade).toBeGreaterThanOrEqual(0.5);
@@ -69,12 +69,53 @@ describe('anomaly grade', () => {
 
   it('alerts again within the refractory windows when the anomaly is at least `rise` times stronger than the last alert', () => {
     const g = trained();
-    expect([g.update(2.4, [20]).alert, g.update(2.4, [20]).alert]).toEqual([false, false]);
-    const first = g.update(3.4, [25]); // short-term average (2.4 + 2.4 + 3.4) / 3 ≈ 2.73
+    expect(g.update(2.5, [20]).alert).toBe(false); // short-term average (≤ 1.1 + 2.5) / 2 < 2
+    const first = g.update(3.5, [25]); // short-term average (2.5 + 3.5) / 2 = 3
     expect(first.alert).toBe(true);
     for (let t = 0; t < 10; t++) g.update(normalScore(t), [12]);
-    expect(g.update(8.5, [141]).alert).toBe(false); // average ≈ 3.4 < 2 × 2.73: same level, stays quiet
-    expect(g.update(8.5, [141]).alert).toBe(true); // average ≈ 6 ≥ 2 × 2.73: a worse anomaly is not hidden
+    expect(g.update(5, [60], 3.5)).toMatchObject({ alert: false, grade: expect.any(Number) as unknown }); // average ≈ 3 < 2 × 3: same level, stays quiet
+    expect(g.update(8.5, [141]).alert).toBe(true); // average 6.75 ≥ 2 × 3: a worse anomaly is not hidden
+  });
+
+  it('while the key is learning, alerts on the detector’s score threshold (KDA’s rule) with grade 0 and no refractory period', () => {
+    const g = new AnomalyGrader(1, W);
+    for (let t = 0; t < 64; t++) expect(g.update(0, [12], 3.5).alert).toBe(false); // the forest's warm-up
+    for (let t = 0; t < 20; t++) g.update(normalScore(t), [12], 3.5);
+    expect(g.update(3.4, [30], 3.5)).toMatchObject({ alert: false, learning: true, grade: 0 });
+    expect(g.update(3.6, [40], 3.5)).toMatchObject({ alert: true, learning: true, grade: 0 });
+    expect(g.update(3.6, [40], 3.5).alert).toBe(true); // KDA's rule has no refractory period (the alerts cooldown does that)
+    expect(g.state().a).toBe(-1);
+  });
+
+  it('without a score threshold, or with fallbackToScore off, a learning key never alerts', () => {
+    const g = new AnomalyGrader(1, W);
+    const off = new AnomalyGrader(1, { ...W, fallbackToScore: false });
+    for (let t = 0; t < 20; t++) [g, off].forEach((x) => x.update(normalScore(t), [12], t === 0 ? undefined : 3.5));
+    expect(g.update(9, [141]).alert).toBe(false);
+    expect(off.update(9, [141], 3.5)).toMatchObject({ alert: false, learning: true });
+  });
+
+  it('stops the fallback once the key has minScores scores: then the grade decides', () => {
+    const g = new AnomalyGrader(1, W);
+    for (let t = 0; t < DEFAULT_GRADE_OPTIONS.minScores - 1; t++) g.update(normalScore(t), [12], 3.5);
+    expect(g.update(normalScore(0), [12], 3.5).learning).toBe(true); // the minScores-th score: still learning
+    const r = g.update(2.8, [20], 2.5); // above the detector's threshold, but the short-term average (≤ 1.95) is under 2
+    expect(r).toMatchObject({ learning: false, grade: 0, alert: false });
+  });
+
+  it('once graded, alerts only when the recent peak score also reaches the detector’s threshold (peakOfThreshold × threshold)', () => {
+    const a = trained();
+    // Short-term average (≈ 0.9 + 4.5) / 2 ≈ 2.7 passes the grade's floor of 2; the peak 4.5 is under 5.
+    const low = a.update(4.5, [30], 5);
+    expect(low.grade).toBeGreaterThan(0);
+    expect(low.alert).toBe(false);
+    expect(a.state().a).toBe(-1); // a graded window that did not alert starts no refractory period
+    const b = trained();
+    expect(b.update(4.5, [30], 4).alert).toBe(true);
+    const c = trained();
+    expect(c.update(4.5, [30], 5).alert).toBe(false);
+    const d = AnomalyGrader.fromState(trained().state(), 1, { ...W, peakOfThreshold: 0.9 });
+    expect(d.update(4.5, [30], 5).alert).toBe(true); // 4.5 ≥ 0.9 × 5
   });
 
   it('keeps the usual value of each feature from unremarkable windows only', () => {
@@ -119,5 +160,7 @@ describe('anomaly grade', () => {
     expect(() => new AnomalyGrader(1, W).update(Number.NaN)).toThrow('score must be a finite number ≥ 0, got NaN');
     expect(() => new AnomalyGrader(1, { ...W, maxTail: 0 })).toThrow('grade maxTail must be between 0 and 1, got 0');
     expect(() => new AnomalyGrader(1, { ...W, smooth: 0 })).toThrow('grade smooth must be an integer from 1 to 16, got 0');
+    expect(() => new AnomalyGrader(1, { ...W, peakOfThreshold: -1 })).toThrow('grade peakOfThreshold must be a number ≥ 0, got -1');
+    expect(() => new AnomalyGrader(1, W).update(1, [], Number.NaN)).toThrow('scoreThreshold must be ≥ 0, got NaN');
   });
 });

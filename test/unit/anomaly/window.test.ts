@@ -51,9 +51,10 @@ describe('gradeWindow (per-window entry point)', () => {
     });
   });
 
-  it('starts a key without state (new key, or an item from before the grade) at grade 0', () => {
+  it('starts a key without state (new key, or an item from before the grade) at grade 0, alerting on the detector’s threshold meanwhile', () => {
     const out = gradeWindow({ state: undefined, score: 7, values: [141], features, threshold: 3.5, windowSeconds: 10 });
-    expect(out).toMatchObject({ grade: 0, alert: false, expected: { count: null } });
+    expect(out).toMatchObject({ grade: 0, alert: true, expected: { count: null } });
     expect(describeExpected(features, [141], out.expected)).toBe('');
+    expect(gradeWindow({ state: undefined, score: 3, values: [40], features, threshold: 3.5, windowSeconds: 10 }).alert).toBe(false);
   });
 });
