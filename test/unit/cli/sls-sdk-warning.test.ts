@@ -15,7 +15,10 @@ async function envAfterLoading(value: string | undefined): Promise<string> {
   if (value !== undefined) env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = value;
   const { stdout } = await run(
     process.execPath,
-    ['-e', `require(${JSON.stringify(CHECKS)}); process.stdout.write(String(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED))`],
+    [
+      '-e',
+      `require(${JSON.stringify(CHECKS)}); process.stdout.write(String(process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED))`,
+    ],
     { env, timeout: 60_000 },
   );
   return stdout;
