@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import type { Readable, Writable } from 'node:stream';
 import { AnomalyGrader, decideAlert, type AlertOn } from '../../shared/anomaly';
+import { CONFIG_DEFAULTS } from '../../shared/config/env';
 import { RandomCutForest, RcfInputError, RcfParameterError } from '../../shared/rcf';
 import { chunkedWriter, columnsOption, integerOption, numericRows } from '../numeric-csv';
 
@@ -27,7 +28,11 @@ export interface ScoreOptions {
   output?: OutputField[];
   /** The alert rule: `grade` (the shipped default) or `score` (KDA's score ≥ threshold). */
   alertOn?: AlertOn;
-  /** Score threshold for `alertOn: score`. */
+  /**
+   * The detector's score threshold: what `alertOn: score` compares with, and for the grade rule its fallback while
+   * learning and its peak-score floor. Without it the grade rule uses the functions' default (ANOMALY_THRESHOLD, 2),
+   * as a detector that sets no threshold does.
+   */
   threshold?: number;
   /** Seconds between rows (the window length), needed by the grade with `output`. */
   windowSeconds?: number;
@@ -127,8 +132,8 @@ export async function scoreCsv(input: Readable, output: Writable, options: Score
         grader = new AnomalyGrader(values.length, { windowSeconds: options.windowSeconds! });
         await out.write(`${['line', ...fields.flatMap((f) => (f === 'expected' ? names.map((n) => `expected_${n}`) : [f]))].join(',')}\n`);
       }
-      // The detector threshold, when given, is the default rule's fallback while learning and its peak-score floor (shared/anomaly/grade.ts).
-      const graded = grader.update(result.score, values, options.threshold);
+      // The same decision as the windows function's for a detector with this threshold (shared/anomaly/grade.ts).
+      const graded = grader.update(result.score, values, options.threshold ?? CONFIG_DEFAULTS.anomalyThreshold);
       const decision = decideAlert({ alertOn, score: result.score, threshold: options.threshold ?? Infinity, gradeAlert: graded.alert });
       const cells = fields.flatMap((f): string[] => {
         if (f === 'score') return [formatScore(result.score)];
@@ -230,7 +235,11 @@ export function register(program: Command): void {
       alertOnOption,
       'grade',
     )
-    .option('--threshold <score>', 'score threshold for --alert-on score', thresholdOption)
+    .option(
+      '--threshold <score>',
+      "the detector's score threshold: compared with by --alert-on score; for the grade rule its fallback while learning and peak-score floor (default 2)",
+      thresholdOption,
+    )
     .option('--window-seconds <n>', 'seconds between rows (the window length), for --output', integer('--window-seconds'))
     .option(
       '--id <column|line|none>',

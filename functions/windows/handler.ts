@@ -19,8 +19,8 @@ const metrics = new Metrics();
 const processor = onFirstInvoke(() => {
   const { config, detectors, documentClient, rejects } = setUpStreamFunction('windows', logger);
   warnOfSplitWindows(detectors, config.windowSeconds, logger);
-  const { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime } = config;
-  const settings = { tableName, retentionDays, modelCacheSize, modelSaveEvery, eventTime };
+  const { tableName, retentionDays, modelCacheSize, modelSaveEvery, keysPartitioned, eventTime } = config;
+  const settings = { tableName, retentionDays, modelCacheSize, modelSaveEvery, keysPartitioned, eventTime };
   const outputs = outputsFromEnvironment(detectors);
   // Event-time windows wait for their watermark (detector `lateness`) before they are scored.
   const watermark = { eventTimeWatermark: true };

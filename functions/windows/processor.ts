@@ -21,10 +21,7 @@ import { withPerRecord } from '../../shared/per-record/lambda';
  * the work shared/windows' service (and shared/outputs, shared/per-record around it); this file wires them.
  */
 
-export type {
-  TumblingWindowEvent as WindowsEvent,
-  TumblingWindowResponse as WindowsResponse,
-} from '../../shared/lambda/tumbling-window';
+export type { TumblingWindowEvent as WindowsEvent, TumblingWindowResponse as WindowsResponse } from '../../shared/lambda/tumbling-window';
 
 export interface WindowsDeps extends StreamFunctionDeps {
   /** Warm-container forest cache; pass one to share it between handler instances (tests of cold vs warm). */
@@ -41,6 +38,12 @@ export interface WindowsDeps extends StreamFunctionDeps {
    * ahead of arrival so an arrival-time watermark would hold everything; benches; tests of other behaviour.
    */
   eventTimeWatermark?: boolean;
+  /**
+   * Each key's records arrive on one shard (WINDOW_KEYS_PARTITIONED, shared/config/env.ts): cached forests are trusted
+   * on a shard this container keeps, and fresh windows go in batches. Default from shared/config (off: exact for any
+   * partitioning).
+   */
+  keysPartitioned?: boolean;
 }
 
 /** One Lambda tumbling-window invoke without middleware: fold records into the state; at the window's end, emit. */
@@ -48,7 +51,8 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
   const compiled = rcfDetectors(deps.detectors).map(compileDetector);
   // Records the hotspots function or a per-record detector takes are not the windows step's rejects.
   const others = deps.detectors.filter((d) => d.kind !== 'rcf');
-  const windows = new DynamoWindowStore(tableOptions(deps));
+  const keysPartitioned = deps.keysPartitioned ?? CONFIG_DEFAULTS.keysPartitioned;
+  const windows = new DynamoWindowStore({ ...tableOptions(deps), batchFreshPuts: keysPartitioned });
   const models = new DynamoModelStore(tableOptions(deps));
   const cache = deps.cache ?? new ModelCache(deps.modelCacheSize ?? CONFIG_DEFAULTS.modelCacheSize);
   const saveEvery = deps.modelSaveEvery ?? CONFIG_DEFAULTS.modelSaveEvery;
@@ -64,7 +68,7 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
         const logger = deps.logger ? { logger: deps.logger } : {};
         const run = (ready: WindowsState) =>
           deliveringOutputs(deps.outputs, windows, (store) =>
-            emitWindows({ state: ready, compiled, ...context, windows: store, models, cache, saveEvery, ...logger }),
+            emitWindows({ state: ready, compiled, ...context, windows: store, models, cache, saveEvery, keysPartitioned, ...logger }),
           );
         const held = watermark
           ? await emitWithWatermark({ state, compiled, ...context, carries, emit: run })

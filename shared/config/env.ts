@@ -26,6 +26,14 @@ export const CONFIG_DEFAULTS = {
    * 3 KB item, 3 write units); between saves the window items hold what it learned (issue 14).
    */
   modelSaveEvery: 30,
+  /**
+   * WINDOW_KEYS_PARTITIONED: every record of a key arrives on one shard (producers put with the key, or a function of
+   * it, as the partition key, as stream-sentinel's producers and most KPL applications do). Then a warm container
+   * trusts its cached forests on a shard it keeps and puts fresh windows in batches (issue 14: 10,000 keys a shard).
+   * Off, any partitioning is exact: every key's window is read and put conditionally, so two shards writing one key's
+   * window merge instead of one overwriting the other.
+   */
+  keysPartitioned: false,
   /** Hotspots kept per window and shard (densest first), so an item stays far below DynamoDB's 400 KB. */
   maxHotspots: 50,
   /**

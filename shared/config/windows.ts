@@ -19,6 +19,8 @@ export interface WindowsConfig {
   detectorsFile?: string;
   modelCacheSize: number;
   modelSaveEvery: number;
+  /** WINDOW_KEYS_PARTITIONED (shared/config/env.ts): a key's records all arrive on one shard. */
+  keysPartitioned: boolean;
   /** How far a record's event time may be from its arrival (EVENT_TIME_MAX_AHEAD/BEHIND_SECONDS), in ms. */
   eventTime: EventTimeBounds;
 }
@@ -57,6 +59,22 @@ const schemaFor = (fn: StreamFunction) =>
         Number.isInteger(x) && x >= 1 ? undefined : 'MODEL_SAVE_EVERY must be a whole number of windows, at least 1 (1: save every window)',
       ),
       CONFIG_DEFAULTS.modelSaveEvery,
+    ),
+    WINDOW_KEYS_PARTITIONED: z._default(
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, ctx) => {
+          const text = raw.trim().toLowerCase();
+          if (text === 'true' || text === 'false') return text === 'true';
+          ctx.issues.push({
+            code: 'custom',
+            input: raw,
+            message: `WINDOW_KEYS_PARTITIONED must be true (each key's records arrive on one shard: producers partition by the key) or false (any partitioning), got ${JSON.stringify(raw)}`,
+          });
+          return z.NEVER;
+        }),
+      ),
+      CONFIG_DEFAULTS.keysPartitioned,
     ),
     EVENT_TIME_MAX_AHEAD_SECONDS: z._default(
       envNumber('EVENT_TIME_MAX_AHEAD_SECONDS', "how far a record's event time may be ahead of its arrival", (x) =>
@@ -105,6 +123,7 @@ export function readWindowsConfig(env: NodeJS.ProcessEnv = process.env, fn: Stre
     ...(e.DETECTORS_FILE ? { detectorsFile: e.DETECTORS_FILE } : {}),
     modelCacheSize: e.MODEL_CACHE_SIZE,
     modelSaveEvery: e.MODEL_SAVE_EVERY,
+    keysPartitioned: e.WINDOW_KEYS_PARTITIONED,
     eventTime: { maxAheadMs: e.EVENT_TIME_MAX_AHEAD_SECONDS * 1000, maxBehindMs: e.EVENT_TIME_MAX_BEHIND_SECONDS * 1000 },
   };
 }

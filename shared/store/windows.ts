@@ -97,6 +97,12 @@ export interface DynamoWindowStoreOptions {
   tableName: string;
   retentionDays: number;
   now?: () => number;
+  /**
+   * Put fresh windows whose slot a consistent read just saw empty in BatchWriteItem batches (no condition). Only when
+   * each key's records arrive on one shard (WINDOW_KEYS_PARTITIONED): two shards emitting one key's window at the same
+   * moment could otherwise overwrite each other's item. Off: every fresh window is put conditionally.
+   */
+  batchFreshPuts?: boolean;
 }
 
 const MAX_MERGE_ATTEMPTS = 8;
@@ -237,7 +243,7 @@ export class DynamoWindowStore implements WindowStore, ShardHeadStore {
       // decideAlert's decision (shared/windows/models.ts scoreWindow); a result without one alerts on score as KDA did.
       if (result.alert ?? result.score >= result.threshold) item.pendingAlert = result.window.detector.name;
     }
-    if (item.pendingAlert === undefined && this.takeVacantSlot(item.pk, item.sk)) {
+    if (this.options.batchFreshPuts && item.pendingAlert === undefined && this.takeVacantSlot(item.pk, item.sk)) {
       await this.batchPut(item);
       return 'written';
     }

@@ -29,6 +29,12 @@ export interface EmitInput {
    * those windows; a window store without `learnedSince` gets every forest saved every window.
    */
   saveEvery?: number;
+  /**
+   * Each key's records arrive on one shard (WINDOW_KEYS_PARTITIONED): a forest this container kept current on a shard
+   * it still holds is trusted without reading its key's items (./trust.ts). Off (default): read per key, exact for any
+   * partitioning.
+   */
+  keysPartitioned?: boolean;
   logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
@@ -67,7 +73,7 @@ export async function emitWindows(input: EmitInput): Promise<EmitStats> {
   // With a store that keeps shard heads, a cached forest this container kept current on the shard is used without
   // reading its key's items (./trust.ts); the head is in the registry item, read for every detector then.
   const heads = windows.learnedSince && hasShardHeads(windows) ? windows : undefined;
-  const trust = heads ? containerTrust(cache) : undefined;
+  const trust = heads && input.keysPartitioned ? containerTrust(cache) : undefined;
   const headsRead = new Map<string, ShardHead | undefined>();
   const redelivered = new Map<string, ShardHead>();
   await Promise.all(

@@ -78,6 +78,8 @@ describe('cached forests trusted by the shard head', () => {
       rejects: new MemoryRejectsSink(),
       cache: new ModelCache(100),
       modelSaveEvery: 4,
+      // Trust and batched puts are for shards that hold all of a key's records (WINDOW_KEYS_PARTITIONED).
+      keysPartitioned: true,
       now: () => T0,
     });
     return c;

@@ -21,6 +21,7 @@ describe('configuration defaults', () => {
     ['alertCooldownSeconds', CONFIG_DEFAULTS.alertCooldownSeconds],
     ['alertDigestThreshold', CONFIG_DEFAULTS.alertDigestThreshold],
     ['alertClaimTimeoutSeconds', CONFIG_DEFAULTS.alertClaimTimeoutSeconds],
+    ['keysPartitioned', CONFIG_DEFAULTS.keysPartitioned],
   ])("serverless.yml's default %s is the code's default", (param, value) => {
     expect(params[param]).toBe(value);
   });

@@ -57,7 +57,7 @@ describe('window store: batched fresh puts and shard heads', () => {
   });
   beforeEach(async () => {
     tableName = await createDataTable(db.endpoint);
-    store = new DynamoWindowStore({ client, tableName, retentionDays: 7, now: () => T0 });
+    store = new DynamoWindowStore({ client, tableName, retentionDays: 7, now: () => T0, batchFreshPuts: true });
     calls.length = 0;
   });
   afterAll(async () => {
@@ -79,6 +79,19 @@ describe('window store: batched fresh puts and shard heads', () => {
     expect(calls.sort()).toEqual(['BatchWriteItemCommand', 'PutItemCommand']);
     expect(await item('A', 1)).toMatchObject({ count: 3, fresh: 'e1', emissions: ['e1'] });
     expect(await item('C', 1)).toMatchObject({ count: 9, pendingAlert: 'toll' });
+  });
+
+  it('puts every fresh window alone and conditionally unless keys are partitioned by shard (the default)', async () => {
+    const exact = new DynamoWindowStore({ client, tableName, retentionDays: 7, now: () => T0 });
+    for (const k of ['A', 'B']) await exact.learnedSince('toll', k, at(0));
+    calls.length = 0;
+    await Promise.all([exact.putFresh(result('A', 1, 3), 'e1', 's0'), exact.putFresh(result('B', 1, 4), 'e1', 's0')]);
+    expect(calls).toEqual(['PutItemCommand', 'PutItemCommand']);
+    // Another shard's emission of the same window merges into the item instead of overwriting it.
+    expect(
+      await new DynamoWindowStore({ client, tableName, retentionDays: 7, now: () => T0 }).putFresh(result('A', 1, 2), 'e2', 's1'),
+    ).toBe('merged');
+    expect(await item('A', 1)).toMatchObject({ count: 5 });
   });
 
   it('merges into an item another emission wrote after the read saw it, and never batches a slot twice', async () => {

@@ -10,6 +10,7 @@ describe('windows configuration', () => {
       windowSeconds: 10,
       modelCacheSize: 256,
       modelSaveEvery: 30,
+      keysPartitioned: false,
       eventTime: { maxAheadMs: 300_000, maxBehindMs: Number.POSITIVE_INFINITY },
     });
   });
@@ -18,6 +19,10 @@ describe('windows configuration', () => {
     expect(() => readWindowsConfig({})).toThrow(/TABLE_NAME is not set/);
     expect(() => readWindowsConfig({ TABLE_NAME: 't', WINDOW_SECONDS: '2.5' })).toThrow(/WINDOW_SECONDS must be a whole number/);
     expect(() => readWindowsConfig({ TABLE_NAME: 't', DATA_RETENTION_DAYS: 'soon' })).toThrow(/DATA_RETENTION_DAYS must be a number/);
+    expect(() => readWindowsConfig({ TABLE_NAME: 't', WINDOW_KEYS_PARTITIONED: 'yes' })).toThrow(
+      /WINDOW_KEYS_PARTITIONED must be true \(each key's records arrive on one shard: producers partition by the key\) or false/,
+    );
+    expect(readWindowsConfig({ TABLE_NAME: 't', WINDOW_KEYS_PARTITIONED: 'TRUE' }).keysPartitioned).toBe(true);
   });
   it('names the function whose configuration is wrong', () => {
     expect(() => readWindowsConfig({})).toThrow(
