@@ -53,7 +53,9 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
   const others = deps.detectors.filter((d) => d.kind !== 'rcf');
   const keysPartitioned = deps.keysPartitioned ?? CONFIG_DEFAULTS.keysPartitioned;
   const windows = new DynamoWindowStore({ ...tableOptions(deps), batchFreshPuts: keysPartitioned });
-  const models = new DynamoModelStore(tableOptions(deps));
+  const models = new DynamoModelStore({ ...tableOptions(deps), ...(deps.logger ? { logger: deps.logger } : {}) });
+  // The store counts over the container's life; each emission reports what it added.
+  let modelsCounted = { lost: 0, orphaned: 0 };
   const cache = deps.cache ?? new ModelCache(deps.modelCacheSize ?? CONFIG_DEFAULTS.modelCacheSize);
   const saveEvery = deps.modelSaveEvery ?? CONFIG_DEFAULTS.modelSaveEvery;
   const reading = deps.eventTime ? { time: deps.eventTime } : {};
@@ -74,6 +76,9 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
           ? await emitWithWatermark({ state, compiled, ...context, carries, emit: run })
           : { result: await run(state), held: 0, forced: 0, redelivered: 0 };
         const { result: stats, delivered } = held.result;
+        const lostModels = models.lostModels - modelsCounted.lost;
+        const orphanedParts = models.orphanedParts - modelsCounted.orphaned;
+        modelsCounted = { lost: models.lostModels, orphaned: models.orphanedParts };
         return {
           metrics: {
             WindowsWritten: stats.windowsWritten,
@@ -82,6 +87,10 @@ export function createWindowsProcessor(deps: WindowsDeps): TumblingWindowProcess
             OutputRecords: delivered,
             WindowsHeld: held.held,
             WindowsForcedEarly: held.forced,
+            // A key whose saved state was incomplete (parts expired or removed) started a new forest.
+            ModelsLost: lostModels,
+            // Parts of a superseded model that could not be deleted (they expire by TTL).
+            ModelPartsOrphaned: orphanedParts,
           },
           summary: { ...stats, windowsHeld: held.held, windowsForcedEarly: held.forced },
         };
