@@ -1,15 +1,29 @@
 import type { RcfDetector, RecordsDetector } from '../detectors/schema';
 import { RandomCutForest } from '../rcf';
 import { checkNumericField, getField, keyField, parseEventTime, routeText, splitCsvLine, type Fields } from '../records';
-import { aggregateRecords, compileDetector, emptyState, parseEntryKey, seedFor, toAggregate } from '../windows';
+import {
+  aggregateRecords,
+  compileDetector,
+  emptyState,
+  liveModel,
+  parseEntryKey,
+  scoreWindow,
+  seedFor,
+  toAggregate,
+  type LiveModel,
+  type WindowAggregate,
+} from '../windows';
+import { asStep, hopPlan, hopWindows, type HopSpan } from '../windows/hopping';
 import { mean, pearson, spearman } from './correlation';
 
 /**
  * The migration's acceptance check: stream-sentinel's scores for the rows a KDA application scored, next to
  * KDA's own ANOMALY_SCORE — correlation (Pearson and rank), the mean ratio, and which alerts at the detector's
  * threshold agree. Per-record detectors score each row with one forest per key (or one); window detectors fold
- * the rows with the windows function's own aggregation (shared/windows) and score each key's windows in order.
- * Pure: texts in, numbers out.
+ * the rows with the windows function's own aggregation (shared/windows) and score each key's windows in order with
+ * its own scoring (scoreWindow, whose explaining arithmetic is the deployed one). A hopping detector's windows are
+ * the ones the windows function scores (shared/windows/hopping.ts): per key, once per step with records, the merge
+ * of its last windowSeconds / everySeconds steps, oldest first. Pure: texts in, numbers out.
  */
 
 export class CompareError extends Error {
@@ -30,14 +44,18 @@ export interface CompareOptions {
   oneForest?: boolean;
   /** Rows listed in `differences` at most. */
   maxDifferences?: number;
+  /** Also return every compared row in `rows` (with the features scored, for window detectors). */
+  rows?: boolean;
 }
 
 export interface ComparedRow {
   /** Position among the compared rows (records: the input row; windows: the KDA row). */
   index: number;
   key?: string;
-  /** Window start (ISO) for window detectors. */
+  /** Window start (ISO) for window detectors; for a hopping detector the hopping window's (it ends with its step). */
   window?: string;
+  /** Window detectors: the forest's input for this window. */
+  features?: number[];
   ours: number;
   kda: number;
 }
@@ -56,6 +74,8 @@ export interface CompareReport {
   alerts: { both: number; onlyOurs: number; onlyKda: number; neither: number };
   /** Rows where one side alerts and the other does not, first `maxDifferences`. */
   differences: ComparedRow[];
+  /** Every compared row, when asked (`rows: true`). */
+  rows?: ComparedRow[];
   notes: string[];
 }
 
@@ -102,7 +122,8 @@ function kdaScores(rows: Fields[], scale: number): number[] {
 
 export { pearson, ranks, spearman } from './correlation';
 
-function summarise(detector: RcfDetector | RecordsDetector, rows: ComparedRow[], notes: string[], max: number): CompareReport {
+function summarise(detector: RcfDetector | RecordsDetector, rows: ComparedRow[], notes: string[], options: CompareOptions): CompareReport {
+  const max = options.maxDifferences ?? 20;
   const t = detector.threshold;
   const warm = rows.filter((r) => r.ours > 0 && r.kda > 0);
   const ours = warm.map((r) => r.ours);
@@ -129,6 +150,7 @@ function summarise(detector: RcfDetector | RecordsDetector, rows: ComparedRow[],
     meanRatio: warm.length ? mean(ours) / mean(kda) : Number.NaN,
     alerts,
     differences,
+    ...(options.rows ? { rows } : {}),
     notes,
   };
 }
@@ -192,16 +214,27 @@ function compareRecords(detector: RecordsDetector, inputText: string, kda: numbe
   const compared = rows.slice(0, n).map((r, i) => ({ ...r, kda: kda[i]! }));
   if (!detector.key) notes.push('one forest for every row (no key), as KDA had');
   else notes.push(`one forest per ${detector.key}; KDA had one for all keys, so expect lower agreement than for one series`);
-  return summarise(detector, compared, notes, options.maxDifferences ?? 20);
+  return summarise(detector, compared, notes, options);
 }
 
-function compareWindows(
-  detector: RcfDetector,
-  inputText: string,
-  kdaRows: Fields[],
-  kda: number[],
-  options: CompareOptions,
-): CompareReport {
+/** A window as scored; a hopping detector's is its step carrying the hopping window's values and `hop` span. */
+export type RecordedWindow = WindowAggregate & { hop?: HopSpan };
+
+/** What a window detector scores for a recording: per key, its windows in time order (see detectorWindows). */
+export interface RecordedWindows {
+  byKey: Map<string, RecordedWindow[]>;
+  notes: string[];
+}
+
+/**
+ * The windows the windows function would score for a recording: the rows folded with its own aggregation
+ * (compileDetector, aggregateRecords), per key in time order. For a hopping detector the records fold in steps and
+ * each step with records brings the hopping window hopWindows makes of the key's steps (the step and the k − 1 before
+ * it), as prepareHopJob hands it to scoring: the step's bounds and counts, the hopping window's aggregates, features
+ * and `hop` span. Windows whose features are not all finite numbers stay in the list (the function writes them
+ * unscored).
+ */
+export function detectorWindows(detector: RcfDetector, inputText: string, options: CompareOptions = {}): RecordedWindows {
   const notes: string[] = [];
   if (!detector.time && !options.arrivalField)
     throw new CompareError(
@@ -225,7 +258,7 @@ function compareWindows(
   });
   const rejects = aggregateRecords(state, records, [compiled]);
   if (rejects.length) notes.push(`${rejects.length} input rows rejected by the detector (first: ${rejects[0]!.reason})`);
-  const byKey = new Map<string, Array<ReturnType<typeof toAggregate>>>();
+  const byKey = new Map<string, RecordedWindow[]>();
   for (const [entry, partials] of Object.entries(state.w)) {
     const { key, startMs } = parseEntryKey(entry);
     const list = byKey.get(key) ?? [];
@@ -233,13 +266,49 @@ function compareWindows(
     byKey.set(key, list);
   }
   for (const windows of byKey.values()) windows.sort((a, b) => a.startMs - b.startMs);
+  const plan = hopPlan(detector);
+  if (plan) {
+    for (const [key, list] of byKey) {
+      const steps = list.map((w) => asStep(detector, w));
+      // Every step of the recording is fresh at once: hopWindow merges only the steps up to each one, so this is the
+      // same window as scoring step by step across emissions.
+      const { windows } = hopWindows(detector, key, steps, []);
+      byKey.set(
+        key,
+        steps.map((step, i) => {
+          const h = windows[i]!;
+          const { features: _stepFeatures, ...own } = step;
+          return {
+            ...own,
+            aggregates: h.aggregates,
+            ...(h.features ? { features: h.features } : {}),
+            hop: { startMs: h.startMs, endMs: h.endMs, count: h.count },
+          };
+        }),
+      );
+    }
+    notes.push(
+      `hopping: every ${detector.everySeconds} s the last ${detector.windowSeconds} s, scored once per ${detector.key} and step with records (the merge of its last ${plan.steps} steps), as the windows function does; a row's window is the hopping window's start`,
+    );
+  }
   if (detector.silentKeys) notes.push('silentKeys: the zero-count windows of quiet keys are not replayed here (KDA had none either)');
+  return { byKey, notes };
+}
+
+function compareWindows(
+  detector: RcfDetector,
+  inputText: string,
+  kdaRows: Fields[],
+  kda: number[],
+  options: CompareOptions,
+): CompareReport {
+  const { byKey, notes } = detectorWindows(detector, inputText, options);
   // KDA wrote one row per key and window, in time order: the n-th row of a key is the key's n-th window.
   const keyColumn = kdaRows[0] && findColumn(kdaRows[0], options.kdaKey ?? detector.key);
   if (!keyColumn)
     throw new CompareError(`the KDA output has no ${options.kdaKey ?? detector.key} column to match keys on (give --kda-key)`);
   const seen = new Map<string, number>();
-  const matched: Array<{ index: number; key: string; window: ReturnType<typeof toAggregate> }> = [];
+  const matched: Array<{ index: number; key: string; window: RecordedWindow }> = [];
   let unmatched = 0;
   kdaRows.forEach((r, i) => {
     const key = String(r[keyColumn]);
@@ -250,32 +319,31 @@ function compareWindows(
     matched.push({ index: i, key, window });
   });
   if (unmatched) notes.push(`${unmatched} KDA rows have no window here (a key or window the recording does not cover)`);
-  const forests = new Map<string, RandomCutForest>();
-  const forestFor = (key: string) => {
+  const models = new Map<string, LiveModel>();
+  const modelFor = (key: string) => {
     // oneForest: KDA's arrangement, every key's rows through one forest in KDA's row order.
     const id = options.oneForest ? '' : key;
-    let f = forests.get(id);
-    if (!f)
-      forests.set(
-        id,
-        (f = new RandomCutForest({ ...detector.rcf, dimensions: detector.features.length, seed: seedFor(detector.name, id) })),
-      );
-    return f;
+    let m = models.get(id);
+    if (!m) models.set(id, (m = liveModel(detector, id, undefined).model));
+    return m;
   };
   // Per key, windows in time order (the matched rows are in KDA's order, which is time order within a key).
-  const rows: ComparedRow[] = matched.map(({ index, key, window }) => ({
-    index,
-    key,
-    window: new Date(window.startMs).toISOString(),
-    ours: forestFor(key).process(window.features!).score,
-    kda: kda[index]!,
-  }));
+  const rows: ComparedRow[] = matched.map(({ index, key, window }) => {
+    return {
+      index,
+      key,
+      window: new Date(window.hop ? window.hop.startMs : window.startMs).toISOString(),
+      features: window.features!,
+      ours: scoreWindow(modelFor(key), window).score!,
+      kda: kda[index]!,
+    };
+  });
   notes.push(
     options.oneForest
       ? `one forest for every ${detector.key}, fed in KDA's row order, as KDA did (the deployed detector keeps one per ${detector.key})`
       : `one forest per ${detector.key}; KDA had one for all keys (and shingled rows of different keys together): --one-forest scores as KDA did`,
   );
-  return summarise(detector, rows, notes, options.maxDifferences ?? 20);
+  return summarise(detector, rows, notes, options);
 }
 
 /** Scores the recorded input with `detector` and sets the result beside KDA's output. */

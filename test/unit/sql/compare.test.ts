@@ -72,7 +72,9 @@ describe('compare with KDA', () => {
     expect(report.pearson).toBeGreaterThan(0.5);
     const peak = expected.A![35]!;
     expect(peak).toBeGreaterThan(2.5);
-    expect(report.differences).toEqual([{ index: 41, key: 'B', window: '1970-01-01T00:03:20.000Z', ours: expected.B![20], kda: 9 }]);
+    expect(report.differences).toEqual([
+      { index: 41, key: 'B', window: '1970-01-01T00:03:20.000Z', features: [counts.B![20]], ours: expected.B![20], kda: 9 },
+    ]);
     expect(report.alerts.onlyKda).toBe(1);
     expect(report.alerts.onlyOurs).toBe(0);
   });
