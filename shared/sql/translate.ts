@@ -587,11 +587,19 @@ class Translator {
       const seconds = intervalSeconds(spec.range);
       const every = seconds % 10 === 0 && seconds > 10 ? 10 : 1;
       draft.windowSeconds = seconds;
-      draft.everySeconds = every;
       keys.push(...spec.partitionBy);
-      approx(
-        `sliding window RANGE ${describe(spec.range)} PRECEDING → hopping windows (windowSeconds ${seconds}, everySeconds ${every}): every ${every} s each key is scored on the exact aggregates of its last ${seconds} s (KDA emitted one row per record, over the ${seconds} s before it; the detector emits one per key and ${every}-s step with records)`,
-      );
+      // The smallest step is 1 s: a 1-s range has no shorter step to hop by, and a step equal to the window is a
+      // tumbling window (the detectors loader refuses everySeconds equal to windowSeconds).
+      if (every >= seconds)
+        approx(
+          `sliding window RANGE ${describe(spec.range)} PRECEDING → tumbling windows of ${seconds} s (no everySeconds: the smallest step, 1 s, is the whole window, and a step equal to the window is a tumbling window): each key is scored once per ${seconds}-s window with records on the exact aggregates of that window (KDA emitted one row per record, over the ${seconds} s before it)`,
+        );
+      else {
+        draft.everySeconds = every;
+        approx(
+          `sliding window RANGE ${describe(spec.range)} PRECEDING → hopping windows (windowSeconds ${seconds}, everySeconds ${every}): every ${every} s each key is scored on the exact aggregates of its last ${seconds} s (KDA emitted one row per record, over the ${seconds} s before it; the detector emits one per key and ${every}-s step with records)`,
+        );
+      }
     } else {
       throw new Untranslatable(
         'aggregates without a STEP/FLOOR group, WINDOWED BY or OVER window run over the whole stream: no window to translate',

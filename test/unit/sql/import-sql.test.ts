@@ -287,6 +287,41 @@ describe('import-sql on KDA applications', () => {
       result('moving-scores', ['everySeconds']),
     ]);
   });
+  it("a one-second sliding window (RANGE INTERVAL '1' SECOND PRECEDING) becomes a tumbling window of 1 s, and says so", () => {
+    const path = resolve(__dirname, 'fixtures/sliding-one-second.sql');
+    const { yaml, lines } = importSql(readFileSync(path, 'utf8'), path, { threshold: 3 });
+    const detectors = (load(yaml) as { detectors: unknown[] }).detectors;
+    expect(detectors).toEqual([
+      {
+        name: 'burst-scores',
+        format: 'json',
+        windowSeconds: 1,
+        key: 'device',
+        aggregates: [
+          { name: 'readings', fn: 'count' },
+          { name: 'peak', fn: 'max', field: 'level' },
+        ],
+        rcf: { numberOfTrees: 100, subSampleSize: 256, timeDecay: 100000, shingleSize: 1 },
+        threshold: 3,
+        alertOn: 'score',
+      },
+    ]);
+    expect(lines).toEqual([
+      'line 2, CREATE STREAM "BURSTS": translated — the windows of detector burst-scores (device, readings, peak)',
+      'line 3, CREATE PUMP "BURSTS_PUMP": approximated — window aggregate: key device, 1 s tumbling windows on arrival time (ROWTIME), aggregates readings, peak; sliding window RANGE INTERVAL \'1\' SECOND PRECEDING → tumbling windows of 1 s (no everySeconds: the smallest step, 1 s, is the whole window, and a step equal to the window is a tumbling window): each key is scored once per 1-s window with records on the exact aggregates of that window (KDA emitted one row per record, over the 1 s before it)',
+      'line 8, CREATE STREAM "BURST_SCORES": translated — the scored results of detector burst-scores (device, readings, peak, ANOMALY_SCORE)',
+      'line 9, CREATE PUMP "BURST_SCORES_PUMP": approximated — RANDOM_CUT_FOREST\'s defaults (100, 256, 100000, 1) written out; RANDOM_CUT_FOREST over the window stream → rcf detector: features readings, peak; KDA scored every device with one forest; stream-sentinel keeps one forest per device (scores differ from KDA\'s: each key is compared with its own history)',
+      'note: input schema: none given — format json with fields named as the SQL columns; give the template (RecordColumns) or --csv-columns to change it',
+      'note: burst-scores: threshold 3 (from --threshold), alertOn: score so the migrated number keeps its meaning; alerts fire at score ≥ threshold',
+      'result: burst-scores is valid and deployable',
+    ]);
+    // The runtime parse (the functions' cold start) accepts it; the hopping form of the same window it would refuse.
+    expect(parseDetectors(yaml, 'imported')).toMatchObject([{ name: 'burst-scores', windowSeconds: 1 }]);
+    expect(() => parseDetectors(yaml.replace('    windowSeconds: 1\n', '    windowSeconds: 1\n    everySeconds: 1\n'), 'imported')).toThrow(
+      'everySeconds (1) must be less than windowSeconds (1); equal is a tumbling window, leave everySeconds out',
+    );
+  });
+
   it('HOTSPOTS with a filtered cursor', () => {
     const { detectors, lines } = translateFixture('players-hotspots.sql', { name: 'players' });
     expect(detectors).toEqual([
