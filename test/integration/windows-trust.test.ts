@@ -6,6 +6,7 @@ import { ModelCache } from '../../shared/windows';
 import { createWindowsProcessor } from '../../functions/windows/processor';
 import type { TumblingWindowProcessor } from '../../shared/lambda/tumbling-window';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
+import { tollDetectorYaml } from '../factories/detectors';
 import { windowEvent } from '../factories/kinesis';
 
 /**
@@ -15,18 +16,7 @@ import { windowEvent } from '../factories/kinesis';
  */
 
 const DETECTORS = parseDetectors(
-  `
-detectors:
-  - name: toll
-    format: csv
-    csv: { columns: [date, station, plate] }
-    key: station
-    time: date
-    windowSeconds: 10
-    aggregates: [count]
-    rcf: { numberOfTrees: 10, subSampleSize: 10, timeDecay: 100 }
-    threshold: 2.5
-`,
+  tollDetectorYaml({ rcf: { numberOfTrees: 10, subSampleSize: 10, timeDecay: 100 }, threshold: 2.5 }),
   'trust test detectors',
 );
 

@@ -5,6 +5,7 @@ import { DynamoWindowStore } from '../../../shared/store/windows';
 import { finishAggregate, type WindowResult } from '../../../shared/windows';
 import { slotId } from '../../../shared/windows/trust';
 import { createDataTable, startDynalite, type Emulator } from '../../support/emulators';
+import { tollDetectorYaml } from '../../factories/detectors';
 
 /**
  * The window store's batched fresh puts and shard heads (shared/store/windows.ts, shared/windows/trust.ts), against
@@ -13,18 +14,7 @@ import { createDataTable, startDynalite, type Emulator } from '../../support/emu
  */
 
 const [TOLL] = parseDetectors(
-  `
-detectors:
-  - name: toll
-    format: csv
-    csv: { columns: [date, station, plate] }
-    key: station
-    time: date
-    windowSeconds: 10
-    aggregates: [count]
-    rcf: { numberOfTrees: 10, subSampleSize: 10, timeDecay: 100 }
-    threshold: 2.5
-`,
+  tollDetectorYaml({ rcf: { numberOfTrees: 10, subSampleSize: 10, timeDecay: 100 }, threshold: 2.5 }),
   'store test detectors',
 ) as [RcfDetector];
 
