@@ -11,6 +11,7 @@ import { compileDetector, toAggregate, type KeyRegistry } from '../../shared/win
 import { REGISTRY_MAX_BYTES, boundRegistryBytes, registryEntryBytes } from '../../shared/windows/registry';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
 import { DYNAMODB_MAX_ITEM_BYTES, itemBytes, seededRandom, startPipeline, type Pipeline } from '../support/faults';
+import { tollDetectorItem } from '../factories/detectors';
 import { windowEvent } from '../factories/kinesis';
 
 /**
@@ -21,15 +22,7 @@ import { windowEvent } from '../factories/kinesis';
 
 const TOLL = `
 detectors:
-  - name: toll
-    format: csv
-    csv: { columns: [date, station, plate] }
-    key: station
-    time: date
-    windowSeconds: 10
-    aggregates: [count]
-    silentKeys: { windows: 5 }
-    rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }
+${tollDetectorItem({ rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }, silentKeysWindows: 5 })}
   - name: wind
     format: json
     key: location

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { Reject } from '../../shared/records';
 import { MAX_KEPT_DATA_CHARS, MAX_REASON_CHARS } from '../../shared/records/limits';
 import { parsePk } from '../../shared/store/keys';
+import { tollDetectorItem } from '../factories/detectors';
 import { windowEvent, type RecordInput } from '../factories/kinesis';
 import { DYNAMODB_MAX_ITEM_BYTES, startPipeline } from '../support/faults';
 
@@ -16,15 +17,7 @@ import { DYNAMODB_MAX_ITEM_BYTES, startPipeline } from '../support/faults';
 
 const DETECTORS = `
 detectors:
-  - name: toll
-    format: csv
-    csv: { columns: [date, station, plate] }
-    key: station
-    time: date
-    windowSeconds: 10
-    aggregates: [count]
-    silentKeys: { windows: 6 }
-    rcf: { numberOfTrees: 8, subSampleSize: 16, timeDecay: 1000 }
+${tollDetectorItem({ rcf: { numberOfTrees: 8, subSampleSize: 16, timeDecay: 1000 }, silentKeysWindows: 6 })}
   - name: wind
     format: json
     key: location
@@ -106,18 +99,16 @@ const hostile: fc.Arbitrary<Spec> = fc.oneof(
     cls: 'invalid UTF-8 key',
     make: (a: number) => Buffer.concat([utf8('{"location":"k'), Buffer.from(bad), utf8(`","speed":1,"ts":${a}}`)]),
   })),
-  fc
-    .constantFrom('\n', '\r', '\u0007', '\u0000', '\u0085', '\u202e', '\u2028', '\u200f', '\u061c', '\u2066', '\u007f')
-    .chain((c) =>
-      fc.constantFrom(
-        { kind: 'bad' as const, cls: 'control/bidi key (JSON)', make: (a: number) => wind(`a${c}Data: x`, '1', String(a)) },
-        {
-          kind: 'bad' as const,
-          cls: 'control/bidi key (CSV)',
-          make: (a: number) => `${iso(a)},st${c === '\n' || c === '\r' ? '\u202e' : c}A,PL8`,
-        },
-      ),
+  fc.constantFrom('\n', '\r', '\u0007', '\u0000', '\u0085', '\u202e', '\u2028', '\u200f', '\u061c', '\u2066', '\u007f').chain((c) =>
+    fc.constantFrom(
+      { kind: 'bad' as const, cls: 'control/bidi key (JSON)', make: (a: number) => wind(`a${c}Data: x`, '1', String(a)) },
+      {
+        kind: 'bad' as const,
+        cls: 'control/bidi key (CSV)',
+        make: (a: number) => `${iso(a)},st${c === '\n' || c === '\r' ? '\u202e' : c}A,PL8`,
+      },
     ),
+  ),
   fc.constant({ kind: 'bad' as const, cls: 'lone surrogate key', make: (a: number) => `{"location":"\\ud800x","speed":1,"ts":${a}}` }),
   fc
     .integer({ min: 513, max: 700 })

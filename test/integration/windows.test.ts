@@ -1,18 +1,10 @@
+import { tollDetectorItem } from '../factories/detectors';
 import { windowEvent } from '../factories/kinesis';
 import { startHarness, type Harness } from './windows-support';
 
 const TOLL = `
 detectors:
-  - name: toll
-    format: csv
-    csv: { columns: [date, station, plate] }
-    key: station
-    time: date
-    windowSeconds: 10
-    aggregates: [count]
-    silentKeys: { windows: 5 }
-    rcf: { numberOfTrees: 20, subSampleSize: 16, timeDecay: 1000 }
-    threshold: 2.5
+${tollDetectorItem({ rcf: { numberOfTrees: 20, subSampleSize: 16, timeDecay: 1000 }, threshold: 2.5, silentKeysWindows: 5 })}
   - name: wind
     format: json
     key: location
