@@ -26,3 +26,20 @@ export const tollDetectorItem = ({ rcf, threshold, silentKeysWindows }: TollOpti
 
 /** A whole detectors document holding only the toll detector. */
 export const tollDetectorYaml = (options: TollOptions): string => `\ndetectors:\n${tollDetectorItem(options)}\n`;
+
+/**
+ * The players hotspots detector (json latitude/longitude, 10-s windows of 300 points, 15 within 0.0005) as one
+ * `detectors:` list item; suites that need other DBSCAN parameters write their own.
+ */
+export const PLAYERS_HOTSPOTS_ITEM = [
+  '  - name: players',
+  '    kind: hotspots',
+  '    format: json',
+  '    columns: [latitude, longitude]',
+  '    time: timestamp',
+  '    windowSeconds: 10',
+  '    windowSize: 300',
+  '    scanRadius: 0.0005',
+  '    minPoints: 15',
+  '    threshold: 20',
+].join('\n');

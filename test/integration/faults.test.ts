@@ -1,5 +1,6 @@
 import { RandomCutForest } from '../../shared/rcf';
 import { parsePk } from '../../shared/store/keys';
+import { PLAYERS_HOTSPOTS_ITEM, tollDetectorItem } from '../factories/detectors';
 import { windowEvent, type RecordInput } from '../factories/kinesis';
 import { deliverUntilDone, seededRandom, startPipeline, type Pipeline } from '../support/faults';
 
@@ -12,24 +13,8 @@ import { deliverUntilDone, seededRandom, startPipeline, type Pipeline } from '..
 
 const DETECTORS = `
 detectors:
-  - name: toll
-    format: csv
-    csv: { columns: [date, station, plate] }
-    key: station
-    time: date
-    windowSeconds: 10
-    aggregates: [count]
-    rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 }
-  - name: players
-    kind: hotspots
-    format: json
-    columns: [latitude, longitude]
-    time: timestamp
-    windowSeconds: 10
-    windowSize: 300
-    scanRadius: 0.0005
-    minPoints: 15
-    threshold: 20
+${tollDetectorItem({ rcf: { numberOfTrees: 10, subSampleSize: 16, timeDecay: 1000 } })}
+${PLAYERS_HOTSPOTS_ITEM}
 `;
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { Reject } from '../../shared/records';
 import { MAX_KEPT_DATA_CHARS, MAX_REASON_CHARS } from '../../shared/records/limits';
 import { parsePk } from '../../shared/store/keys';
-import { tollDetectorItem } from '../factories/detectors';
+import { PLAYERS_HOTSPOTS_ITEM, tollDetectorItem } from '../factories/detectors';
 import { windowEvent, type RecordInput } from '../factories/kinesis';
 import { DYNAMODB_MAX_ITEM_BYTES, startPipeline } from '../support/faults';
 
@@ -26,16 +26,7 @@ ${tollDetectorItem({ rcf: { numberOfTrees: 8, subSampleSize: 16, timeDecay: 1000
     aggregates: [sum(speed), max(speed), count]
     features: [sum_speed, max_speed]
     rcf: { numberOfTrees: 8, subSampleSize: 16, timeDecay: 1000 }
-  - name: players
-    kind: hotspots
-    format: json
-    columns: [latitude, longitude]
-    time: timestamp
-    windowSeconds: 10
-    windowSize: 300
-    scanRadius: 0.0005
-    minPoints: 15
-    threshold: 20
+${PLAYERS_HOTSPOTS_ITEM}
 `;
 
 const T0 = Date.parse('2026-03-01T12:00:00Z');

@@ -12,6 +12,7 @@ import {
   type HotspotsResponse,
 } from '../../functions/hotspots/handler';
 import { createDataTable, startDynalite, type Emulator } from '../support/emulators';
+import { PLAYERS_HOTSPOTS_ITEM } from '../factories/detectors';
 import { lambdaContext, windowEvent } from '../factories/kinesis';
 import { pointInBall, rng, uniformPoint } from '../unit/hotspots/synthetic';
 
@@ -19,16 +20,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const DETECTORS = `
 detectors:
-  - name: players
-    kind: hotspots
-    format: json
-    columns: [latitude, longitude]
-    time: timestamp
-    windowSeconds: 10
-    windowSize: 300
-    scanRadius: 0.0005
-    minPoints: 15
-    threshold: 20
+${PLAYERS_HOTSPOTS_ITEM}
   - name: toll
     format: csv
     csv: { columns: [date, station, plate] }
