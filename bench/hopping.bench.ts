@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../shared/aws/clients';
 import { parseDetectors } from '../shared/detectors';
 import { MemoryRejectsSink } from '../shared/rejects';
@@ -10,6 +7,7 @@ import { createWindowsProcessor } from '../functions/windows/processor';
 import { createDataTable } from '../test/support/emulators';
 import { windowEvent } from '../test/factories/kinesis';
 import type { BenchReport } from './types';
+import { countCapacityUnits, startDynaliteProcess, type CapacityUnits } from './dynamo';
 
 /**
  * Hopping windows (issue 15 item 4): what scoring every 10 s the last 60 s costs against a tumbling 10-s detector
@@ -19,7 +17,6 @@ import type { BenchReport } from './types';
  * HOPPING_BENCH_KEYS (default 200) sets the keys.
  */
 
-const ROOT = resolve(__dirname, '..');
 const KEYS = Number(process.env.HOPPING_BENCH_KEYS ?? 200);
 const WARM_STEPS = 8;
 const MEASURED_STEPS = 8;
@@ -38,35 +35,6 @@ ${every}
     rcf: { numberOfTrees: 50, subSampleSize: 64 }
 `;
 
-async function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const script = `const s=require('dynalite')({createTableMs:0,deleteTableMs:0,updateTableMs:0});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
-  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((ok, fail) => {
-    child.once('error', fail);
-    child.once('exit', (code) => fail(new Error(`dynalite exited with ${code}`)));
-    child.stdout!.once('data', (d: Buffer) => ok(d.toString().trim()));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, child };
-}
-
-/** Sums the read and write units DynamoDB reports. */
-function countUnits(client: DynamoDBDocumentClient, units: { read: number; write: number }): void {
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const input = args.input as Record<string, unknown>;
-      const write = 'Item' in input || 'UpdateExpression' in input || ('RequestItems' in input && !('Keys' in input));
-      input.ReturnConsumedCapacity = 'TOTAL';
-      const out = await next(args);
-      const used = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }).ConsumedCapacity;
-      const n = [used ?? []].flat().reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
-      if (write) units.write += n;
-      else units.read += n;
-      return out;
-    },
-    { step: 'initialize', name: 'benchUnits' },
-  );
-}
-
 interface Variant {
   cpuMsPerKeyStep: number;
   wruPerKeyStep: number;
@@ -77,8 +45,8 @@ interface Variant {
 async function runVariant(endpoint: string, hopping: boolean, cold: boolean): Promise<Variant> {
   const tableName = await createDataTable(endpoint);
   const client = dynamoDocumentClient({ endpoint });
-  const units = { read: 0, write: 0 };
-  countUnits(client, units);
+  const units: CapacityUnits = { read: 0, write: 0, requests: 0 };
+  countCapacityUnits(client, units);
   const deps = {
     detectors: parseDetectors(detectorYaml(hopping ? '    everySeconds: 10' : ''), 'hopping bench'),
     documentClient: client,

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDocumentClient } from '../shared/aws/clients';
 import { loadDetectorsFile } from '../shared/detectors';
 import { MemoryRejectsSink } from '../shared/rejects';
@@ -13,6 +11,7 @@ import { createWindowsProcessor } from '../functions/windows/processor';
 import { createDataTable } from '../test/support/emulators';
 import { windowEvent } from '../test/factories/kinesis';
 import type { BenchReport } from './types';
+import { countCapacityUnits, startDynaliteProcess, type CapacityUnits } from './dynamo';
 
 /**
  * Issue 14's keys-per-shard bench: the windows function's final invoke for 100 / 1,000 / 10,000 keys of the shipped
@@ -33,8 +32,6 @@ const RRU_PRICE = 0.125 / 1e6;
 const WINDOWS_PER_MONTH = (30 * 86_400) / 10;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
-const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
-
 /**
  * JS heap plus memory outside it (the forests' typed arrays live there), after a full collection; gc is exposed at
  * run time because bench/run.ts is not started with it.
@@ -46,47 +43,6 @@ function heapUsed(): number {
   gc();
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
-}
-
-async function startDynaliteProcess(): Promise<{ endpoint: string; child: ChildProcess }> {
-  const script = `const s=require('dynalite')({createTableMs:0,deleteTableMs:0,updateTableMs:0});s.listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
-  const child = spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((ok, fail) => {
-    child.once('error', fail);
-    child.once('exit', (code) => fail(new Error(`dynalite exited with ${code}`)));
-    child.stdout!.once('data', (d: Buffer) => ok(d.toString().trim()));
-  });
-  return { endpoint: `http://127.0.0.1:${port}`, child };
-}
-
-const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'BatchWriteItemCommand', 'TransactWriteItemsCommand']);
-
-/**
- * Sleeps before each call (the injected latency), sums the capacity units DynamoDB reports, writes and reads apart
- * (by the low-level command's name: a BatchGetItem has RequestItems too), and counts requests.
- */
-function instrument(client: DynamoDBDocumentClient, units: Units): void {
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      await sleep(LATENCY_MS);
-      const input = args.input as Record<string, unknown>;
-      input.ReturnConsumedCapacity = 'TOTAL';
-      const out = await next(args);
-      const used = (out.output as { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }).ConsumedCapacity;
-      const sum = [used ?? []].flat().reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
-      if (WRITES.has(context.commandName ?? '')) units.write += sum;
-      else units.read += sum;
-      units.requests++;
-      return out;
-    },
-    { step: 'initialize', name: 'benchLatencyAndCapacityUnits' },
-  );
-}
-
-interface Units {
-  write: number;
-  read: number;
-  requests: number;
 }
 
 interface KeysRun {
@@ -110,8 +66,8 @@ async function runKeys(
 ): Promise<KeysRun> {
   const tableName = await createDataTable(endpoint);
   const client = dynamoDocumentClient({ endpoint });
-  const units: Units = { write: 0, read: 0, requests: 0 };
-  instrument(client, units);
+  const units: CapacityUnits = { write: 0, read: 0, requests: 0 };
+  countCapacityUnits(client, units, LATENCY_MS);
   const all = loadDetectorsFile(join(ROOT, 'detectors.yml'));
   const detectors = all.filter((d) => d.name === 'toll-stations');
   const cache = new ModelCache(keys + 10);
